@@ -1,0 +1,105 @@
+// freezer-dr.yaml: one validated file picks every driver and sets the recovery policy.
+// Driver sections are checked twice: here for the common shape, and by the chosen
+// driver's own schema in drivers/registry.ts, so a typo fails at load, not mid-recovery.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CONFIG_INVALID, WorkflowError } from './errors.js';
+
+const driverSection = z.looseObject({ driver: z.string().min(1) });
+
+export const selectionPolicySchema = z.strictObject({
+  /** all: every server on the host; ha-enabled: only servers with metadata key=true; tagged: flavor extra spec or image tag. */
+  mode: z.enum(['all', 'ha-enabled', 'tagged']).default('all'),
+  haEnabledKey: z.string().default('HA_Enabled'),
+  /** Flavor extra spec (or server tag) that marks an instance evacuable in `tagged` mode. */
+  tag: z.string().default('evacuable'),
+  /** Server names matching any of these globs are never evacuated. */
+  skipNames: z.array(z.string()).default([]),
+  /** Leave instances in ERROR where they are. */
+  ignoreErrorInstances: z.boolean().default(false),
+});
+
+export const recoveryPolicySchema = z.strictObject({
+  confirm: z
+    .strictObject({
+      /** A compute service whose last report is older than this counts as down. */
+      staleAfterSeconds: z.number().int().positive().default(30),
+    })
+    .prefault({}),
+  fence: z
+    .strictObject({
+      /** How long to poll the power controller for 'off' after the off request. */
+      verifyTimeoutSeconds: z.number().positive().default(30),
+      pollIntervalMs: z.number().int().positive().default(500),
+    })
+    .prefault({}),
+  selection: selectionPolicySchema.prefault({}),
+  evacuation: z
+    .strictObject({
+      /** Map MaxConcurrency: evacuations in flight at once (Step Functions inline Map allows at most 40). */
+      maxConcurrency: z.number().int().min(1).max(40).default(10),
+      lockInstances: z.boolean().default(true),
+      /** Put an instance that was in ERROR before the failure back in ERROR after the rebuild. */
+      restoreErrorState: z.boolean().default(true),
+      verifyPollMs: z.number().int().positive().default(1000),
+      /** How long one verify invocation polls before handing back to the workflow to wait durably. */
+      verifyBudgetSeconds: z.number().positive().default(40),
+      /** An instance not settled after this long is reported failed. */
+      timeoutSeconds: z.number().positive().default(600),
+    })
+    .prefault({}),
+  /** Link to an execution in a console, with {execution} replaced by the execution name. */
+  executionUrlTemplate: z.string().nullable().default(null),
+});
+
+export const configSchema = z.strictObject({
+  cloud: driverSection,
+  fencer: driverSection,
+  notifiers: z.array(driverSection).default([{ driver: 'log' }]),
+  alertSources: z.array(driverSection).default([]),
+  recovery: recoveryPolicySchema.prefault({}),
+  /** Sections owned by other components (intake, relay, local server); validated where used. */
+  intake: z.record(z.string(), z.unknown()).optional(),
+  local: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type FreezerConfig = z.infer<typeof configSchema>;
+export type RecoveryPolicy = z.infer<typeof recoveryPolicySchema>;
+export type SelectionPolicy = z.infer<typeof selectionPolicySchema>;
+
+/** Formats zod issues as "path: message" lines, so an operator sees which field is wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export function parseConfig(raw: unknown, origin = 'config'): FreezerConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new WorkflowError(CONFIG_INVALID, `${origin} is invalid: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+export function loadConfigFile(path: string): FreezerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new WorkflowError(CONFIG_INVALID, `cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new WorkflowError(CONFIG_INVALID, `${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** Where the config lives: FREEZER_DR_CONFIG, else ./freezer-dr.yaml. */
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FREEZER_DR_CONFIG ?? 'freezer-dr.yaml';
+}

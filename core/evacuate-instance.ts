@@ -1,0 +1,78 @@
+// Step 6a (one Map iteration): rebuild one instance elsewhere with Nova's evacuate.
+// Idempotent: a retried or re-driven step first reads the server, and does nothing if
+// it is already on another host or already rebuilding, so no instance is evacuated twice.
+import { CloudError, INSTANCE_FAILED, WorkflowError } from './errors.js';
+import type { Runtime } from './runtime.js';
+import { nowIso } from './time.js';
+
+export interface EvacuateInput {
+  id: string;
+  host: string;
+  incident: string;
+}
+export type EvacuateAction = 'evacuated' | 'in-progress' | 'already-moved' | 'gone';
+export interface EvacuateResult {
+  action: EvacuateAction;
+  /** Status before the failure: what the instance should be again afterwards. */
+  prior: string | null;
+  lockedByUs: boolean;
+  startedAt: string;
+}
+
+const REBUILDING = new Set(['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning']);
+const ACTIVE_MIGRATION = new Set(['accepted', 'pre-migrating', 'migrating', 'running', 'post-migrating']);
+
+function priorStatus(vmState: string | null, status: string): string {
+  if (vmState === 'stopped') return 'SHUTOFF';
+  if (vmState === 'error') return 'ERROR';
+  if (vmState === 'active') return 'ACTIVE';
+  return status;
+}
+
+export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promise<EvacuateResult> {
+  const startedAt = nowIso();
+  const server = await rt.cloud.getServer(input.id);
+  if (!server) return { action: 'gone', prior: null, lockedByUs: false, startedAt };
+  const prior = priorStatus(server.vmState, server.status);
+  if (server.host !== input.host) {
+    return { action: 'already-moved', prior: server.status, lockedByUs: false, startedAt };
+  }
+  if (server.taskState && REBUILDING.has(server.taskState)) {
+    return { action: 'in-progress', prior, lockedByUs: false, startedAt };
+  }
+  const migrations = await rt.cloud.listEvacuations({ instanceId: input.id, sourceCompute: input.host });
+  if (migrations.some((m) => ACTIVE_MIGRATION.has(m.status))) {
+    return { action: 'in-progress', prior, lockedByUs: false, startedAt };
+  }
+  if (server.taskState) {
+    // A task the dead host will never finish (powering-on, ...): clear it as Masakari does.
+    rt.logger.warn('resetting stuck task state before evacuation', {
+      id: input.id,
+      taskState: server.taskState,
+    });
+    await rt.cloud.resetState(input.id, 'error');
+  }
+  let lockedByUs = false;
+  if (rt.policy.evacuation.lockInstances && !server.locked) {
+    await rt.cloud.lockServer(input.id, `freezer-dr evacuation, incident ${input.incident}`);
+    lockedByUs = true;
+  }
+  try {
+    await rt.cloud.evacuate(input.id);
+  } catch (error) {
+    if (error instanceof CloudError && error.httpStatus === 409) {
+      // Someone (a duplicate step) started it between our read and our POST.
+      const again = await rt.cloud.getServer(input.id);
+      if (again?.taskState && REBUILDING.has(again.taskState)) {
+        return { action: 'in-progress', prior, lockedByUs, startedAt };
+      }
+    }
+    if (lockedByUs) await rt.cloud.unlockServer(input.id).catch(() => undefined);
+    if (error instanceof CloudError && error.name === 'Cloud.Rejected') {
+      throw new WorkflowError(INSTANCE_FAILED, `evacuate of ${input.id} refused: ${error.message}`);
+    }
+    throw error;
+  }
+  rt.logger.info('evacuation requested', { id: input.id, host: input.host });
+  return { action: 'evacuated', prior, lockedByUs, startedAt };
+}

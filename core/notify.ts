@@ -1,0 +1,165 @@
+// Step 8: tell the admins and the affected projects. Builds one RecoveryReport (with
+// instance names and projects read back from Nova) and hands it to every notifier.
+// Never throws: a notifier failing is reported in the execution, never fails the recovery.
+import type {
+  InstanceOutcomeKind,
+  InstanceReport,
+  NotificationKind,
+  NotifierResult,
+  RecoveryReport,
+  Server,
+  StageReport,
+} from '../drivers/types.js';
+import type { Runtime } from './runtime.js';
+import { nowIso } from './time.js';
+
+export interface NotifyInput {
+  kind: NotificationKind;
+  host: string;
+  incident: string;
+  cause: string;
+  requestedAt: string;
+  executionName?: string | null;
+  /** Why the run stopped early ({Error, Cause} as Step Functions gives a caught error). */
+  error?: { Error?: string; Cause?: string } | null;
+  fence?: {
+    method: string;
+    controller: string;
+    recordOnly: boolean;
+    offError?: string | null;
+    at: string;
+  } | null;
+  power?: { verified: boolean; at: string } | null;
+  stages?: StageReport[];
+  results?: Array<{
+    id: string;
+    outcome: string;
+    to?: string | null;
+    final?: string | null;
+    seconds?: number | null;
+    reason?: string | null;
+    error?: string;
+    cause?: string;
+  }>;
+  skippedCount?: number;
+}
+export interface NotifyResult {
+  delivered: number;
+  failed: number;
+  results: NotifierResult[];
+}
+
+/** Step Functions wraps a Lambda error's Cause as JSON {errorType, errorMessage}; show the message. */
+export function describeError(error: { Error?: string; Cause?: string } | null | undefined): string {
+  if (!error) return 'unknown error';
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) cause = parsed.errorMessage;
+  } catch {
+    // plain text cause
+  }
+  return `${error.Error ?? 'Error'}: ${cause}`;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      out[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const OUTCOMES = new Set<InstanceOutcomeKind>(['recovered', 'already-recovered', 'failed', 'gone']);
+
+export async function buildReport(rt: Runtime, input: NotifyInput): Promise<RecoveryReport> {
+  const results = input.results ?? [];
+  const details = await mapLimit(results, 16, (r) =>
+    rt.cloud.getServer(r.id).catch((): Server | undefined => undefined),
+  );
+  const instances: InstanceReport[] = results.map((r, i) => {
+    const server = details[i];
+    const outcome = OUTCOMES.has(r.outcome as InstanceOutcomeKind)
+      ? (r.outcome as InstanceOutcomeKind)
+      : 'failed';
+    return {
+      id: r.id,
+      name: server?.name ?? r.id,
+      projectId: server?.projectId ?? null,
+      outcome,
+      fromHost: input.host,
+      toHost: r.to ?? null,
+      priorStatus: null,
+      finalStatus: r.final ?? null,
+      seconds: r.seconds ?? null,
+      reason: r.reason ?? (r.error ? describeError({ Error: r.error, Cause: r.cause ?? '' }) : null),
+    };
+  });
+  const count = (...kinds: InstanceOutcomeKind[]) =>
+    instances.filter((i) => kinds.includes(i.outcome)).length;
+  const template = rt.policy.executionUrlTemplate;
+  const fence = input.fence
+    ? {
+        method: input.fence.method,
+        controller: input.fence.controller,
+        verified: input.power?.verified === true,
+        detail: input.fence.recordOnly
+          ? 'RECORD-ONLY: freezer-dr did not control power'
+          : input.power?.verified
+            ? `power verified off at ${input.power.at}`
+            : input.error
+              ? describeError(input.error)
+              : 'not verified',
+      }
+    : null;
+  return {
+    kind: input.kind,
+    host: input.host,
+    incident: input.incident,
+    executionName: input.executionName ?? null,
+    executionUrl:
+      template && input.executionName ? template.replace('{execution}', input.executionName) : null,
+    cause: input.error && input.kind !== 'recovery' ? describeError(input.error) : input.cause,
+    fence,
+    timeline: input.stages ?? [],
+    instances,
+    counts: {
+      selected: results.length,
+      recovered: count('recovered', 'already-recovered'),
+      failed: count('failed'),
+      skipped: input.skippedCount ?? 0,
+    },
+    startedAt: input.requestedAt,
+    finishedAt: nowIso(),
+  };
+}
+
+export async function notify(rt: Runtime, input: NotifyInput): Promise<NotifyResult> {
+  let report: RecoveryReport;
+  try {
+    report = await buildReport(rt, input);
+  } catch (error) {
+    rt.logger.error('could not build the recovery report', { error: (error as Error).message });
+    return { delivered: 0, failed: rt.notifiers.length, results: [] };
+  }
+  const results: NotifierResult[] = [];
+  for (const notifier of rt.notifiers) {
+    try {
+      await notifier.notify(report);
+      results.push({ notifier: notifier.name, ok: true, attempts: 1, error: null });
+    } catch (error) {
+      rt.logger.error('notifier failed', { notifier: notifier.name, error: (error as Error).message });
+      results.push({ notifier: notifier.name, ok: false, attempts: 1, error: (error as Error).message });
+    }
+  }
+  return {
+    delivered: results.filter((r) => r.ok).length,
+    failed: results.filter((r) => !r.ok).length,
+    results,
+  };
+}

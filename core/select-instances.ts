@@ -1,0 +1,75 @@
+// Step 5: which servers on the failed host are evacuated. Pure policy over Nova's list,
+// so the Map receives ids only (a Step Functions state holds at most 256 KiB).
+import picomatch from 'picomatch';
+import type { Server } from '../drivers/types.js';
+import type { SelectionPolicy } from './config.js';
+import type { Runtime } from './runtime.js';
+
+export interface SelectInput {
+  host: string;
+}
+export interface SkippedServer {
+  id: string;
+  name: string;
+  reason: string;
+}
+export interface SelectResult {
+  ids: string[];
+  total: number;
+  skippedCount: number;
+  /** The first skipped servers, for the report (capped to keep the state small). */
+  skipped: SkippedServer[];
+  maxConcurrency: number;
+}
+
+const MAX_SKIPPED_LISTED = 50;
+const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
+
+/** Why a server is not evacuated under this policy, or null when it is. */
+export function skipReason(server: Server, policy: SelectionPolicy): string | null {
+  if (policy.skipNames.length && picomatch.isMatch(server.name, policy.skipNames)) {
+    return 'name matches a skip pattern';
+  }
+  if (policy.ignoreErrorInstances && server.status === 'ERROR')
+    return 'in ERROR and ignoreErrorInstances is set';
+  if (server.vmState === 'building' || server.status === 'BUILD') return 'still building';
+  if (policy.mode === 'ha-enabled') {
+    const value = server.metadata[policy.haEnabledKey];
+    if (!value || !TRUE_VALUES.has(value.toLowerCase())) return `metadata ${policy.haEnabledKey} is not True`;
+  }
+  if (policy.mode === 'tagged') {
+    const spec = server.flavor.extraSpecs[policy.tag] ?? server.flavor.extraSpecs[`trait:${policy.tag}`];
+    const tagged = (spec && TRUE_VALUES.has(spec.toLowerCase())) || server.tags.includes(policy.tag);
+    if (!tagged) return `neither flavor extra spec nor server tag "${policy.tag}"`;
+  }
+  return null;
+}
+
+export async function selectInstances(rt: Runtime, input: SelectInput): Promise<SelectResult> {
+  const servers = await rt.cloud.listServersOnHost(input.host);
+  const ids: string[] = [];
+  const skipped: SkippedServer[] = [];
+  let skippedCount = 0;
+  for (const server of servers) {
+    if (server.host && server.host !== input.host) continue;
+    const reason = skipReason(server, rt.policy.selection);
+    if (reason === null) ids.push(server.id);
+    else {
+      skippedCount += 1;
+      if (skipped.length < MAX_SKIPPED_LISTED) skipped.push({ id: server.id, name: server.name, reason });
+    }
+  }
+  rt.logger.info('instances selected', {
+    host: input.host,
+    total: servers.length,
+    selected: ids.length,
+    skippedCount,
+  });
+  return {
+    ids,
+    total: servers.length,
+    skippedCount,
+    skipped,
+    maxConcurrency: rt.policy.evacuation.maxConcurrency,
+  };
+}

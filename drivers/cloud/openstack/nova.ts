@@ -1,0 +1,237 @@
+// The OpenStack cloud driver: Nova through a Keystone session, with the microversion
+// each call needs, negotiated against the maximum the compute endpoint advertises.
+import { CLOUD_REJECTED, CloudError } from '../../../core/errors.js';
+import type {
+  Cloud,
+  CloudCapabilities,
+  ComputeService,
+  Migration,
+  Server,
+  ServiceChange,
+} from '../../types.js';
+import type { Connection } from './credentials.js';
+import { atLeast, minMicroversion } from './microversion.js';
+import { KeystoneSession } from './session.js';
+
+/** Newest microversion whose behaviour this driver knows; never ask for more. */
+export const NEWEST_KNOWN = '2.95';
+const PAGE_SIZE = 200;
+
+type Json = Record<string, unknown>;
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export function toServer(raw: Json): Server {
+  const flavor = (raw.flavor ?? {}) as Json;
+  const image = raw.image as Json | string | undefined;
+  return {
+    id: String(raw.id),
+    name: String(raw.name ?? ''),
+    projectId: String(raw.tenant_id ?? raw.project_id ?? ''),
+    userId: String(raw.user_id ?? ''),
+    host: str(raw['OS-EXT-SRV-ATTR:host']),
+    status: String(raw.status ?? 'UNKNOWN'),
+    vmState: str(raw['OS-EXT-STS:vm_state']),
+    taskState: str(raw['OS-EXT-STS:task_state']),
+    locked: raw.locked === true,
+    metadata: (raw.metadata ?? {}) as Record<string, string>,
+    flavor: {
+      id: str(flavor.id),
+      name: str(flavor.original_name) ?? str(flavor.name),
+      extraSpecs: (flavor.extra_specs ?? {}) as Record<string, string>,
+    },
+    imageId: image && typeof image === 'object' ? str(image.id) : null,
+    tags: Array.isArray(raw.tags) ? raw.tags.map(String) : [],
+    availabilityZone: str(raw['OS-EXT-AZ:availability_zone']),
+  };
+}
+
+function toService(raw: Json): ComputeService {
+  return {
+    id: String(raw.id),
+    host: String(raw.host),
+    binary: String(raw.binary),
+    zone: str(raw.zone),
+    status: raw.status === 'disabled' ? 'disabled' : 'enabled',
+    state: raw.state === 'down' ? 'down' : 'up',
+    updatedAt: str(raw.updated_at),
+    disabledReason: str(raw.disabled_reason),
+    forcedDown: raw.forced_down === true,
+  };
+}
+
+function toMigration(raw: Json): Migration {
+  return {
+    id: String(raw.uuid ?? raw.id),
+    instanceId: String(raw.instance_uuid),
+    sourceCompute: str(raw.source_compute),
+    destCompute: str(raw.dest_compute),
+    status: String(raw.status),
+    migrationType: String(raw.migration_type ?? 'evacuation'),
+    createdAt: String(raw.created_at),
+    updatedAt: str(raw.updated_at),
+  };
+}
+
+/** The evacuate action body for a microversion (it changed at 2.14, 2.29 and 2.68). */
+export function evacuateBody(microversion: string, host?: string): Json {
+  const body: Json = {};
+  if (host) body.host = host;
+  if (!atLeast(microversion, '2.14')) body.onSharedStorage = true;
+  else if (host && atLeast(microversion, '2.29') && !atLeast(microversion, '2.68')) body.force = false;
+  return { evacuate: body };
+}
+
+export class OpenStackCloud implements Cloud {
+  readonly kind = 'openstack';
+  readonly session: KeystoneSession;
+  private negotiated: Promise<string> | null = null;
+
+  constructor(connection: Connection, options: { timeoutMs?: number } = {}) {
+    this.session = new KeystoneSession(connection, options);
+  }
+
+  /** min(maximum advertised by the compute endpoint, NEWEST_KNOWN); cached per process. */
+  async microversion(): Promise<string> {
+    if (!this.negotiated) {
+      this.negotiated = this.session
+        .request<{ version?: Json; versions?: Json[] }>({ service: 'compute', path: '' })
+        .then((response) => {
+          const doc = response.data.version ?? response.data.versions?.find((v) => v.status === 'CURRENT');
+          const max = str(doc?.version) || '2.1';
+          return minMicroversion(max, NEWEST_KNOWN);
+        })
+        .catch((error) => {
+          this.negotiated = null;
+          throw error;
+        });
+    }
+    return this.negotiated;
+  }
+
+  /** The microversion to send for a call that needs at least `wanted` (capped by what Nova offers). */
+  private async use(wanted: string): Promise<string> {
+    return minMicroversion(await this.microversion(), wanted);
+  }
+
+  async capabilities(): Promise<CloudCapabilities> {
+    const microversion = await this.microversion();
+    return { microversion, evacuateKeepsStopped: atLeast(microversion, '2.95') };
+  }
+
+  private async compute<T>(method: string, path: string, wanted: string, data?: unknown): Promise<T> {
+    const microversion = await this.use(wanted);
+    const response = await this.session.request<T>({ service: 'compute', path, method, data, microversion });
+    return response.data;
+  }
+
+  async listComputeServices(filter: { host?: string } = {}): Promise<ComputeService[]> {
+    const query = new URLSearchParams({ binary: 'nova-compute' });
+    if (filter.host) query.set('host', filter.host);
+    const data = await this.compute<{ services: Json[] }>('GET', `/os-services?${query}`, '2.53');
+    return data.services.map(toService);
+  }
+
+  async updateComputeService(id: string, change: ServiceChange): Promise<ComputeService> {
+    const microversion = await this.microversion();
+    if (!atLeast(microversion, '2.53')) {
+      throw new CloudError(
+        CLOUD_REJECTED,
+        `Nova ${microversion} is too old: updating services by id needs 2.53`,
+        null,
+      );
+    }
+    const body: Json = {};
+    if (change.status) body.status = change.status;
+    if (change.disabledReason !== undefined && change.status === 'disabled')
+      body.disabled_reason = change.disabledReason;
+    if (change.forcedDown !== undefined) body.forced_down = change.forcedDown;
+    const data = await this.compute<{ service: Json }>(
+      'PUT',
+      `/os-services/${encodeURIComponent(id)}`,
+      '2.53',
+      body,
+    );
+    return toService(data.service);
+  }
+
+  /** Follows `*_links` rel=next, rebuilt on our own endpoint so a misconfigured link host is never contacted. */
+  private async paginate(path: string, key: string, wanted: string): Promise<Json[]> {
+    const items: Json[] = [];
+    let next: string | null = path;
+    for (let pages = 0; next && pages < 10_000; pages += 1) {
+      const data: Json = await this.compute<Json>('GET', next, wanted);
+      const page = (data[key] ?? []) as Json[];
+      items.push(...page);
+      const links = (data[`${key}_links`] ?? []) as Json[];
+      const href = str(links.find((link) => link.rel === 'next')?.href);
+      if (!href || page.length === 0) break;
+      const url = new URL(href, 'http://placeholder');
+      next = `${path.split('?')[0]}${url.search}`;
+    }
+    return items;
+  }
+
+  async listServersOnHost(host: string): Promise<Server[]> {
+    const query = new URLSearchParams({ all_tenants: '1', host, limit: String(PAGE_SIZE) });
+    const raw = await this.paginate(`/servers/detail?${query}`, 'servers', NEWEST_KNOWN);
+    return raw.map(toServer);
+  }
+
+  async getServer(id: string): Promise<Server | undefined> {
+    try {
+      const data = await this.compute<{ server: Json }>(
+        'GET',
+        `/servers/${encodeURIComponent(id)}`,
+        NEWEST_KNOWN,
+      );
+      return toServer(data.server);
+    } catch (error) {
+      if (error instanceof CloudError && error.httpStatus === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async action(id: string, body: Json, wanted: string): Promise<void> {
+    await this.compute('POST', `/servers/${encodeURIComponent(id)}/action`, wanted, body);
+  }
+
+  async evacuate(id: string, options: { host?: string } = {}): Promise<void> {
+    const microversion = await this.microversion();
+    await this.action(id, evacuateBody(microversion, options.host), microversion);
+  }
+
+  async listEvacuations(filter: { instanceId?: string; sourceCompute?: string }): Promise<Migration[]> {
+    const query = new URLSearchParams({ migration_type: 'evacuation' });
+    if (filter.instanceId) query.set('instance_uuid', filter.instanceId);
+    if (filter.sourceCompute) query.set('source_compute', filter.sourceCompute);
+    const raw = await this.paginate(`/os-migrations?${query}`, 'migrations', '2.80');
+    return raw
+      .map(toMigration)
+      .filter(
+        (m) =>
+          (!filter.instanceId || m.instanceId === filter.instanceId) &&
+          (!filter.sourceCompute || m.sourceCompute === filter.sourceCompute),
+      );
+  }
+
+  async lockServer(id: string, reason: string): Promise<void> {
+    const microversion = await this.microversion();
+    await this.action(
+      id,
+      { lock: atLeast(microversion, '2.73') ? { locked_reason: reason } : null },
+      microversion,
+    );
+  }
+
+  async unlockServer(id: string): Promise<void> {
+    await this.action(id, { unlock: null }, '2.53');
+  }
+
+  async resetState(id: string, state: 'active' | 'error'): Promise<void> {
+    await this.action(id, { 'os-resetState': { state } }, '2.53');
+  }
+
+  async startServer(id: string): Promise<void> {
+    await this.action(id, { 'os-start': null }, '2.53');
+  }
+}

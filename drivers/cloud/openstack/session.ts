@@ -1,0 +1,211 @@
+// Keystone v3 session: one token reused until shortly before it expires, re-issued once
+// on a 401, endpoints from its catalog. Errors carry method, path, status and the
+// service's own message, never request bodies or headers (they hold secrets).
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, isAxiosError } from 'axios';
+import { CLOUD_AUTH, CLOUD_REJECTED, CLOUD_TRANSIENT, CloudError } from '../../../core/errors.js';
+import type { Connection } from './credentials.js';
+
+interface CatalogEndpoint {
+  interface: string;
+  region?: string | null;
+  region_id?: string | null;
+  url: string;
+}
+interface CatalogEntry {
+  type: string;
+  endpoints: CatalogEndpoint[];
+}
+interface Token {
+  value: string;
+  expiresAt: number;
+  catalog: CatalogEntry[];
+}
+
+export interface RequestOptions extends AxiosRequestConfig {
+  /** Service type from the catalog (compute, placement, identity, ...). */
+  service: string;
+  /** Path relative to the endpoint, or an absolute URL on the same endpoint. */
+  path: string;
+  microversion?: string;
+}
+
+/** Refresh this long before expiry so a long recovery never uses a token that dies mid-call. */
+const EXPIRY_MARGIN_MS = 120_000;
+
+function serviceMessage(data: unknown): string | null {
+  if (!data || typeof data !== 'object') return typeof data === 'string' && data.length < 500 ? data : null;
+  for (const value of Object.values(data as Record<string, unknown>)) {
+    if (value && typeof value === 'object' && 'message' in value)
+      return String((value as { message: unknown }).message);
+  }
+  if ('error' in data) {
+    const err = (data as { error: unknown }).error;
+    if (err && typeof err === 'object' && 'message' in err)
+      return String((err as { message: unknown }).message);
+  }
+  if ('message' in data) return String((data as { message: unknown }).message);
+  return null;
+}
+
+export function classifyHttpError(error: unknown, what: string): CloudError {
+  if (isAxiosError(error)) {
+    const status = error.response?.status ?? null;
+    const message = serviceMessage(error.response?.data);
+    const text = `${what} failed${status ? ` with HTTP ${status}` : ` (${error.code ?? 'no response'})`}${message ? `: ${message}` : ''}`;
+    if (status === 401) return new CloudError(CLOUD_AUTH, text, status);
+    if (status === null || status >= 500 || status === 408 || status === 429) {
+      return new CloudError(CLOUD_TRANSIENT, text, status);
+    }
+    return new CloudError(CLOUD_REJECTED, text, status);
+  }
+  if (error instanceof CloudError) return error;
+  return new CloudError(
+    CLOUD_TRANSIENT,
+    `${what} failed: ${(error as Error)?.message ?? String(error)}`,
+    null,
+  );
+}
+
+export class KeystoneSession {
+  private token: Token | null = null;
+  private pending: Promise<Token> | null = null;
+  readonly http: AxiosInstance;
+  /** Tokens issued so far: lets tests and benchmarks prove tokens are reused. */
+  tokensIssued = 0;
+
+  constructor(
+    readonly connection: Connection,
+    options: { timeoutMs?: number } = {},
+  ) {
+    this.http = axios.create({ timeout: options.timeoutMs ?? 30_000, maxRedirects: 0, proxy: false });
+  }
+
+  private authBody(): unknown {
+    const { auth, authType } = this.connection;
+    if (authType === 'v3applicationcredential') {
+      return {
+        auth: {
+          identity: {
+            methods: ['application_credential'],
+            application_credential: {
+              id: auth.application_credential_id,
+              secret: auth.application_credential_secret,
+            },
+          },
+        },
+      };
+    }
+    const userDomain = auth.user_domain_id
+      ? { id: auth.user_domain_id }
+      : { name: auth.user_domain_name ?? 'Default' };
+    const user = auth.user_id
+      ? { id: auth.user_id, password: auth.password }
+      : { name: auth.username, domain: userDomain, password: auth.password };
+    const projectDomain = auth.project_domain_id
+      ? { id: auth.project_domain_id }
+      : { name: auth.project_domain_name ?? auth.user_domain_name ?? 'Default' };
+    const project = auth.project_id
+      ? { id: auth.project_id }
+      : auth.project_name
+        ? { name: auth.project_name, domain: projectDomain }
+        : null;
+    return {
+      auth: {
+        identity: { methods: ['password'], password: { user } },
+        ...(project ? { scope: { project } } : {}),
+      },
+    };
+  }
+
+  private async issue(): Promise<Token> {
+    const url = `${this.connection.auth.auth_url.replace(/\/+$/, '')}/auth/tokens`;
+    try {
+      const response = await this.http.post(url, this.authBody(), {
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const value = response.headers['x-subject-token'];
+      const body = response.data as { token?: { expires_at?: string; catalog?: CatalogEntry[] } };
+      if (typeof value !== 'string' || !body.token) {
+        throw new CloudError(CLOUD_AUTH, 'Keystone answered without a token', response.status);
+      }
+      this.tokensIssued += 1;
+      return {
+        value,
+        expiresAt: body.token.expires_at ? Date.parse(body.token.expires_at) : Date.now() + 3_600_000,
+        catalog: body.token.catalog ?? [],
+      };
+    } catch (error) {
+      const classified = classifyHttpError(error, 'Keystone authentication');
+      if (classified.httpStatus === 401) {
+        throw new CloudError(CLOUD_AUTH, 'Keystone rejected the credentials (HTTP 401)', 401);
+      }
+      throw classified;
+    }
+  }
+
+  /** A valid token, shared by concurrent callers. */
+  async getToken(forceNew = false): Promise<Token> {
+    if (!forceNew && this.token && this.token.expiresAt - Date.now() > EXPIRY_MARGIN_MS) return this.token;
+    if (!this.pending) {
+      this.pending = this.issue()
+        .then((token) => {
+          this.token = token;
+          return token;
+        })
+        .finally(() => {
+          this.pending = null;
+        });
+    }
+    return this.pending;
+  }
+
+  async endpoint(service: string): Promise<string> {
+    const token = await this.getToken();
+    const entry = token.catalog.find((item) => item.type === service);
+    const wanted = this.connection.interface;
+    const region = this.connection.region;
+    const endpoint = entry?.endpoints.find(
+      (ep) => ep.interface === wanted && (!region || ep.region === region || ep.region_id === region),
+    );
+    if (!endpoint) {
+      throw new CloudError(
+        CLOUD_REJECTED,
+        `no ${wanted} ${service} endpoint${region ? ` in region ${region}` : ''} in the Keystone catalog`,
+        null,
+      );
+    }
+    return endpoint.url.replace(/\/+$/, '');
+  }
+
+  /** Sends a request with the current token; on 401 re-authenticates once and retries. */
+  async request<T>(options: RequestOptions): Promise<AxiosResponse<T>> {
+    const { service, path, microversion, ...config } = options;
+    const base = await this.endpoint(service);
+    const url = path.startsWith('http') ? path : `${base}${path.startsWith('/') ? '' : '/'}${path}`;
+    const what = `${(config.method ?? 'GET').toUpperCase()} ${service} ${new URL(url).pathname}`;
+    const send = async (token: Token) =>
+      this.http.request<T>({
+        ...config,
+        url,
+        headers: {
+          ...(config.headers as Record<string, string> | undefined),
+          'X-Auth-Token': token.value,
+          Accept: 'application/json',
+          ...(microversion ? { 'OpenStack-API-Version': `${service} ${microversion}` } : {}),
+          ...(microversion && service === 'compute' ? { 'X-OpenStack-Nova-API-Version': microversion } : {}),
+        },
+      });
+    try {
+      return await send(await this.getToken());
+    } catch (error) {
+      if (isAxiosError(error) && error.response?.status === 401) {
+        try {
+          return await send(await this.getToken(true));
+        } catch (retryError) {
+          throw classifyHttpError(retryError, what);
+        }
+      }
+      throw classifyHttpError(error, what);
+    }
+  }
+}

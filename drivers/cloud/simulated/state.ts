@@ -1,0 +1,310 @@
+// SIMULATED cloud state: an in-memory Nova (compute services, servers, evacuation
+// migrations) and one BMC per host. It enforces the rules that matter for safety, as
+// measured on a real Nova 26: evacuate answers 400 "Compute service of <host> is still
+// in use." while the source service is up and not forced down; an instance passes
+// through REBUILDING with a task state before it lands on another host.
+import { randomUUID } from 'node:crypto';
+import type { PowerState } from '../../types.js';
+
+export type VmState = 'active' | 'stopped' | 'error' | 'building';
+
+export interface SimServer {
+  id: string;
+  name: string;
+  projectId: string;
+  userId: string;
+  host: string;
+  vmState: VmState;
+  taskState: string | null;
+  locked: boolean;
+  lockedReason: string | null;
+  metadata: Record<string, string>;
+  flavorName: string;
+  extraSpecs: Record<string, string>;
+  imageId: string;
+  tags: string[];
+  /** Fault injection: the rebuild on the destination fails. */
+  failRebuild?: boolean;
+  createdAt: string;
+}
+
+export interface SimMigration {
+  id: number;
+  uuid: string;
+  instanceId: string;
+  sourceCompute: string;
+  destCompute: string | null;
+  status: string;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export type BmcFault = 'none' | 'unreachable' | 'auth' | 'ignore-off' | 'fail-off' | { slowOffMs: number };
+
+export interface SimHost {
+  name: string;
+  serviceId: string;
+  /** nova-compute process running (it reports every reportIntervalMs while alive). */
+  alive: boolean;
+  lastReport: number;
+  status: 'enabled' | 'disabled';
+  disabledReason: string | null;
+  forcedDown: boolean;
+  power: 'on' | 'off';
+  bmcFault: BmcFault;
+  zone: string;
+}
+
+export interface SimOptions {
+  hosts?: string[];
+  /** Evacuation time: POST accepted -> instance settled on the destination. */
+  evacuateMs?: number;
+  /** Nova's service_down_time (default 60 s) in ms. */
+  serviceDownMs?: number;
+  reportIntervalMs?: number;
+  maxMicroversion?: string;
+  /** Added to every API request. */
+  latencyMs?: number;
+  tokenTtlMs?: number;
+  /** Leaves an instance in REBUILD/rebuilding until released (tests of slow rebuilds). */
+  holdRebuilds?: boolean;
+}
+
+export interface SimCounters {
+  evacuateAccepted: Map<string, number>;
+  evacuateRejected: number;
+  requests: number;
+  tokensIssued: number;
+  powerOffCalls: Map<string, number>;
+  serviceUpdates: number;
+}
+
+export class SimulatedCloudState {
+  readonly hosts = new Map<string, SimHost>();
+  readonly servers = new Map<string, SimServer>();
+  readonly migrations: SimMigration[] = [];
+  readonly options: Required<SimOptions>;
+  readonly counters: SimCounters = {
+    evacuateAccepted: new Map(),
+    evacuateRejected: 0,
+    requests: 0,
+    tokensIssued: 0,
+    powerOffCalls: new Map(),
+    serviceUpdates: 0,
+  };
+  /** Evacuations accepted while the source host's power was not verified off (must stay 0). */
+  unsafeEvacuations = 0;
+  private nextMigrationId = 1;
+  private timers = new Set<NodeJS.Timeout>();
+  private held = new Map<string, () => void>();
+
+  constructor(options: SimOptions = {}) {
+    this.options = {
+      hosts: options.hosts ?? ['compute-1', 'compute-2', 'compute-3'],
+      evacuateMs: options.evacuateMs ?? 300,
+      serviceDownMs: options.serviceDownMs ?? 60_000,
+      reportIntervalMs: options.reportIntervalMs ?? 10_000,
+      maxMicroversion: options.maxMicroversion ?? '2.93',
+      latencyMs: options.latencyMs ?? 0,
+      tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
+      holdRebuilds: options.holdRebuilds ?? false,
+    };
+    for (const name of this.options.hosts) this.addHost(name);
+  }
+
+  addHost(name: string, zone = 'nova'): SimHost {
+    const host: SimHost = {
+      name,
+      serviceId: randomUUID(),
+      alive: true,
+      lastReport: Date.now(),
+      status: 'enabled',
+      disabledReason: null,
+      forcedDown: false,
+      power: 'on',
+      bmcFault: 'none',
+      zone,
+    };
+    this.hosts.set(name, host);
+    return host;
+  }
+
+  host(name: string): SimHost {
+    const host = this.hosts.get(name);
+    if (!host) throw new Error(`simulated cloud has no host ${name}`);
+    return host;
+  }
+
+  /** Time of the service's last report, as Nova's updated_at shows it. */
+  reportedAt(host: SimHost): number {
+    if (!host.alive) return host.lastReport;
+    const interval = this.options.reportIntervalMs;
+    return Math.max(host.lastReport, Math.floor(Date.now() / interval) * interval);
+  }
+
+  serviceState(host: SimHost): 'up' | 'down' {
+    if (host.forcedDown) return 'down';
+    return Date.now() - this.reportedAt(host) > this.options.serviceDownMs ? 'down' : 'up';
+  }
+
+  /** The host's nova-compute dies (power stays on): what a failure looks like from outside. */
+  killCompute(name: string, options: { reportedAgoMs?: number } = {}): void {
+    const host = this.host(name);
+    host.lastReport = this.reportedAt(host) - (options.reportedAgoMs ?? 0);
+    host.alive = false;
+  }
+
+  /** nova-compute starts again: it cleans up evacuated guests, so `done` evacuations become `completed`. */
+  startCompute(name: string): void {
+    const host = this.host(name);
+    host.alive = true;
+    host.lastReport = Date.now();
+    for (const migration of this.migrations) {
+      if (migration.sourceCompute === name && migration.status === 'done') {
+        migration.status = 'completed';
+        migration.updatedAt = new Date().toISOString();
+      }
+    }
+  }
+
+  addServer(partial: Partial<SimServer> & { host: string }): SimServer {
+    const server: SimServer = {
+      id: partial.id ?? randomUUID(),
+      name: partial.name ?? `vm-${this.servers.size + 1}`,
+      projectId: partial.projectId ?? 'project-a',
+      userId: partial.userId ?? 'user-a',
+      host: partial.host,
+      vmState: partial.vmState ?? 'active',
+      taskState: partial.taskState ?? null,
+      locked: partial.locked ?? false,
+      lockedReason: partial.lockedReason ?? null,
+      metadata: partial.metadata ?? {},
+      flavorName: partial.flavorName ?? 'm1.tiny',
+      extraSpecs: partial.extraSpecs ?? {},
+      imageId: partial.imageId ?? 'image-cirros',
+      tags: partial.tags ?? [],
+      createdAt: new Date().toISOString(),
+      ...(partial.failRebuild ? { failRebuild: true } : {}),
+    };
+    this.servers.set(server.id, server);
+    return server;
+  }
+
+  /** Nova's scheduler, as seen on the lab: the emptiest up and enabled host, blind to in-flight claims. */
+  schedule(exclude: string): string | null {
+    let best: string | null = null;
+    let bestCount = Number.POSITIVE_INFINITY;
+    for (const host of this.hosts.values()) {
+      if (host.name === exclude || host.status !== 'enabled' || this.serviceState(host) !== 'up') continue;
+      const count = [...this.servers.values()].filter((s) => s.host === host.name).length;
+      if (count < bestCount) {
+        best = host.name;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+
+  later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** Starts the rebuild of an accepted evacuation; completes after evacuateMs. */
+  runEvacuation(
+    server: SimServer,
+    migration: SimMigration,
+    target: string | null,
+    keepStopped: boolean,
+  ): void {
+    const finish = () => {
+      const dest = target ?? this.schedule(migration.sourceCompute);
+      const now = new Date().toISOString();
+      migration.updatedAt = now;
+      if (!dest) {
+        migration.status = 'error';
+        server.taskState = null;
+        return;
+      }
+      migration.destCompute = dest;
+      server.host = dest;
+      server.taskState = null;
+      if (server.failRebuild) {
+        server.vmState = 'error';
+        migration.status = 'failed';
+        return;
+      }
+      if (server.vmState === 'error') server.vmState = 'active';
+      if (keepStopped && server.vmState === 'active') server.vmState = 'stopped';
+      migration.status = 'done';
+    };
+    this.later(Math.floor(this.options.evacuateMs / 2), () => {
+      if (server.taskState === 'rebuilding') server.taskState = 'rebuild_spawning';
+      migration.status = 'running';
+    });
+    if (this.options.holdRebuilds) {
+      this.held.set(server.id, finish);
+      return;
+    }
+    this.later(this.options.evacuateMs, finish);
+  }
+
+  /** Completes every held rebuild (holdRebuilds mode). */
+  releaseRebuilds(): void {
+    for (const finish of this.held.values()) finish();
+    this.held.clear();
+  }
+
+  newMigration(server: SimServer): SimMigration {
+    const migration: SimMigration = {
+      id: this.nextMigrationId++,
+      uuid: randomUUID(),
+      instanceId: server.id,
+      sourceCompute: server.host,
+      destCompute: null,
+      status: 'accepted',
+      createdAt: new Date().toISOString(),
+      updatedAt: null,
+    };
+    this.migrations.push(migration);
+    return migration;
+  }
+
+  // ---- BMC side -------------------------------------------------------------------
+
+  powerStatus(name: string): PowerState {
+    const host = this.host(name);
+    return host.power;
+  }
+
+  /** Power the host off: its nova-compute dies with it. Honors injected BMC faults. */
+  async powerOff(name: string): Promise<void> {
+    const host = this.host(name);
+    this.counters.powerOffCalls.set(name, (this.counters.powerOffCalls.get(name) ?? 0) + 1);
+    const fault = host.bmcFault;
+    if (fault === 'ignore-off') return;
+    if (fault === 'fail-off')
+      throw new Error('Set Chassis Power Control to Down/Off failed: Unspecified error');
+    const off = () => {
+      host.power = 'off';
+      if (host.alive) this.killCompute(name);
+    };
+    if (typeof fault === 'object') this.later(fault.slowOffMs, off);
+    else off();
+  }
+
+  powerOn(name: string): void {
+    const host = this.host(name);
+    host.power = 'on';
+    this.startCompute(name);
+  }
+
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.held.clear();
+  }
+}

@@ -1,0 +1,164 @@
+// The four pluggable driver kinds. Implementations are chosen by drivers/registry.ts
+// from the validated freezer-dr.yaml; the workflow only ever talks to these interfaces.
+
+export type PowerState = 'on' | 'off' | 'unknown';
+
+/** Powers failed hosts off. Implementations must never report 'off' unless the power controller says so. */
+export interface Fencer {
+  readonly kind: string;
+  /** True when the driver does not control power at all (operator fences by other means). */
+  readonly recordOnly: boolean;
+  /** What controls this host's power, for reports and logs (never a secret). */
+  describe(host: string): string;
+  powerStatus(host: string): Promise<PowerState>;
+  powerOff(host: string): Promise<void>;
+  powerOn(host: string): Promise<void>;
+}
+
+export interface ComputeService {
+  id: string;
+  host: string;
+  binary: string;
+  zone: string | null;
+  status: 'enabled' | 'disabled';
+  state: 'up' | 'down';
+  updatedAt: string | null;
+  disabledReason: string | null;
+  forcedDown: boolean;
+}
+
+export interface ServiceChange {
+  status?: 'enabled' | 'disabled';
+  disabledReason?: string;
+  forcedDown?: boolean;
+}
+
+export interface Server {
+  id: string;
+  name: string;
+  projectId: string;
+  userId: string;
+  /** Compute host (admin-only attribute OS-EXT-SRV-ATTR:host). */
+  host: string | null;
+  /** API status: ACTIVE, SHUTOFF, ERROR, REBUILD, ... */
+  status: string;
+  vmState: string | null;
+  taskState: string | null;
+  locked: boolean;
+  metadata: Record<string, string>;
+  flavor: { id: string | null; name: string | null; extraSpecs: Record<string, string> };
+  imageId: string | null;
+  tags: string[];
+  availabilityZone: string | null;
+}
+
+export interface Migration {
+  id: string;
+  instanceId: string;
+  sourceCompute: string | null;
+  destCompute: string | null;
+  status: string;
+  migrationType: string;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface CloudCapabilities {
+  /** Microversion used for calls that need the newest behaviour, e.g. "2.93". */
+  microversion: string;
+  /** From 2.95 an evacuated instance stays SHUTOFF at the destination. */
+  evacuateKeepsStopped: boolean;
+}
+
+/** The cloud the instances live in: compute services, servers and the evacuate API. */
+export interface Cloud {
+  readonly kind: string;
+  capabilities(): Promise<CloudCapabilities>;
+  listComputeServices(filter?: { host?: string }): Promise<ComputeService[]>;
+  updateComputeService(id: string, change: ServiceChange): Promise<ComputeService>;
+  /** Every server on the host, across all projects, following pagination. */
+  listServersOnHost(host: string): Promise<Server[]>;
+  /** undefined when the server no longer exists. */
+  getServer(id: string): Promise<Server | undefined>;
+  evacuate(id: string, options?: { host?: string }): Promise<void>;
+  listEvacuations(filter: { instanceId?: string; sourceCompute?: string }): Promise<Migration[]>;
+  lockServer(id: string, reason: string): Promise<void>;
+  unlockServer(id: string): Promise<void>;
+  resetState(id: string, state: 'active' | 'error'): Promise<void>;
+  startServer(id: string): Promise<void>;
+}
+
+export type NotificationKind =
+  | 'recovery'
+  | 'fencing-failed'
+  | 'recovery-failed'
+  | 'not-confirmed'
+  | 'mass-failure'
+  | 'paused';
+
+export type InstanceOutcomeKind = 'recovered' | 'already-recovered' | 'failed' | 'gone';
+
+export interface InstanceReport {
+  id: string;
+  name: string;
+  projectId: string | null;
+  outcome: InstanceOutcomeKind;
+  fromHost: string;
+  toHost: string | null;
+  priorStatus: string | null;
+  finalStatus: string | null;
+  seconds: number | null;
+  reason: string | null;
+}
+
+export interface StageReport {
+  stage: string;
+  at: string;
+  detail: string;
+}
+
+/** Everything a notifier needs to tell admins and tenants what happened. */
+export interface RecoveryReport {
+  kind: NotificationKind;
+  host: string;
+  incident: string;
+  executionName: string | null;
+  executionUrl: string | null;
+  /** Why the recovery started (the alert), or why it stopped. */
+  cause: string;
+  fence: { method: string; controller: string; verified: boolean; detail: string } | null;
+  timeline: StageReport[];
+  instances: InstanceReport[];
+  counts: { selected: number; recovered: number; failed: number; skipped: number };
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface NotifierResult {
+  notifier: string;
+  ok: boolean;
+  attempts: number;
+  error: string | null;
+}
+
+export interface Notifier {
+  readonly name: string;
+  notify(report: RecoveryReport): Promise<void>;
+}
+
+/** A host-down (or recovered) signal normalised from one monitoring system's payload. */
+export interface AlertSignal {
+  source: string;
+  host: string;
+  /** 'down' starts a recovery; 'up' and 'ignored' are recorded only. */
+  state: 'down' | 'up' | 'ignored';
+  reason: string;
+  fingerprint: string | null;
+}
+
+export interface AlertSource {
+  readonly name: string;
+  /** Whether this source recognises the body (content type already parsed). */
+  matches(body: unknown): boolean;
+  parse(body: unknown): AlertSignal[];
+}

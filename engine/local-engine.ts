@@ -1,0 +1,187 @@
+// The embedded engine: statemachine/host-recovery.asl.json runs unchanged on
+// aws-local-stepfunctions, and each lambda:invoke Task calls its handler in-process.
+// This file is only the adapter (substitutions, invoke mapping, error shape, events);
+// the interpreter is the library's.
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { RuntimeProvider } from '../core/runtime.js';
+import { taskFunctions } from '../functions/catalog.js';
+import type { TaskHandler } from '../functions/lib/task-handler.js';
+import { loadDefinition, substitute } from './definition.js';
+
+type Json = Parameters<StateMachine['run']>[0];
+type EventLog = Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value'];
+export type EngineEvent = NonNullable<EventLog>;
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'local';
+export const STATE_MACHINE_NAME = 'freezer-dr-host-recovery';
+export const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+export const localFunctionArn = (name: string) =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:freezer-dr-${name}`;
+
+export interface ExecutionOutcome {
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  output: unknown;
+  error: string | null;
+  cause: string | null;
+}
+
+export interface LocalExecution {
+  name: string;
+  arn: string;
+  events: EngineEvent[];
+  done: Promise<ExecutionOutcome>;
+  abort(): void;
+}
+
+export interface LocalEngineOptions {
+  runtime: RuntimeProvider;
+  /** Replace every Retry interval by this many ms (tests); undefined keeps the ASL's. */
+  retryIntervalMs?: number;
+  /** Called for each event as it happens (progress output, persistence). */
+  onEvent?: (event: EngineEvent, execution: LocalExecution) => void;
+}
+
+function lambdaContext(functionName: string, executionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: localFunctionArn(functionName),
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/local/${functionName}`,
+    logStreamName: executionName,
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Lambda reports a thrown error as {errorType, errorMessage}; Step Functions uses errorType as the error name. */
+function asLambdaError(error: unknown): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const wrapped = new Error(JSON.stringify({ errorType: original.name, errorMessage: original.message }));
+  wrapped.name = original.name === 'Error' ? 'Error' : original.name;
+  return wrapped;
+}
+
+export class LocalEngine {
+  readonly definition: StateMachineDefinition;
+  private readonly handlers = new Map<string, { name: string; handler: TaskHandler }>();
+  private readonly taskStates: string[] = [];
+  private readonly retryStates: string[] = [];
+
+  constructor(private readonly options: LocalEngineOptions) {
+    const substitutions: Record<string, string> = {};
+    for (const [key, fn] of Object.entries(taskFunctions)) {
+      substitutions[key] = localFunctionArn(fn.name);
+      this.handlers.set(localFunctionArn(fn.name), { name: fn.name, handler: fn.create(options.runtime) });
+    }
+    this.definition = substitute(loadDefinition(), substitutions) as unknown as StateMachineDefinition;
+    this.collectStates(this.definition.States as unknown as Record<string, Record<string, unknown>>);
+  }
+
+  private collectStates(states: Record<string, Record<string, unknown>>): void {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') this.taskStates.push(name);
+      if (state.Retry) this.retryStates.push(name);
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States?: Record<string, Record<string, unknown>> }
+        | undefined;
+      if (processor?.States) this.collectStates(processor.States);
+    }
+  }
+
+  private invoke(executionName: string) {
+    return async (input: unknown) => {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+      const target = this.handlers.get(FunctionName);
+      if (!target) throw new Error(`no local handler for ${FunctionName}`);
+      try {
+        // JSON round trip: the handler sees exactly what a Lambda would receive.
+        const event = JSON.parse(JSON.stringify(Payload ?? null));
+        const result = await target.handler(event, lambdaContext(target.name, executionName));
+        return {
+          StatusCode: 200,
+          ExecutedVersion: '$LATEST',
+          Payload: JSON.parse(JSON.stringify(result ?? null)),
+        };
+      } catch (error) {
+        throw asLambdaError(error);
+      }
+    };
+  }
+
+  start(input: Record<string, unknown>, name: string = randomUUID()): LocalExecution {
+    const machine = new StateMachine(this.definition, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:${name}`;
+    const invoke = this.invoke(name);
+    const overrides: NonNullable<RunOptions['overrides']> = {
+      taskResourceLocalHandlers: Object.fromEntries(this.taskStates.map((state) => [state, invoke])) as never,
+    };
+    if (this.options.retryIntervalMs !== undefined) {
+      overrides.retryIntervalOverrides = Object.fromEntries(
+        this.retryStates.map((s) => [s, this.options.retryIntervalMs as number]),
+      );
+    }
+    const run = machine.run(input as Json, {
+      overrides,
+      noThrowOnAbort: true,
+      context: {
+        Execution: {
+          Id: arn,
+          Name: name,
+          Input: input as Json,
+          StartTime: new Date().toISOString(),
+          RoleArn: 'local',
+        },
+        StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
+      },
+    });
+    const execution: LocalExecution = {
+      name,
+      arn,
+      events: [],
+      done: Promise.resolve(null as never),
+      abort: run.abort,
+    };
+    const pump = (async () => {
+      for await (const event of run.eventLogs) {
+        execution.events.push(event as EngineEvent);
+        this.options.onEvent?.(event as EngineEvent, execution);
+      }
+    })();
+    execution.done = (async (): Promise<ExecutionOutcome> => {
+      let output: unknown = null;
+      let status: ExecutionOutcome['status'] = 'SUCCEEDED';
+      try {
+        output = await run.result;
+        if (output === null) status = 'ABORTED';
+      } catch (error) {
+        status = (error as Error).name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+      }
+      await pump;
+      const failed = execution.events.find((e) => e.type === 'ExecutionFailed') as
+        | { Error?: string; Cause?: unknown }
+        | undefined;
+      return {
+        status,
+        output,
+        error: failed?.Error ?? null,
+        cause:
+          failed?.Cause === undefined
+            ? null
+            : typeof failed.Cause === 'string'
+              ? failed.Cause
+              : JSON.stringify(failed.Cause),
+      };
+    })();
+    return execution;
+  }
+}

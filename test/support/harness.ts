@@ -1,0 +1,49 @@
+// Test harness: a SIMULATED cloud on 127.0.0.1, the runtime pointing at it, and the
+// embedded engine running the real ASL definition.
+import { parseConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
+import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { LocalEngine } from '../../engine/local-engine.js';
+
+export interface Harness {
+  sim: SimulatedCloud;
+  rt: Runtime;
+  engine: LocalEngine;
+  notifier: MemoryNotifier;
+  close(): Promise<void>;
+}
+
+export const quietLogger = () => {
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'SILENT';
+  return createLogger('freezer-dr-test');
+};
+
+export async function startHarness(
+  options: { sim?: SimOptions; recovery?: Record<string, unknown>; retryIntervalMs?: number } = {},
+): Promise<Harness> {
+  const sim = await startSimulatedCloud({ evacuateMs: 50, ...options.sim });
+  const config = parseConfig({
+    cloud: { driver: 'simulated' },
+    fencer: { driver: 'simulated' },
+    notifiers: [{ driver: 'log' }],
+    recovery: {
+      fence: { verifyTimeoutSeconds: 2, pollIntervalMs: 20 },
+      evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
+      ...options.recovery,
+    },
+  });
+  const notifier = new MemoryNotifier();
+  const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });
+  const engine = new LocalEngine({ runtime: async () => rt, retryIntervalMs: options.retryIntervalMs ?? 10 });
+  return { sim, rt, engine, notifier, close: () => sim.close() };
+}
+
+export const recoveryInput = (host: string, incident = `${host}-test`) => ({
+  host,
+  incident,
+  cause: `test: ${host} down`,
+  requestedAt: new Date().toISOString(),
+});

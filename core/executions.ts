@@ -1,0 +1,104 @@
+// Starting and listing recoveries goes through the Step Functions API only
+// (@aws-sdk/client-sfn), so the same code drives AWS or the local engine's endpoint.
+import {
+  ExecutionAlreadyExists,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+
+export interface RecoveryInput {
+  host: string;
+  incident: string;
+  cause: string;
+  requestedAt: string;
+  /** The alert(s) that led here, trimmed: kept in the execution input for the record. */
+  alert?: Record<string, unknown>;
+}
+
+export interface StartResult {
+  executionName: string;
+  /** false when an execution with this name already existed: the incident is already handled. */
+  started: boolean;
+  executionArn: string | null;
+}
+
+/** Characters Step Functions refuses in execution names, and its 80-character limit. */
+const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]+/g;
+
+/**
+ * One execution per host incident: the name is derived from the host and the incident
+ * key (the compute service's last report time), so every repeat of the same alert maps
+ * to the same name and Step Functions refuses a second start.
+ */
+export function executionName(host: string, incident: string): string {
+  const clean = (text: string) => text.replace(NAME_FORBIDDEN, '-').replace(/-+/g, '-');
+  const name = `${clean(host)}--${clean(incident)}`;
+  return name.length <= 80 ? name : name.slice(0, 80);
+}
+
+export interface ExecutionsApi {
+  start(input: RecoveryInput): Promise<StartResult>;
+  /** Names of executions still running, for "already in a recovery" checks. */
+  listRunning(): Promise<{ name: string; startDate: Date | null }[]>;
+}
+
+export class StepFunctionsExecutions implements ExecutionsApi {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  /** endpoint: the local engine's Step Functions endpoint (npm start), or undefined for AWS. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): StepFunctionsExecutions {
+    const arn = env.STATE_MACHINE_ARN;
+    if (!arn) throw new Error('STATE_MACHINE_ARN is not set');
+    const endpoint = env.SFN_ENDPOINT;
+    const client = new SFNClient({
+      ...(endpoint
+        ? {
+            endpoint,
+            region: env.AWS_REGION ?? 'local',
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          }
+        : {}),
+    });
+    return new StepFunctionsExecutions(client, arn);
+  }
+
+  async start(input: RecoveryInput): Promise<StartResult> {
+    const name = executionName(input.host, input.incident);
+    try {
+      const out = await this.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      return { executionName: name, started: true, executionArn: out.executionArn ?? null };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
+        return { executionName: name, started: false, executionArn: null };
+      }
+      throw error;
+    }
+  }
+
+  async listRunning(): Promise<{ name: string; startDate: Date | null }[]> {
+    const out: { name: string; startDate: Date | null }[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListExecutionsCommand({
+          stateMachineArn: this.stateMachineArn,
+          statusFilter: 'RUNNING',
+          nextToken,
+        }),
+      );
+      for (const e of page.executions ?? []) out.push({ name: e.name ?? '', startDate: e.startDate ?? null });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+}

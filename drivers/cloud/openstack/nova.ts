@@ -86,8 +86,11 @@ export class OpenStackCloud implements Cloud {
   readonly session: KeystoneSession;
   private negotiated: Promise<string> | null = null;
 
-  constructor(connection: Connection, options: { timeoutMs?: number } = {}) {
+  private readonly pageSize: number;
+
+  constructor(connection: Connection, options: { timeoutMs?: number; pageSize?: number } = {}) {
     this.session = new KeystoneSession(connection, options);
+    this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 
   /** min(maximum advertised by the compute endpoint, NEWEST_KNOWN); cached per process. */
@@ -172,7 +175,7 @@ export class OpenStackCloud implements Cloud {
   }
 
   async listServersOnHost(host: string): Promise<Server[]> {
-    const query = new URLSearchParams({ all_tenants: '1', host, limit: String(PAGE_SIZE) });
+    const query = new URLSearchParams({ all_tenants: '1', host, limit: String(this.pageSize) });
     const raw = await this.paginate(`/servers/detail?${query}`, 'servers', NEWEST_KNOWN);
     return raw.map(toServer);
   }
@@ -201,7 +204,7 @@ export class OpenStackCloud implements Cloud {
   }
 
   async listEvacuations(filter: { instanceId?: string; sourceCompute?: string }): Promise<Migration[]> {
-    const query = new URLSearchParams({ migration_type: 'evacuation' });
+    const query = new URLSearchParams({ migration_type: 'evacuation', limit: String(this.pageSize) });
     if (filter.instanceId) query.set('instance_uuid', filter.instanceId);
     if (filter.sourceCompute) query.set('source_compute', filter.sourceCompute);
     const raw = await this.paginate(`/os-migrations?${query}`, 'migrations', '2.80');

@@ -58,8 +58,14 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+export interface SimAppCredential {
+  id: string;
+  secret: string;
+  user: string;
+}
+
 export async function startSimulatedCloud(
-  options: SimOptions & { users?: SimUser[]; pageSizeCap?: number } = {},
+  options: SimOptions & { users?: SimUser[]; appCredentials?: SimAppCredential[]; pageSizeCap?: number } = {},
 ): Promise<SimulatedCloud> {
   const state = new SimulatedCloudState(options);
   const users: SimUser[] = options.users ?? [
@@ -314,7 +320,13 @@ export async function startSimulatedCloud(
     if (method !== 'POST' || path !== '/v3/auth/tokens') throw notFound(`no route for ${method} ${path}`);
     const identity = ((body.auth as Json | undefined)?.identity ?? {}) as Json;
     const password = ((identity.password as Json | undefined)?.user ?? {}) as Json;
-    const user = users.find((u) => u.name === password.name && u.password === password.password);
+    const appCred = (identity.application_credential ?? {}) as Json;
+    const viaAppCred = (options.appCredentials ?? []).find(
+      (c) => c.id === appCred.id && c.secret === appCred.secret,
+    );
+    const user = viaAppCred
+      ? users.find((u) => u.name === viaAppCred.user)
+      : users.find((u) => u.name === password.name && u.password === password.password);
     if (!user) {
       throw new HttpError(401, {
         error: {

@@ -1,0 +1,86 @@
+// statemachine/host-recovery.asl.json itself: lint, bindings, and its history budget.
+import aslValidator from 'asl-validator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDefinition, placeholders } from '../engine/definition.js';
+import { iterationEventCount, toHistoryEvents } from '../engine/history.js';
+import { taskFunctions } from '../functions/catalog.js';
+import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+
+type State = Record<string, unknown> & { Type: string };
+const definition = loadDefinition();
+
+function allStates(states: Record<string, State>, out: [string, State][] = []): [string, State][] {
+  for (const [name, state] of Object.entries(states)) {
+    out.push([name, state]);
+    const processor = state.ItemProcessor as { States: Record<string, State> } | undefined;
+    if (processor) allStates(processor.States, out);
+  }
+  return out;
+}
+const states = allStates(definition.States as Record<string, State>);
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+describe('statemachine/host-recovery.asl.json', () => {
+  it('passes asl-validator', () => {
+    // asl-validator annotates the object it checks, so it gets a copy.
+    const { isValid, errors } = aslValidator(structuredClone(definition), {
+      checkPaths: true,
+      checkArn: true,
+    });
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+  });
+
+  it('binds every Task to one of our functions through a DefinitionSubstitution', () => {
+    const tasks = states.filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThanOrEqual(9);
+    for (const [name, task] of tasks) {
+      expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
+      const fn = (task.Parameters as { FunctionName: string }).FunctionName;
+      expect(fn, name).toMatch(/^\$\{[A-Za-z]+\}$/);
+      expect(Object.keys(taskFunctions)).toContain(fn.slice(2, -1));
+      expect(task.Catch, `${name} must catch its errors`).toBeDefined();
+    }
+    expect([...placeholders(definition)].sort()).toEqual(Object.keys(taskFunctions).sort());
+  });
+
+  it('uses JSONPath only (the local engine silently ignores JSONata and Assign)', () => {
+    const text = JSON.stringify(definition);
+    expect(text).not.toContain('QueryLanguage');
+    expect(text).not.toContain('"Assign"');
+    expect(text).not.toContain('"Arguments"');
+  });
+
+  it('evacuates only after the power-off is verified and the service is forced down', () => {
+    const top = definition.States as Record<string, State>;
+    expect(definition.StartAt).toBe('ConfirmHostFailure');
+    expect(top.ConfirmHostFailure?.Next).toBe('FenceHost');
+    expect(top.FenceHost?.Next).toBe('VerifyPowerOff');
+    expect(top.VerifyPowerOff?.Next).toBe('MarkHostDown');
+    expect(top.MarkHostDown?.Next).toBe('SelectInstances');
+    expect(top.SelectInstances?.Next).toBe('EvacuateInstances');
+    for (const name of ['FenceHost', 'VerifyPowerOff']) {
+      const catches = top[name]?.Catch as { Next: string }[];
+      expect(catches.map((c) => c.Next)).toEqual(['NotifyFencingFailed']);
+    }
+    expect(top.NotifyFencingFailed?.Next).toBe('FencingFailed');
+    expect(top.FencingFailed?.Type).toBe('Fail');
+  });
+
+  it('costs at most 12 history events per typical instance, so 1000 instances fit in 25,000', async () => {
+    h = await startHarness();
+    const n = 25;
+    for (let i = 0; i < n; i += 1) h.sim.state.addServer({ host: 'compute-1' });
+    h.sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    const input = recoveryInput('compute-1');
+    const run = h.engine.start(input);
+    expect((await run.done).status).toBe('SUCCEEDED');
+    const history = toHistoryEvents(run.events, input, new Date());
+    const perInstance = iterationEventCount(history) / n;
+    const fixed = history.length - iterationEventCount(history);
+    expect(perInstance).toBeLessThanOrEqual(12);
+    expect(fixed + 1000 * perInstance).toBeLessThan(25_000);
+  });
+});

@@ -1,0 +1,139 @@
+// Signed calls to the bastion relay (infra/relay). The HMAC key is read once from a file
+// or an environment variable and never logged; TLS is verified against caFile when the
+// relay uses its own CA.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { z } from 'zod';
+import {
+  CONTROLLER_KINDS,
+  FAILURE_CLASSES,
+  type HostPowerAnswer,
+  RELAY_ACTIONS,
+  signRequest,
+} from '../../infra/relay/protocol.js';
+
+const answerSchema = z.object({
+  host: z.string(),
+  kind: z.enum(CONTROLLER_KINDS),
+  controller: z.string(),
+  action: z.enum(RELAY_ACTIONS),
+  state: z.enum(['on', 'off', 'unknown']).nullable(),
+  error: z.object({ class: z.enum(FAILURE_CLASSES), message: z.string() }).nullable(),
+  ms: z.number(),
+});
+const inventoryAnswerSchema = z.object({ hosts: z.array(answerSchema) });
+
+export interface RelayClientOptions {
+  url: string;
+  keyId: string;
+  key: Buffer;
+  /** PEM CA bundle that signed the relay's certificate. */
+  caFile?: string | undefined;
+  timeoutMs: number;
+}
+
+/** The relay itself failed or refused (as opposed to a BMC failing behind it). */
+export class RelayCallError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'RelayCallError';
+  }
+}
+
+export class RelayClient {
+  readonly origin: string;
+  private readonly base: URL;
+  private readonly ca: Buffer | undefined;
+
+  constructor(private readonly options: RelayClientOptions) {
+    this.base = new URL(options.url);
+    this.origin = this.base.host;
+    this.ca = options.caFile ? readFileSync(options.caFile) : undefined;
+  }
+
+  async hostCall(method: 'GET' | 'POST', path: string): Promise<HostPowerAnswer> {
+    const { status, json } = await this.send(method, path);
+    const parsed = answerSchema.safeParse(json);
+    // 200 and 502 both carry an answer; 502 means the BMC behind the relay failed.
+    if ((status === 200 || status === 502) && parsed.success) return parsed.data;
+    throw this.refusal(status, json, `${method} ${path}`);
+  }
+
+  async inventoryStatus(): Promise<HostPowerAnswer[]> {
+    const { status, json } = await this.send('GET', '/v1/power');
+    const parsed = inventoryAnswerSchema.safeParse(json);
+    if (status === 200 && parsed.success) return parsed.data.hosts;
+    throw this.refusal(status, json, 'GET /v1/power');
+  }
+
+  private refusal(status: number, json: unknown, what: string): RelayCallError {
+    const body = (json ?? {}) as { error?: unknown; detail?: unknown };
+    const reason = typeof body.error === 'string' ? body.error : 'unexpected-answer';
+    const detail = typeof body.detail === 'string' ? ` (${body.detail})` : '';
+    const hint = status === 401 ? ' (check the relay key id/key and the clocks)' : '';
+    return new RelayCallError(
+      `relay ${this.origin} refused ${what}: HTTP ${status} ${reason}${detail}${hint}`,
+      status,
+      reason,
+    );
+  }
+
+  private send(method: 'GET' | 'POST', path: string): Promise<{ status: number; json: unknown }> {
+    const body = method === 'POST' ? '{}' : '';
+    const url = new URL(path, this.base);
+    const signedPath = `${url.pathname}${url.search}`;
+    const headers: Record<string, string | number> = {
+      accept: 'application/json',
+      ...signRequest({ id: this.options.keyId, secret: this.options.key }, method, signedPath, body),
+      ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+    };
+    const secure = url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request(
+        url,
+        { method, headers, timeout: this.options.timeoutMs, ...(secure && this.ca ? { ca: this.ca } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown = null;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              // Left null: refusal() reports an unexpected answer.
+            }
+            resolve({ status: res.statusCode ?? 0, json });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(
+          new RelayCallError(
+            `relay ${this.origin} gave no answer within ${this.options.timeoutMs} ms`,
+            null,
+            'timeout',
+          ),
+        ),
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          error instanceof RelayCallError
+            ? error
+            : new RelayCallError(
+                `relay ${this.origin} unreachable: ${error.code ?? error.message}`,
+                null,
+                'unreachable',
+              ),
+        );
+      });
+      req.end(body || undefined);
+    });
+  }
+}

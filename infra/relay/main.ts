@@ -1,0 +1,62 @@
+// Entry point on the bastion: `node freezer-dr-relay.mjs /etc/freezer-dr-relay/relay.yaml`.
+// SIGHUP re-reads the inventory (a bad file keeps the old one); SIGTERM stops cleanly.
+import { readFileSync } from 'node:fs';
+import { loadInventory } from './inventory.js';
+import { readHmacKey } from './key-material.js';
+import { isLoopback, loadRelayConfig } from './relay-config.js';
+import { startRelay } from './relay-server.js';
+
+const log = (event: string, fields: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), event, ...fields })}\n`);
+
+async function main(configPath: string): Promise<void> {
+  const config = loadRelayConfig(configPath);
+  if (!config.tls && !isLoopback(config.listen.host) && !config.allowPlainHttp) {
+    throw new Error(
+      `refusing plain HTTP on ${config.listen.host}: configure tls, or set allowPlainHttp: true`,
+    );
+  }
+  const keys = new Map(config.keys.map((k) => [k.id, readHmacKey(k, process.env)] as const));
+  const inventory = loadInventory(config.inventoryFile);
+  const relay = await startRelay({
+    inventory,
+    keys,
+    listen: config.listen,
+    ...(config.tls
+      ? { tls: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
+      : {}),
+    windowMs: config.signatureWindowSeconds * 1000,
+    actions: config.actions,
+    drillConcurrency: config.drillConcurrency,
+    power: { ipmitoolPath: config.ipmitoolPath, virshPath: config.virshPath },
+  });
+  log('relay.start', {
+    url: relay.url,
+    tls: Boolean(config.tls),
+    hosts: Object.keys(inventory.hosts).length,
+    keys: [...keys.keys()],
+    actions: config.actions,
+  });
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadInventory(config.inventoryFile);
+      relay.power.replaceInventory(next);
+      log('relay.inventory-reloaded', { hosts: Object.keys(next.hosts).length });
+    } catch (error) {
+      log('relay.inventory-reload-failed', { message: (error as Error).message });
+    }
+  });
+  const stop = (signal: string) => {
+    log('relay.stop', { signal });
+    void relay.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+const configPath =
+  process.argv[2] ?? process.env.FREEZER_DR_RELAY_CONFIG ?? '/etc/freezer-dr-relay/relay.yaml';
+main(configPath).catch((error: unknown) => {
+  log('relay.fatal', { message: (error as Error).message });
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+// The relay's own settings (relay.yaml): where it listens, its TLS material, the HMAC
+// keys it accepts, and what it may do. The inventory lives in its own file.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { RELAY_ACTIONS } from './protocol.js';
+
+const keySchema = z
+  .strictObject({
+    /** Sent by the caller in x-relay-key-id; lets a new key be added before the old one is removed. */
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    file: z.string().optional(),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
+  })
+  .refine((k) => Boolean(k.file) !== Boolean(k.env), { message: 'set exactly one of file and env' });
+
+export const relayConfigSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8443),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({
+      certFile: z.string(),
+      keyFile: z.string(),
+    })
+    .optional(),
+  /** Plain HTTP on a non-loopback address must be asked for: power state is not secret, but it should not be cheap to read. */
+  allowPlainHttp: z.boolean().default(false),
+  inventoryFile: z.string(),
+  keys: z.array(keySchema).min(1),
+  /** A signed request is valid this long either side of the relay's clock. */
+  signatureWindowSeconds: z.number().int().min(1).max(300).default(30),
+  /** What callers may do; a fencing-only relay can drop `on` and `cycle`. */
+  actions: z
+    .array(z.enum(RELAY_ACTIONS))
+    .min(1)
+    .default([...RELAY_ACTIONS]),
+  /** BMCs read at once by GET /v1/power (the fence drill). */
+  drillConcurrency: z.number().int().min(1).max(64).default(8),
+  ipmitoolPath: z.string().default('/usr/bin/ipmitool'),
+  virshPath: z.string().default('/usr/bin/virsh'),
+});
+export type RelayConfig = z.infer<typeof relayConfigSchema>;
+
+/** Parses relay.yaml; relative file paths are taken from the config file's directory. */
+export function loadRelayConfig(path: string): RelayConfig {
+  const result = relayConfigSchema.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${path} is invalid: ${issues}`);
+  }
+  const base = dirname(resolve(path));
+  const at = (file: string) => resolve(base, file);
+  const config = result.data;
+  return {
+    ...config,
+    inventoryFile: at(config.inventoryFile),
+    ...(config.tls ? { tls: { certFile: at(config.tls.certFile), keyFile: at(config.tls.keyFile) } } : {}),
+    keys: config.keys.map((k) => (k.file ? { ...k, file: at(k.file) } : k)),
+  };
+}
+
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -1,0 +1,354 @@
+// The relay's front door against a REAL ipmi_sim BMC: signatures, validity window,
+// replays, host-name and action validation, and where the BMC password may (environment
+// of ipmitool) and may not (argv, audit lines, answers) appear.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
+import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
+import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+
+let lab: BmcLab;
+let relay: RelayLab;
+
+beforeAll(async () => {
+  lab = await startBmcLab({ count: 1 });
+  relay = await startRelayLab(
+    {
+      'compute-1': ipmiEntry(lab.bmc(0)),
+      'compute-env': ipmiEntry(lab.bmc(0), { passwordFile: undefined, passwordEnv: 'BMC_PASSWORD' }),
+    },
+    { env: { BMC_PASSWORD: lab.bmc(0).password } },
+  );
+});
+afterAll(async () => {
+  await relay?.close();
+  await lab?.stop();
+});
+
+const STATUS = '/v1/hosts/compute-1/power';
+
+describe('relay authentication', () => {
+  it('answers a correctly signed request', async () => {
+    const { status, json } = await relay.request('GET', STATUS);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ host: 'compute-1', kind: 'ipmi', state: 'on', error: null });
+  });
+
+  it('refuses an unsigned request with 401, before revealing whether the host exists', async () => {
+    expect((await relay.request('GET', STATUS, { sign: false })).json).toEqual({
+      error: 'missing-signature',
+    });
+    const unknown = await relay.request('GET', '/v1/hosts/nosuch/power', { sign: false });
+    expect(unknown.status).toBe(401);
+  });
+
+  it('refuses a bad signature, a signature for another path or body, and an unknown key', async () => {
+    const bad = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
+    bad[HEADER.signature] = `${(bad[HEADER.signature] as string).slice(0, -1)}0`;
+    const forged = await relay.request('GET', STATUS, { sign: false, headers: bad });
+    expect(forged).toEqual({ status: 401, json: { error: 'bad-signature' } });
+
+    const otherPath = signRequest(
+      { id: relay.keyId, secret: relay.key },
+      'GET',
+      '/v1/hosts/compute-2/power',
+      '',
+    );
+    expect((await relay.request('GET', STATUS, { sign: false, headers: otherPath })).status).toBe(401);
+
+    const otherBody = signRequest({ id: relay.keyId, secret: relay.key }, 'POST', `${STATUS}/on`, '{}');
+    const tampered = await relay.request('POST', `${STATUS}/on`, {
+      sign: false,
+      headers: otherBody,
+      body: '{"x":1}',
+    });
+    expect(tampered).toEqual({ status: 401, json: { error: 'bad-signature' } });
+
+    const wrongKey = signRequest({ id: relay.keyId, secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, '');
+    expect((await relay.request('GET', STATUS, { sign: false, headers: wrongKey })).json.error).toBe(
+      'bad-signature',
+    );
+
+    const unknownKey = signRequest({ id: 'other', secret: relay.key }, 'GET', STATUS, '');
+    expect((await relay.request('GET', STATUS, { sign: false, headers: unknownKey })).json.error).toBe(
+      'unknown-key',
+    );
+
+    const short = {
+      ...signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, ''),
+      [HEADER.signature]: 'ab',
+    };
+    expect((await relay.request('GET', STATUS, { sign: false, headers: short })).json.error).toBe(
+      'bad-signature',
+    );
+  });
+
+  it('refuses requests signed more than 30 s in the past or the future', async () => {
+    for (const skew of [-31_000, 31_000]) {
+      const headers = signRequest(
+        { id: relay.keyId, secret: relay.key },
+        'GET',
+        STATUS,
+        '',
+        Date.now() + skew,
+      );
+      expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
+        status: 401,
+        json: { error: 'expired' },
+      });
+    }
+    const inWindow = signRequest(
+      { id: relay.keyId, secret: relay.key },
+      'GET',
+      STATUS,
+      '',
+      Date.now() - 20_000,
+    );
+    expect((await relay.request('GET', STATUS, { sign: false, headers: inWindow })).status).toBe(200);
+  });
+
+  it('refuses a replayed request, even re-signed with the same nonce and a new timestamp', async () => {
+    const headers = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
+    expect((await relay.request('GET', STATUS, { sign: false, headers })).status).toBe(200);
+    expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
+      status: 401,
+      json: { error: 'replayed' },
+    });
+    const timestamp = String(Date.now() + 1000);
+    const nonce = headers[HEADER.nonce] as string;
+    const resigned = {
+      ...headers,
+      [HEADER.timestamp]: timestamp,
+      [HEADER.signature]: computeSignature(
+        relay.key,
+        canonicalString({ method: 'GET', path: STATUS, timestamp, nonce, body: '' }),
+      ),
+    };
+    expect((await relay.request('GET', STATUS, { sign: false, headers: resigned })).json.error).toBe(
+      'replayed',
+    );
+  });
+
+  it('refuses oversized bodies', async () => {
+    const { status } = await relay.request('POST', `${STATUS}/off`, { body: 'x'.repeat(10_000) });
+    expect(status).toBe(413);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
+});
+
+describe('relay request validation', () => {
+  it('refuses host names that look like options or shell, without running anything', async () => {
+    const before = relay.spawned.length;
+    const names = [
+      '-H',
+      '--help',
+      'a;rm -rf',
+      '$(x)',
+      '`id`',
+      'a|b',
+      'a&&b',
+      "a'b",
+      'a b',
+      '.hidden',
+      'a/../b',
+      '%0acompute-1',
+    ];
+    for (const name of names) {
+      const { status, json } = await relay.request('GET', `/v1/hosts/${encodeURIComponent(name)}/power`);
+      expect(status, name).toBe(400);
+      expect(json.error, name).toBe('invalid-host');
+    }
+    for (const raw of ['-H', '$(x)', 'a;rm%20-rf', '%2D%2Dhelp', 'a%00b']) {
+      const { status, json } = await relay.request('POST', `/v1/hosts/${raw}/power/off`);
+      expect(status, raw).toBe(400);
+      expect(json.error, raw).toBe('invalid-host');
+    }
+    expect(relay.spawned.length).toBe(before);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
+
+  it('refuses unknown hosts, unknown actions, wrong methods and a kind the host does not have', async () => {
+    expect(await relay.request('GET', '/v1/hosts/compute-9/power')).toEqual({
+      status: 404,
+      json: { error: 'unknown-host' },
+    });
+    for (const action of ['reset', 'status', 'soft', 'diag', '-f']) {
+      const { status, json } = await relay.request('POST', `${STATUS}/${action}`);
+      expect(status, action).toBe(400);
+      expect(json.error).toBe('unknown-action');
+    }
+    expect((await relay.request('GET', `${STATUS}/off`)).status).toBe(405);
+    expect((await relay.request('POST', STATUS)).status).toBe(405);
+    expect((await relay.request('GET', '/v1/admin')).status).toBe(404);
+    expect((await relay.request('GET', `${STATUS}?kind=redfish`)).json).toMatchObject({
+      error: 'kind-mismatch',
+    });
+    expect((await relay.request('GET', `${STATUS}?kind=ipmi&x=1`)).json).toMatchObject({
+      error: 'bad-query',
+    });
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
+
+  it('refuses actions missing from the allow-list', async () => {
+    const fencingOnly = await startRelayLab(
+      { 'compute-1': ipmiEntry(lab.bmc(0)) },
+      { actions: ['status', 'off'] },
+    );
+    try {
+      expect(await fencingOnly.request('POST', `${STATUS}/on`)).toEqual({
+        status: 403,
+        json: { error: 'action-not-allowed' },
+      });
+      expect(await fencingOnly.request('POST', `${STATUS}/cycle`)).toMatchObject({ status: 403 });
+      expect(fencingOnly.spawned).toHaveLength(0);
+    } finally {
+      await fencingOnly.close();
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('passes the BMC password only in ipmitool environment, never in argv', async () => {
+    expect((await relay.request('GET', '/v1/hosts/compute-env/power')).json).toMatchObject({ state: 'on' });
+    const { password } = lab.bmc(0);
+    expect(relay.spawned.length).toBeGreaterThan(0);
+    for (const run of relay.spawned) {
+      expect(run.args.join(' ')).not.toContain(password);
+      expect(run.args).toContain('-E');
+      expect(run.args).toEqual(expect.arrayContaining(['-C', '3', '-N', '1', '-R', '1']));
+      expect(run.env).toEqual({ IPMI_PASSWORD: password });
+    }
+  });
+
+  it('a running ipmitool shows no password in /proc/<pid>/cmdline, only in its environment', async () => {
+    const bmc = lab.bmc(0);
+    bmc.setFault({ kind: 'hang', seconds: 1 });
+    try {
+      const pending = relay.request('GET', STATUS);
+      let seen: { cmdline: string; environ: string } | null = null;
+      const deadline = Date.now() + 3000;
+      while (!seen && Date.now() < deadline) {
+        for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+          try {
+            const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+            if (cmdline.startsWith('ipmitool') && cmdline.includes(` ${bmc.port} `)) {
+              seen = { cmdline, environ: readFileSync(`/proc/${entry}/environ`, 'utf8') };
+            }
+          } catch {
+            // process ended while being read
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await pending;
+      expect(seen, 'an ipmitool process was seen running').not.toBeNull();
+      expect(seen?.cmdline).not.toContain(bmc.password);
+      expect(seen?.cmdline).toContain('-E');
+      expect(seen?.environ.split('\0')).toContain(`IPMI_PASSWORD=${bmc.password}`);
+    } finally {
+      bmc.setFault({ kind: 'none' });
+    }
+  });
+
+  it('writes one JSON audit line per request, with no password or key in any of them', async () => {
+    const before = relay.audit.length;
+    await relay.request('GET', STATUS);
+    await relay.request('GET', STATUS, { sign: false });
+    await relay.request('GET', '/v1/hosts/-H/power');
+    expect(relay.audit.length).toBe(before + 3);
+    const [ok, unsigned, invalid] = relay.audit.slice(before).map((line) => JSON.parse(line));
+    expect(ok).toMatchObject({
+      event: 'relay.request',
+      auth: 'ok',
+      keyId: relay.keyId,
+      host: 'compute-1',
+      status: 200,
+    });
+    expect(ok.outcome).toBe('on');
+    expect(ok.controller).toBe(`ipmi lanplus 127.0.0.1:${lab.bmc(0).port}`);
+    expect(unsigned).toMatchObject({ auth: 'missing-signature', status: 401, host: null });
+    expect(invalid).toMatchObject({ auth: 'ok', status: 400, outcome: 'invalid-host' });
+    const all = relay.audit.join('\n');
+    expect(all).not.toContain(lab.bmc(0).password);
+    expect(all).not.toContain(relay.key.toString());
+    expect(all).not.toMatch(/IPMI_PASSWORD/);
+  });
+
+  it('never puts a password into an answer, even when ipmitool fails', async () => {
+    const wrong = await startRelayLab(
+      { 'compute-1': ipmiEntry(lab.bmc(0), { passwordFile: undefined, passwordEnv: 'P' }) },
+      { env: { P: 'not-the-password' } },
+    );
+    try {
+      const { json } = await wrong.request('GET', STATUS);
+      expect(json).toMatchObject({ error: { class: 'auth-failed' } });
+      expect(JSON.stringify(json)).not.toContain('not-the-password');
+      expect(wrong.audit.join('\n')).not.toContain('not-the-password');
+    } finally {
+      await wrong.close();
+    }
+  });
+});
+
+describe('TLS', () => {
+  it('serves HTTPS with the given certificate; the fencer verifies it against caFile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-tls-'));
+    try {
+      const keyPath = join(dir, 'key.pem');
+      const certPath = join(dir, 'cert.pem');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=relay.test',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          keyPath,
+          '-out',
+          certPath,
+        ],
+        { stdio: 'ignore' },
+      );
+      const secure = await startRelayLab(
+        { 'compute-1': ipmiEntry(lab.bmc(0)) },
+        { tls: { cert: readFileSync(certPath), key: readFileSync(keyPath) } },
+      );
+      try {
+        expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+        const options = relayFencerSchema('ipmi-relay').parse({
+          ...secure.fencerConfig('ipmi-relay'),
+          caFile: certPath,
+        });
+        const fencer = createRelayFencer('ipmi-relay', 'ipmi', options, {});
+        expect(await fencer.powerStatus('compute-1')).toBe('on');
+        const untrusting = createRelayFencer(
+          'ipmi-relay',
+          'ipmi',
+          secure.fencerConfig('ipmi-relay') as never,
+          {},
+        );
+        await expect(untrusting.powerStatus('compute-1')).rejects.toThrow(
+          /relay 127\.0\.0\.1:\d+ unreachable/,
+        );
+      } finally {
+        await secure.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,110 @@
+// The bastion relay started in-process on 127.0.0.1 for tests, with a fresh HMAC key in
+// a mode-600 file, every audit line captured, and every spawned tool's argv and
+// environment recorded (the runner is the real one, wrapped).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InventoryEntry } from '../../infra/relay/inventory.js';
+import { parseInventory } from '../../infra/relay/inventory.js';
+import { type RelayAction, signRequest } from '../../infra/relay/protocol.js';
+import { type Relay, startRelay } from '../../infra/relay/relay-server.js';
+import { type CommandRequest, runCommand } from '../../infra/relay/run-command.js';
+import type { Bmc } from './bmc-lab.js';
+
+export interface RelayLab {
+  relay: Relay;
+  url: string;
+  keyId: string;
+  key: Buffer;
+  keyFile: string;
+  /** Audit lines, as the relay wrote them. */
+  audit: string[];
+  /** Every tool run: argv and environment exactly as handed to execFile. */
+  spawned: CommandRequest[];
+  /** Signed request with the lab key (or unsigned / tampered, as the test asks). */
+  request(
+    method: string,
+    path: string,
+    options?: { body?: string; headers?: Record<string, string>; sign?: boolean },
+  ): Promise<{ status: number; json: Record<string, unknown> }>;
+  fencerConfig(driver: string): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Inventory entry for a lab BMC, password by file unless told otherwise. */
+export const ipmiEntry = (
+  bmc: Bmc,
+  overrides: Partial<Record<string, unknown>> = {},
+): Record<string, unknown> => ({
+  kind: 'ipmi',
+  address: '127.0.0.1',
+  port: bmc.port,
+  user: bmc.user,
+  passwordFile: bmc.passwordFile,
+  cipherSuite: 3,
+  ...overrides,
+});
+
+export async function startRelayLab(
+  hosts: Record<string, Record<string, unknown> | InventoryEntry>,
+  options: {
+    windowMs?: number;
+    actions?: RelayAction[];
+    env?: NodeJS.ProcessEnv;
+    tls?: { cert: Buffer; key: Buffer };
+  } = {},
+): Promise<RelayLab> {
+  const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-relay-'));
+  const keyId = 'test-key';
+  const keyText = randomBytes(32).toString('hex');
+  const keyFile = join(dir, 'hmac.key');
+  writeFileSync(keyFile, `${keyText}\n`, { mode: 0o600 });
+  const key = Buffer.from(keyText);
+  const audit: string[] = [];
+  const spawned: CommandRequest[] = [];
+  const relay = await startRelay({
+    inventory: parseInventory({ hosts }),
+    keys: new Map([[keyId, key]]),
+    windowMs: options.windowMs ?? 30_000,
+    ...(options.actions ? { actions: options.actions } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    audit: (line) => audit.push(line),
+    power: {
+      env: options.env ?? {},
+      ipmitoolPath: 'ipmitool',
+      virshPath: 'virsh',
+      runner: (request) => {
+        spawned.push(request);
+        return runCommand(request);
+      },
+    },
+  });
+  return {
+    relay,
+    url: relay.url,
+    keyId,
+    key,
+    keyFile,
+    audit,
+    spawned,
+    async request(method, path, { body = '', headers = {}, sign = true } = {}) {
+      // Sign what will really be sent: URL parsing percent-encodes some characters.
+      const url = new URL(path, relay.url);
+      const sent = `${url.pathname}${url.search}`;
+      const signed = sign ? signRequest({ id: keyId, secret: key }, method, sent, body) : {};
+      const response = await fetch(url, {
+        method,
+        headers: { ...signed, ...headers },
+        ...(body ? { body } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    fencerConfig: (driver) => ({ driver, url: relay.url, keyId, keyFile, timeoutMs: 15_000 }),
+    async close() {
+      await relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

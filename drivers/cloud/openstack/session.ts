@@ -1,6 +1,8 @@
 // Keystone v3 session: one token reused until shortly before it expires, re-issued once
 // on a 401, endpoints from its catalog. Errors carry method, path, status and the
 // service's own message, never request bodies or headers (they hold secrets).
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, isAxiosError } from 'axios';
 import { CLOUD_AUTH, CLOUD_REJECTED, CLOUD_TRANSIENT, CloudError } from '../../../core/errors.js';
 import type { Connection } from './credentials.js';
@@ -77,7 +79,15 @@ export class KeystoneSession {
     readonly connection: Connection,
     options: { timeoutMs?: number } = {},
   ) {
-    this.http = axios.create({ timeout: options.timeoutMs ?? 30_000, maxRedirects: 0, proxy: false });
+    // Keep-alive: a recovery makes thousands of small calls; a TCP (and TLS) handshake
+    // for each would cost more than the calls themselves.
+    this.http = axios.create({
+      timeout: options.timeoutMs ?? 30_000,
+      maxRedirects: 0,
+      proxy: false,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+    });
   }
 
   private authBody(): unknown {

@@ -1,0 +1,74 @@
+// Benchmark (not a test): one host with N instances on the SIMULATED cloud, evacuate
+// time T, Map concurrency C. Prints the whole execution's wall time against the ideal
+// ceil(N/C)*T (what C perfect parallel lanes would take), and the AWS history events
+// per instance. Run: npm run bench [-- --instances 1000 --concurrency 40 --evacuate-ms 2000 --poll-ms 100]
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createRuntime } from '../core/runtime.js';
+import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
+import { MemoryNotifier } from '../drivers/notifier/log.js';
+import { iterationEventCount, toHistoryEvents } from '../engine/history.js';
+import { LocalEngine } from '../engine/local-engine.js';
+
+const { values } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '40' },
+    'evacuate-ms': { type: 'string', default: '2000' },
+    'poll-ms': { type: 'string', default: '100' },
+  },
+});
+const n = Number(values.instances);
+const c = Number(values.concurrency);
+const t = Number(values['evacuate-ms']);
+const poll = Number(values['poll-ms']);
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+const sim = await startSimulatedCloud({ evacuateMs: t, hosts: ['compute-1', 'compute-2', 'compute-3', 'compute-4'] });
+for (let i = 0; i < n; i += 1) sim.state.addServer({ host: 'compute-1', name: `bench-${i}` });
+sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+
+const config = parseConfig({
+  cloud: { driver: 'simulated' },
+  fencer: { driver: 'simulated' },
+  notifiers: [],
+  recovery: {
+    fence: { pollIntervalMs: 20 },
+    evacuation: { maxConcurrency: c, verifyPollMs: poll, verifyBudgetSeconds: 40, lockInstances: true },
+  },
+});
+const rt = await createRuntime(config, { simulated: sim, logger: createLogger('bench'), notifiers: [new MemoryNotifier()] });
+const engine = new LocalEngine({ runtime: async () => rt });
+
+const input = { host: 'compute-1', incident: 'bench', cause: 'benchmark', requestedAt: new Date().toISOString() };
+const started = performance.now();
+let evacuationStarted = 0;
+let lastVerified = 0;
+const run = engine.start(input, 'bench');
+const outcome = await run.done;
+const total = (performance.now() - started) / 1000;
+for (const e of run.events) {
+  if (e.type === 'StateEntered' && e.state.name === 'EvacuateInstances') evacuationStarted = e.timestamp;
+  if (e.type === 'StateExited' && e.state.name === 'VerifyInstance') lastVerified = Math.max(lastVerified, e.timestamp);
+}
+const history = toHistoryEvents(run.events, input, new Date());
+const perInstance = iterationEventCount(history) / n;
+const ideal = (Math.ceil(n / c) * t) / 1000;
+const mapSeconds = (lastVerified - evacuationStarted) / 1000;
+const recovered = (outcome.output as { summary?: { recovered?: number } })?.summary?.recovered ?? 0;
+await sim.close();
+
+const row = (label: string, value: string) => console.log(`${label.padEnd(44)} ${value}`);
+console.log('freezer-dr recovery benchmark (SIMULATED cloud, embedded engine, real ASL)');
+row('instances N / Map concurrency C / evacuate T', `${n} / ${c} / ${t} ms (verify poll ${poll} ms)`);
+row('execution status', `${outcome.status}, ${recovered} recovered`);
+row('total: execution start -> end', `${total.toFixed(2)} s`);
+row('  of which Map: first evacuate -> last verified', `${mapSeconds.toFixed(2)} s`);
+row('ideal ceil(N/C)*T', `${ideal.toFixed(2)} s`);
+row('ratio total / ideal (goal <= 1.10)', `${(total / ideal).toFixed(3)}`);
+row('AWS history events per instance (goal <= 12)', `${perInstance.toFixed(2)}`);
+row('AWS history events, whole execution', `${history.length} (limit 25,000)`);
+row('simulated Nova requests', `${sim.state.counters.requests}`);
+row('unsafe evacuations / instances evacuated twice', `${sim.state.unsafeEvacuations} / ${[...sim.state.counters.evacuateAccepted.values()].filter((v) => v > 1).length}`);
+if (outcome.status !== 'SUCCEEDED' || recovered !== n) process.exitCode = 1;

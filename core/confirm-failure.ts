@@ -3,7 +3,8 @@
 // forced down (a re-driven recovery), or has not reported for staleAfterSeconds.
 import { HOST_NOT_CONFIRMED, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
-import { nowIso, parseNovaTime } from './time.js';
+import { assessService } from './service-health.js';
+import { nowIso } from './time.js';
 
 export interface ConfirmInput {
   host: string;
@@ -20,22 +21,9 @@ export async function confirmHostFailure(rt: Runtime, input: ConfirmInput): Prom
   if (!service) {
     throw new WorkflowError('Host.Unknown', `Nova has no nova-compute service on host ${input.host}`);
   }
-  const reported = parseNovaTime(service.updatedAt);
-  const ageSeconds = reported === null ? Number.POSITIVE_INFINITY : (Date.now() - reported) / 1000;
-  const age = Number.isFinite(ageSeconds) ? `${Math.round(ageSeconds)} s ago` : 'never';
-  let evidence: string | null = null;
-  if (service.forcedDown) evidence = `nova-compute on ${input.host} is already forced down`;
-  else if (service.state === 'down')
-    evidence = `Nova reports nova-compute on ${input.host} down (last report ${age})`;
-  else if (ageSeconds > rt.policy.confirm.staleAfterSeconds) {
-    evidence = `nova-compute on ${input.host} last reported ${age} (stale after ${rt.policy.confirm.staleAfterSeconds} s)`;
-  }
-  if (!evidence) {
-    throw new WorkflowError(
-      HOST_NOT_CONFIRMED,
-      `nova-compute on ${input.host} is up and reported ${age}; not confirmed down`,
-    );
-  }
+  const health = assessService(service, rt.policy.confirm.staleAfterSeconds);
+  if (!health.down) throw new WorkflowError(HOST_NOT_CONFIRMED, health.evidence);
+  const evidence = health.evidence;
   rt.logger.info('host failure confirmed', { host: input.host, evidence });
   return { serviceId: service.id, evidence, at: nowIso() };
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CONFIG_INVALID, WorkflowError } from './errors.js';
+import { intakeConfigSchema } from './intake/config.js';
 
 const driverSection = z.looseObject({ driver: z.string().min(1) });
 
@@ -59,8 +60,9 @@ export const configSchema = z.strictObject({
   notifiers: z.array(driverSection).default([{ driver: 'log' }]),
   alertSources: z.array(driverSection).default([]),
   recovery: recoveryPolicySchema.prefault({}),
-  /** Sections owned by other components (intake, relay, local server); validated where used. */
-  intake: z.record(z.string(), z.unknown()).optional(),
+  /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
+  intake: intakeConfigSchema.prefault({}),
+  /** Sections owned by other components (relay, local server); validated where used. */
   local: z.record(z.string(), z.unknown()).optional(),
 });
 

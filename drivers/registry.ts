@@ -4,13 +4,17 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { describeIssues, type FreezerConfig } from '../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../core/errors.js';
+import { AlertmanagerSource, alertmanagerOptions } from './alert-source/alertmanager.js';
+import { GenericSource, genericOptions } from './alert-source/generic.js';
+import { NagiosSource, nagiosOptions } from './alert-source/nagios.js';
+import { ZabbixSource, zabbixOptions } from './alert-source/zabbix.js';
 import { connectionFromCloudsYaml, resolveConnection } from './cloud/openstack/credentials.js';
 import { OpenStackCloud } from './cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from './cloud/simulated/server.js';
 import { RecordOnlyFencer } from './fencer/noop.js';
 import { SimulatedFencer } from './fencer/simulated.js';
 import { LogNotifier } from './notifier/log.js';
-import type { Cloud, Fencer, Notifier } from './types.js';
+import type { AlertSource, Cloud, Fencer, Notifier } from './types.js';
 
 /** What a driver factory may use besides its own options. */
 export interface DriverContext {
@@ -90,6 +94,14 @@ export const notifierDrivers: Record<string, DriverFactory<Notifier>> = {
   ),
 };
 
+/** Webhook payload formats; the order of `alertSources` is the order bodies are matched in. */
+export const alertSourceDrivers: Record<string, DriverFactory<AlertSource>> = {
+  alertmanager: define(alertmanagerOptions, (options) => new AlertmanagerSource(options)),
+  zabbix: define(zabbixOptions, () => new ZabbixSource()),
+  nagios: define(nagiosOptions, () => new NagiosSource()),
+  generic: define(genericOptions, () => new GenericSource()),
+};
+
 function validate<T>(
   kind: string,
   table: Record<string, DriverFactory<T>>,
@@ -115,6 +127,18 @@ export function validateDriverSections(config: FreezerConfig): void {
   validate('fencer', fencerDrivers, config.fencer);
   config.notifiers.forEach((section, index) => {
     validate(`notifiers[${index}]`, notifierDrivers, section);
+  });
+  config.alertSources.forEach((section, index) => {
+    validate(`alertSources[${index}]`, alertSourceDrivers, section);
+  });
+}
+
+/** The webhook's payload parsers; every format with its defaults when the list is empty. */
+export function createAlertSources(sections: { driver: string }[]): AlertSource[] {
+  const chosen = sections.length ? sections : Object.keys(alertSourceDrivers).map((driver) => ({ driver }));
+  return chosen.map((section, index) => {
+    const { factory, options } = validate(`alertSources[${index}]`, alertSourceDrivers, section);
+    return factory.create(options, {} as DriverContext) as AlertSource;
   });
 }
 

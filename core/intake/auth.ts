@@ -1,0 +1,86 @@
+// Who may start a recovery: a caller presenting the bearer token, or one signing the
+// body with the HMAC secret. Both comparisons are constant-time, and a failure says
+// nothing about why (the caller learns only 401; the intake only counts it).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IntakeConfig } from './config.js';
+import { SecretReader } from './secrets.js';
+
+export interface AuthRequest {
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export type AuthMethod = 'bearer' | 'hmac';
+
+const digest = (value: Buffer) => createHash('sha256').update(value).digest();
+
+/** Compares against every secret without stopping early; hashing first hides the length. */
+function matchesAny(candidate: Buffer, secrets: Buffer[]): boolean {
+  const probe = digest(candidate);
+  let found = false;
+  for (const secret of secrets) found = timingSafeEqual(probe, digest(secret)) || found;
+  return found;
+}
+
+export class Authenticator {
+  private readonly bearer: SecretReader | null;
+  private readonly hmac: SecretReader | null;
+
+  constructor(
+    private readonly config: IntakeConfig['auth'],
+    env: NodeJS.ProcessEnv,
+    warn: (message: string, detail: Record<string, unknown>) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    const reloadMs = config.reloadSeconds * 1000;
+    this.bearer = config.bearer ? new SecretReader(config.bearer, reloadMs, env, warn) : null;
+    this.hmac = config.hmac ? new SecretReader(config.hmac, reloadMs, env, warn) : null;
+  }
+
+  /** Whether any secret is configured at all (without one, every request is refused). */
+  configured(): boolean {
+    return (this.bearer?.values().length ?? 0) + (this.hmac?.values().length ?? 0) > 0;
+  }
+
+  /** The method that authenticated the request, or null. */
+  verify(request: AuthRequest): AuthMethod | null {
+    if (this.bearer && request.headers.authorization !== undefined) {
+      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization);
+      if (match?.[1] && matchesAny(Buffer.from(match[1], 'utf8'), this.bearer.values())) return 'bearer';
+    }
+    const hmac = this.config.hmac;
+    if (this.hmac && hmac) {
+      const signature = request.headers[hmac.signatureHeader.toLowerCase()];
+      const timestamp = request.headers[hmac.timestampHeader.toLowerCase()];
+      if (signature && timestamp && this.verifySignature(signature, timestamp, request.rawBody, hmac)) {
+        return 'hmac';
+      }
+    }
+    return null;
+  }
+
+  private verifySignature(
+    signature: string,
+    timestamp: string,
+    body: Buffer,
+    options: NonNullable<IntakeConfig['auth']['hmac']>,
+  ): boolean {
+    if (!/^\d{1,12}$/.test(timestamp)) return false;
+    if (Math.abs(this.now() / 1000 - Number(timestamp)) > options.toleranceSeconds) return false;
+    const hex = /^(?:sha256=)?([0-9a-fA-F]{64})$/.exec(signature.trim())?.[1];
+    if (!hex) return false;
+    const given = Buffer.from(hex, 'hex');
+    let found = false;
+    for (const secret of this.hmac?.values() ?? []) {
+      const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+      found = timingSafeEqual(given, expected) || found;
+    }
+    return found;
+  }
+}
+
+/** What a sender computes: hex HMAC-SHA256 of "<unix seconds>.<raw body>" (for tests and docs). */
+export function signBody(secret: string, timestamp: number | string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
+}

@@ -1,0 +1,420 @@
+// The alert intake, transport-neutral: parse -> normalise -> authenticate -> decide ->
+// start. Every alert gets exactly one structured log line with its decision; a host
+// incident gets at most one execution (deterministic name, ExecutionAlreadyExists =
+// already handled); every refusal of a confirmed failure is notified once per reason.
+import picomatch from 'picomatch';
+import { createAlertSources } from '../../drivers/registry.js';
+import type { AlertSignal, AlertSource } from '../../drivers/types.js';
+import { type ExecutionsApi, executionName } from '../executions.js';
+import { notify } from '../notify.js';
+import type { Runtime } from '../runtime.js';
+import { Authenticator } from './auth.js';
+import type { IntakeConfig } from './config.js';
+import { fleetPicture, hostEligibility, runningSince } from './gates.js';
+import { normalise } from './normalise.js';
+import { pausedBy } from './pause.js';
+import { type HttpRefusal, type IntakeRequest, parseBody, rawBody } from './request.js';
+import { type FleetSnapshot, SnapshotReader } from './snapshot.js';
+import type { StateStore } from './state-store.js';
+
+export type Decision =
+  | 'started'
+  | 'already-handled'
+  | 'recorded'
+  | 'skipped'
+  | 'not-confirmed'
+  | 'refused'
+  | 'error';
+
+export type RefusalReason = 'paused' | 'all-stale' | 'mass-failure' | 'rate-limited';
+
+export interface AlertOutcome {
+  source: string;
+  host: string;
+  signal: AlertSignal['state'];
+  fingerprint: string | null;
+  decision: Decision;
+  /** Short code: resolved, ignored, started, not-confirmed, maintenance, mass-failure, ... */
+  reason: string;
+  detail: string;
+  incident: string | null;
+  executionName: string | null;
+}
+
+export interface IntakeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export interface IntakeCounters {
+  requests: number;
+  unauthorized: number;
+  rejected: number;
+  alerts: number;
+  started: number;
+  alreadyHandled: number;
+  refused: number;
+}
+
+export interface IntakeDeps {
+  runtime: Runtime;
+  executions: ExecutionsApi;
+  store: StateStore;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+interface DecideContext {
+  receivedAt: string;
+  refusals: Map<RefusalReason, { hosts: string[]; detail: string }>;
+  paused: string | null;
+}
+
+type HostResult = Pick<AlertOutcome, 'decision' | 'reason' | 'detail' | 'incident' | 'executionName'>;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SLOT_BUCKET = 'recovery-starts';
+const MAX_OUTCOMES_IN_RESPONSE = 100;
+/** How long this process remembers names it started, to answer repeats without a call. */
+const KNOWN_STARTED_MS = 3_600_000;
+
+const refusalResponse = (refusal: HttpRefusal, extra: Record<string, string> = {}): IntakeResponse => ({
+  status: refusal.status,
+  headers: { ...JSON_HEADERS, ...extra },
+  body: { error: refusal.error },
+});
+
+export class Intake {
+  readonly counters: IntakeCounters = {
+    requests: 0,
+    unauthorized: 0,
+    rejected: 0,
+    alerts: 0,
+    started: 0,
+    alreadyHandled: 0,
+    refused: 0,
+  };
+  private readonly config: IntakeConfig;
+  private readonly sources: AlertSource[];
+  private readonly auth: Authenticator;
+  private readonly snapshots: SnapshotReader;
+  private readonly inFleet: (host: string) => boolean;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly now: () => number;
+  private readonly inFlight = new Map<string, Promise<HostResult>>();
+  private readonly knownStarted = new Map<string, number>();
+  private warnedUnconfigured = false;
+
+  constructor(private readonly deps: IntakeDeps) {
+    const rt = deps.runtime;
+    this.config = rt.config.intake;
+    this.env = deps.env ?? process.env;
+    this.now = deps.now ?? Date.now;
+    this.sources = createAlertSources(rt.config.alertSources);
+    this.auth = new Authenticator(
+      this.config.auth,
+      this.env,
+      (message, detail) => rt.logger.warn(message, detail),
+      this.now,
+    );
+    const fleet = this.config.fleet;
+    this.inFleet = fleet.length ? picomatch(fleet) : () => true;
+    this.snapshots = new SnapshotReader(
+      async () => {
+        const [services, running] = await Promise.all([
+          rt.cloud.listComputeServices(),
+          deps.executions.listRunning(),
+        ]);
+        return { services, running };
+      },
+      this.config.snapshotCacheMs,
+      this.now,
+    );
+  }
+
+  async handle(request: IntakeRequest, requestId: string | null = null): Promise<IntakeResponse> {
+    this.counters.requests += 1;
+    const receivedAt = new Date(this.now()).toISOString();
+    const early = this.refuseEarly(request);
+    if ('status' in early) {
+      if (early.status === 401) this.counters.unauthorized += 1;
+      else {
+        this.counters.rejected += 1;
+        this.deps.runtime.logger.info('webhook request rejected', {
+          requestId,
+          status: early.status,
+          error: early.body.error,
+        });
+      }
+      return early;
+    }
+    const outcomes = await this.decide(early.signals, receivedAt);
+    for (const outcome of outcomes)
+      this.deps.runtime.logger.info('alert decision', { requestId, ...outcome });
+    this.counters.alerts += outcomes.length;
+    const failed = outcomes.some((o) => o.decision === 'error');
+    return {
+      status: failed ? 503 : 202,
+      headers: failed ? { ...JSON_HEADERS, 'retry-after': '10' } : JSON_HEADERS,
+      body: {
+        alerts: outcomes.length,
+        started: outcomes.filter((o) => o.decision === 'started').map((o) => o.executionName),
+        outcomes: outcomes.slice(0, MAX_OUTCOMES_IN_RESPONSE).map((o) => ({
+          host: o.host,
+          source: o.source,
+          signal: o.signal,
+          decision: o.decision,
+          reason: o.reason,
+          executionName: o.executionName,
+          detail: o.detail,
+        })),
+        ...(outcomes.length > MAX_OUTCOMES_IN_RESPONSE
+          ? { truncated: outcomes.length - MAX_OUTCOMES_IN_RESPONSE }
+          : {}),
+      },
+    };
+  }
+
+  /** Everything that can refuse a request before any alert is looked at. */
+  private refuseEarly(request: IntakeRequest): IntakeResponse | { signals: AlertSignal[] } {
+    if (request.method.toUpperCase() !== 'POST') {
+      return {
+        ...refusalResponse({ status: 405, error: 'method: use POST' }),
+        headers: { ...JSON_HEADERS, allow: 'POST' },
+      };
+    }
+    const bytes = rawBody(request, this.config.maxBodyBytes);
+    if (!Buffer.isBuffer(bytes)) return refusalResponse(bytes);
+    if (!this.auth.verify({ headers: request.headers, rawBody: bytes })) {
+      if (!this.warnedUnconfigured && !this.auth.configured()) {
+        this.warnedUnconfigured = true;
+        this.deps.runtime.logger.warn('webhook has no secret configured: every request is refused', {
+          bearerEnv: this.config.auth.bearer?.env ?? null,
+        });
+      }
+      return refusalResponse({ status: 401, error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    }
+    const parsed = parseBody(request.headers, bytes);
+    if (!parsed.ok) return refusalResponse(parsed.refusal);
+    const normalised = normalise(this.sources, parsed.value);
+    if (!normalised.ok) return refusalResponse(normalised.refusal);
+    return { signals: normalised.signals };
+  }
+
+  private async decide(signals: AlertSignal[], receivedAt: string): Promise<AlertOutcome[]> {
+    const outcomes: AlertOutcome[] = new Array(signals.length);
+    const downByHost = new Map<string, number[]>();
+    signals.forEach((signal, index) => {
+      if (signal.state === 'down') {
+        const list = downByHost.get(signal.host) ?? [];
+        list.push(index);
+        downByHost.set(signal.host, list);
+        return;
+      }
+      const reason = signal.state === 'up' ? 'resolved' : 'ignored';
+      outcomes[index] = {
+        ...base(signal),
+        decision: 'recorded',
+        reason,
+        detail: signal.reason,
+        incident: null,
+        executionName: null,
+      };
+    });
+    if (downByHost.size === 0) return outcomes;
+
+    let snapshot: FleetSnapshot | null = null;
+    let failure = '';
+    try {
+      snapshot = await this.snapshots.get();
+    } catch (error) {
+      failure = `cannot read Nova services or running recoveries: ${(error as Error).message}`;
+    }
+    const refusals = new Map<RefusalReason, { hosts: string[]; detail: string }>();
+    const context = { receivedAt, refusals, paused: pausedBy(this.config.pause, this.env) };
+    for (const [host, indices] of downByHost) {
+      const first = signals[indices[0] as number] as AlertSignal;
+      const result: HostResult = snapshot
+        ? await this.decideHost(host, first, indices.length, snapshot, context)
+        : {
+            decision: 'error',
+            reason: 'cloud-unavailable',
+            detail: failure,
+            incident: null,
+            executionName: null,
+          };
+      for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
+    }
+    await this.notifyRefusals(refusals, receivedAt);
+    return outcomes;
+  }
+
+  private async decideHost(
+    host: string,
+    signal: AlertSignal,
+    repeats: number,
+    snapshot: FleetSnapshot,
+    context: DecideContext,
+  ): Promise<HostResult> {
+    const rt = this.deps.runtime;
+    const staleAfter = rt.policy.confirm.staleAfterSeconds;
+    const now = this.now();
+    const verdict = hostEligibility(host, snapshot, this.inFleet, staleAfter, now);
+    if (!verdict.eligible) {
+      return {
+        decision: verdict.reason === 'not-confirmed' ? 'not-confirmed' : 'skipped',
+        reason: verdict.reason,
+        detail: verdict.detail,
+        incident: null,
+        executionName: null,
+      };
+    }
+    const name = executionName(host, verdict.incident);
+    // Single flight per execution name: concurrent repeats of one incident wait for the
+    // first attempt instead of racing it for a start slot. get and set happen with no
+    // await in between, so this is atomic on the event loop.
+    const pending = this.inFlight.get(name);
+    if (pending) {
+      const first = await pending;
+      this.counters.alreadyHandled += first.decision === 'started' ? 1 : 0;
+      return first.decision === 'started'
+        ? {
+            ...first,
+            decision: 'already-handled',
+            reason: 'already-handled',
+            detail: 'started by a concurrent alert',
+          }
+        : first;
+    }
+    const until = this.knownStarted.get(name);
+    if (until !== undefined && until > now) {
+      this.counters.alreadyHandled += 1;
+      return {
+        decision: 'already-handled',
+        reason: 'already-handled',
+        detail: 'execution already exists',
+        incident: verdict.incident,
+        executionName: name,
+      };
+    }
+    const attempt = this.attemptStart(host, name, signal, repeats, verdict, snapshot, now, context);
+    this.inFlight.set(name, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.inFlight.delete(name);
+    }
+  }
+
+  /** The fleet-wide gates, then a start slot, then StartExecution. Never throws. */
+  private async attemptStart(
+    host: string,
+    name: string,
+    signal: AlertSignal,
+    repeats: number,
+    verdict: { incident: string; evidence: string },
+    snapshot: FleetSnapshot,
+    now: number,
+    context: DecideContext,
+  ): Promise<HostResult> {
+    const named = { incident: verdict.incident, executionName: name };
+    const refuse = (reason: RefusalReason, detail: string): HostResult => {
+      this.counters.refused += 1;
+      const entry = context.refusals.get(reason) ?? { hosts: [], detail };
+      entry.hosts.push(host);
+      context.refusals.set(reason, entry);
+      return { decision: 'refused', reason, detail, ...named };
+    };
+    if (context.paused) return refuse('paused', `recoveries are paused (${context.paused})`);
+    const staleAfter = this.deps.runtime.policy.confirm.staleAfterSeconds;
+    const picture = fleetPicture(snapshot, this.inFleet, staleAfter, this.config.protection, now);
+    if (picture.refusal) return refuse(picture.refusal.reason, picture.refusal.detail);
+
+    const { maxStartsPerWindow: limit, windowSeconds } = this.config.protection;
+    const windowMs = windowSeconds * 1000;
+    let slot: string | null = null;
+    try {
+      slot = await this.deps.store.takeSlot(
+        SLOT_BUCKET,
+        limit,
+        windowMs,
+        runningSince(snapshot, now - windowMs),
+      );
+      if (slot === null) {
+        return refuse('rate-limited', `${limit} recoveries already started within ${windowSeconds} s`);
+      }
+      const result = await this.deps.executions.start({
+        host,
+        incident: verdict.incident,
+        cause: `${signal.reason}; ${verdict.evidence}`,
+        requestedAt: context.receivedAt,
+        alert: {
+          source: signal.source,
+          fingerprint: signal.fingerprint,
+          reason: signal.reason,
+          evidence: verdict.evidence,
+          alertsInRequest: repeats,
+          receivedAt: context.receivedAt,
+        },
+      });
+      this.remember(name, now);
+      if (result.started) {
+        this.counters.started += 1;
+        return { decision: 'started', reason: 'started', detail: verdict.evidence, ...named };
+      }
+      await this.deps.store.releaseSlot(SLOT_BUCKET, slot);
+      this.counters.alreadyHandled += 1;
+      return {
+        decision: 'already-handled',
+        reason: 'already-handled',
+        detail: 'execution already exists',
+        ...named,
+      };
+    } catch (error) {
+      if (slot !== null) await this.deps.store.releaseSlot(SLOT_BUCKET, slot).catch(() => undefined);
+      return { decision: 'error', reason: 'start-failed', detail: (error as Error).message, ...named };
+    }
+  }
+
+  private remember(name: string, now: number): void {
+    this.knownStarted.set(name, now + KNOWN_STARTED_MS);
+    if (this.knownStarted.size > 10_000) {
+      for (const [key, until] of this.knownStarted) if (until <= now) this.knownStarted.delete(key);
+    }
+  }
+
+  /** One notification per refusal reason per notifyOnceSeconds, naming the hosts left alone. */
+  private async notifyRefusals(
+    refusals: Map<RefusalReason, { hosts: string[]; detail: string }>,
+    receivedAt: string,
+  ): Promise<void> {
+    const rt = this.deps.runtime;
+    for (const [reason, { hosts, detail }] of refusals) {
+      const first = await this.deps.store.claimOnce(
+        `refusal:${reason}`,
+        this.config.notifyOnceSeconds * 1000,
+      );
+      if (!first) continue;
+      const shown =
+        hosts.length > 20
+          ? `${hosts.slice(0, 20).join(', ')} and ${hosts.length - 20} more`
+          : hosts.join(', ');
+      rt.logger.warn('automatic recovery refused', { reason, detail, hosts: hosts.length });
+      await notify(rt, {
+        kind: reason === 'paused' ? 'paused' : 'mass-failure',
+        host: shown,
+        incident: `intake-${reason}`,
+        cause: `No automatic recovery (${reason}): ${detail}. Not started for: ${shown}. Further refusals for this reason are not notified for ${this.config.notifyOnceSeconds} s.`,
+        requestedAt: receivedAt,
+      });
+    }
+  }
+}
+
+const base = (signal: AlertSignal) => ({
+  source: signal.source,
+  host: signal.host,
+  signal: signal.state,
+  fingerprint: signal.fingerprint,
+});

@@ -1,0 +1,42 @@
+// One read of Nova's compute services and the running recoveries, shared by every alert
+// of a request and, for snapshotCacheMs, by concurrent requests (single flight): an
+// alert storm costs Nova and Step Functions a few calls per second, not one per alert.
+import type { ComputeService } from '../../drivers/types.js';
+
+export interface FleetSnapshot {
+  services: ComputeService[];
+  byHost: Map<string, ComputeService>;
+  running: { name: string; startDate: Date | null }[];
+  readAt: number;
+}
+
+export type SnapshotLoader = () => Promise<Pick<FleetSnapshot, 'services' | 'running'>>;
+
+export class SnapshotReader {
+  private current: FleetSnapshot | null = null;
+  private inFlight: Promise<FleetSnapshot> | null = null;
+
+  constructor(
+    private readonly load: SnapshotLoader,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(): Promise<FleetSnapshot> {
+    if (this.current && this.now() - this.current.readAt < this.ttlMs) return Promise.resolve(this.current);
+    if (!this.inFlight) {
+      const readAt = this.now();
+      this.inFlight = this.load()
+        .then(({ services, running }) => {
+          const byHost = new Map<string, ComputeService>();
+          for (const service of services) if (!byHost.has(service.host)) byHost.set(service.host, service);
+          this.current = { services, byHost, running, readAt };
+          return this.current;
+        })
+        .finally(() => {
+          this.inFlight = null;
+        });
+    }
+    return this.inFlight;
+  }
+}

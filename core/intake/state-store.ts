@@ -1,0 +1,64 @@
+// Small shared state the intake needs beyond Step Functions itself: "has this refusal
+// been notified already" and "how many recoveries started in the last window".
+// Exactly-once starts do NOT depend on it (the execution name does that).
+//
+// MemoryStateStore lives in one process: right for the local server and a Lambda with
+// reserved concurrency 1. A DynamoDB store for a fleet of containers maps directly:
+//   claimOnce  -> PutItem {pk: key, expiresAt} with
+//                 ConditionExpression "attribute_not_exists(pk) OR expiresAt < :now"
+//                 (ConditionalCheckFailed = already claimed); a TTL attribute cleans up.
+//   takeSlot   -> one item per bucket holding [{token, at}] and a version number:
+//                 read, drop entries older than the window, append if under the limit,
+//                 UpdateItem with "version = :read" (retry on ConditionalCheckFailed).
+//   releaseSlot-> the same update removing the token.
+
+export interface StateStore {
+  /** Records `key` for ttlMs unless it is already recorded; true when this call recorded it. */
+  claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes one of `limit` slots in a sliding window of windowMs. `floor` is a count of
+   * slots known to be in use that this store may not have seen (e.g. executions started
+   * by other containers); the slot is refused when max(floor, taken) >= limit.
+   * Returns a token for releaseSlot, or null when the window is full.
+   */
+  takeSlot(bucket: string, limit: number, windowMs: number, floor?: number): Promise<string | null>;
+  /** Gives a slot back (the start turned out to be a duplicate, or failed). */
+  releaseSlot(bucket: string, token: string): Promise<void>;
+}
+
+export class MemoryStateStore implements StateStore {
+  private readonly claims = new Map<string, number>();
+  private readonly slots = new Map<string, { token: string; at: number }[]>();
+  private nextToken = 1;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async claimOnce(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    const until = this.claims.get(key);
+    if (until !== undefined && until > now) return false;
+    this.claims.set(key, now + ttlMs);
+    // Bounded: expired claims are dropped whenever a new one is recorded.
+    if (this.claims.size > 1000) for (const [k, t] of this.claims) if (t <= now) this.claims.delete(k);
+    return true;
+  }
+
+  async takeSlot(bucket: string, limit: number, windowMs: number, floor = 0): Promise<string | null> {
+    const now = this.now();
+    const live = (this.slots.get(bucket) ?? []).filter((slot) => slot.at > now - windowMs);
+    this.slots.set(bucket, live);
+    if (Math.max(floor, live.length) >= limit) return null;
+    const token = String(this.nextToken++);
+    live.push({ token, at: now });
+    return token;
+  }
+
+  async releaseSlot(bucket: string, token: string): Promise<void> {
+    const live = this.slots.get(bucket);
+    if (live)
+      this.slots.set(
+        bucket,
+        live.filter((slot) => slot.token !== token),
+      );
+  }
+}

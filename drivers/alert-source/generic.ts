@@ -1,0 +1,43 @@
+// The documented generic form for anything else (a script, a cron check):
+// {"host": "compute-7", "status": "down" | "up", "source": "my-check", "reason": "..."}.
+import { z } from 'zod';
+import type { AlertSignal, AlertSource } from '../types.js';
+import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
+
+export const genericOptions = z.strictObject({ driver: z.literal('generic') });
+
+const body = z.object({
+  host: z.string().max(255),
+  status: z.enum(['down', 'up']),
+  source: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be a short name (letters, digits, ".", "_", "-")')
+    .optional(),
+  reason: z.string().optional(),
+  fingerprint: z.string().max(128).optional(),
+});
+
+export class GenericSource implements AlertSource {
+  readonly name = 'generic';
+
+  matches(value: unknown): boolean {
+    return isRecord(value) && 'host' in value && 'status' in value;
+  }
+
+  parse(value: unknown): AlertSignal[] {
+    const data = parseWith(this.name, body, value);
+    const host = toHostName(data.host);
+    if (!host) throw new InvalidAlert(`generic: host: must be a host name, got "${clip(data.host, 60)}"`);
+    const source = data.source ?? this.name;
+    return [
+      {
+        source,
+        host,
+        state: data.status,
+        reason: clip(data.reason ? `${source}: ${data.reason}` : `${source} reports ${host} ${data.status}`),
+        fingerprint: data.fingerprint ?? null,
+      },
+    ];
+  }
+}

@@ -1,0 +1,89 @@
+// Nagios and Icinga 2 host notifications, posted by a notification command with curl as
+// JSON or as a form. Field names follow the macros ($NOTIFICATIONTYPE$, $host.state$, …)
+// in the spellings people actually use. Only PROBLEM + DOWN + HARD acts: a SOFT state
+// is still being retried by the monitor, UNREACHABLE means a parent (a switch) is down.
+import { z } from 'zod';
+import type { AlertSignal, AlertSource } from '../types.js';
+import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
+
+export const nagiosOptions = z.strictObject({ driver: z.literal('nagios') });
+
+/** Accepted spellings of each field, first match wins. */
+const ALIASES = {
+  type: ['notificationType', 'notification_type', 'type', 'NOTIFICATIONTYPE', 'notification.type'],
+  host: ['host', 'hostname', 'host_name', 'hostName', 'HOSTNAME', 'host.name'],
+  state: ['state', 'hostState', 'host_state', 'HOSTSTATE', 'host.state'],
+  stateType: [
+    'stateType',
+    'state_type',
+    'statetype',
+    'hostStateType',
+    'host_state_type',
+    'HOSTSTATETYPE',
+    'host.state_type',
+  ],
+  attempt: [
+    'attempt',
+    'hostAttempt',
+    'host_attempt',
+    'HOSTATTEMPT',
+    'host_check_attempt',
+    'host.check_attempt',
+  ],
+  output: ['output', 'hostOutput', 'host_output', 'HOSTOUTPUT', 'host.output'],
+} as const;
+type Field = keyof typeof ALIASES;
+
+const word = z.string().trim().min(1).max(64);
+const fields = z.object({
+  source: z.string().max(64).optional(),
+  type: word,
+  host: z.string().max(255),
+  state: word,
+  /** Icinga 2 objects keep the state type as a number: 0 SOFT, 1 HARD. */
+  stateType: z.union([word, z.literal(0), z.literal(1)]),
+  attempt: z.union([z.string().max(16), z.number()]).optional(),
+  output: z.string().optional(),
+});
+
+function pick(body: Record<string, unknown>, field: Field): { key: string; value: unknown } | undefined {
+  for (const key of ALIASES[field]) if (Object.hasOwn(body, key)) return { key, value: body[key] };
+  return undefined;
+}
+
+export class NagiosSource implements AlertSource {
+  readonly name = 'nagios';
+
+  matches(body: unknown): boolean {
+    return isRecord(body) && pick(body, 'type') !== undefined && pick(body, 'state') !== undefined;
+  }
+
+  parse(body: unknown): AlertSignal[] {
+    if (!isRecord(body)) throw new InvalidAlert('nagios: body must be an object');
+    const flat: Record<string, unknown> = { source: body.source };
+    for (const field of Object.keys(ALIASES) as Field[]) flat[field] = pick(body, field)?.value;
+    const data = parseWith(this.name, fields, flat);
+    const source = data.source?.toLowerCase() === 'icinga' ? 'icinga' : 'nagios';
+    const host = toHostName(data.host);
+    if (!host) throw new InvalidAlert(`${source}: host: must be a host name, got "${clip(data.host, 60)}"`);
+    const type = data.type.toUpperCase();
+    const state = data.state.toUpperCase();
+    const stateType =
+      typeof data.stateType === 'number'
+        ? data.stateType === 1
+          ? 'HARD'
+          : 'SOFT'
+        : data.stateType.toUpperCase();
+    const attempt = data.attempt === undefined ? '' : ` attempt ${data.attempt}`;
+    const output = data.output ? `: ${data.output}` : '';
+    const summary = clip(`${source} ${type} ${state} ${stateType}${attempt}${output}`);
+    let verdict: AlertSignal['state'] = 'ignored';
+    let why = '';
+    if (type === 'RECOVERY' || (type === 'PROBLEM' && state === 'UP')) verdict = 'up';
+    else if (type !== 'PROBLEM') why = ` (${type} notifications are recorded, never acted on)`;
+    else if (state !== 'DOWN') why = ` (only DOWN acts; ${state} is not a host failure)`;
+    else if (stateType !== 'HARD') why = ' (only HARD states act; the monitor is still re-checking)';
+    else verdict = 'down';
+    return [{ source, host, state: verdict, reason: clip(summary + why, 400), fingerprint: null }];
+  }
+}

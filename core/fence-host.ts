@@ -3,6 +3,7 @@
 // trusted either way (real BMCs have powered off and still answered an error):
 // VerifyPowerOff decides from the power state alone.
 import type { PowerState } from '../drivers/types.js';
+import { countMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 
@@ -43,6 +44,7 @@ export async function fenceHost(rt: Runtime, input: FenceInput): Promise<FenceRe
     return { ...base, before, offRequested: false, offError: null, at: nowIso() };
   }
   let offError: string | null = null;
+  countMetric('FencePowerOffRequested');
   try {
     await fencer.powerOff(input.host);
   } catch (error) {

@@ -10,6 +10,7 @@ import type {
   Server,
   StageReport,
 } from '../drivers/types.js';
+import { countMetric, secondsMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 
@@ -140,6 +141,9 @@ export async function buildReport(rt: Runtime, input: NotifyInput): Promise<Reco
 }
 
 export async function notify(rt: Runtime, input: NotifyInput): Promise<NotifyResult> {
+  if (input.kind === 'fencing-failed') countMetric('FencingFailed');
+  if (input.kind === 'recovery')
+    secondsMetric('RecoveryDuration', (Date.now() - Date.parse(input.requestedAt)) / 1000);
   let report: RecoveryReport;
   try {
     report = await buildReport(rt, input);

@@ -4,6 +4,7 @@
 // durably (Retry) instead of a Lambda idling for minutes.
 import { INSTANCE_NOT_SETTLED, WorkflowError } from './errors.js';
 import type { EvacuateResult } from './evacuate-instance.js';
+import { countMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { secondsSince, sleep } from './time.js';
 
@@ -32,6 +33,7 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
         rt.logger.warn('unlock after evacuation failed', { id, error: (error as Error).message });
       });
     }
+    countMetric(`Instances_${result.outcome}`);
     return { id, ...result, seconds: secondsSince(evacuation.startedAt) };
   };
   if (evacuation.action === 'gone')

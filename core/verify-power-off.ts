@@ -1,6 +1,7 @@
 // Step 3: no evacuation until the power controller reads 'off'. Polls until the
 // deadline; a BMC that acknowledged 'off' but keeps reading 'on' fails the fence.
 import { FENCE_NOT_VERIFIED, WorkflowError } from './errors.js';
+import { countMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { nowIso, sleep } from './time.js';
 
@@ -28,7 +29,10 @@ export async function verifyPowerOff(rt: Runtime, input: VerifyPowerInput): Prom
     polls += 1;
     try {
       const state = await fencer.powerStatus(input.host);
-      if (state === 'off') return { verified: true, recordOnly: false, polls, at: nowIso() };
+      if (state === 'off') {
+        countMetric('FenceVerified');
+        return { verified: true, recordOnly: false, polls, at: nowIso() };
+      }
       last = `power reads ${state}`;
     } catch (error) {
       last = (error as Error).message;

@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { describeIssues } from '../../core/config.js';
 import { INPUT_INVALID, WorkflowError } from '../../core/errors.js';
+import { publishMetrics } from '../../core/metrics.js';
 import type { Runtime, RuntimeProvider } from '../../core/runtime.js';
 
 export type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -22,7 +23,17 @@ export function taskHandler<S extends z.ZodType, R>(
       throw new WorkflowError(INPUT_INVALID, `${step}: invalid input: ${describeIssues(parsed.error)}`);
     }
     const rt = await getRuntime();
-    return run(rt, parsed.data);
+    // The execution name is the correlation id: every log line of one recovery carries it.
+    const execution = (event as { executionName?: unknown }).executionName;
+    const logger =
+      typeof execution === 'string'
+        ? rt.logger.createChild({ persistentKeys: { execution, step } })
+        : rt.logger;
+    try {
+      return await run({ ...rt, logger }, parsed.data);
+    } finally {
+      publishMetrics();
+    }
   });
   return handler as unknown as TaskHandler;
 }

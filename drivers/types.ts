@@ -46,7 +46,15 @@ export interface Server {
   taskState: string | null;
   locked: boolean;
   metadata: Record<string, string>;
-  flavor: { id: string | null; name: string | null; extraSpecs: Record<string, string> };
+  flavor: {
+    id: string | null;
+    name: string | null;
+    extraSpecs: Record<string, string>;
+    /** Size, when Nova embeds it (microversion 2.47 and later). */
+    vcpus?: number | null;
+    ramMb?: number | null;
+    diskGb?: number | null;
+  };
   imageId: string | null;
   tags: string[];
   availabilityZone: string | null;
@@ -70,6 +78,20 @@ export interface CloudCapabilities {
   evacuateKeepsStopped: boolean;
 }
 
+/** One hypervisor's size and use, as Nova's /os-hypervisors/detail reports it (up to microversion 2.87). */
+export interface HypervisorStats {
+  host: string;
+  state: 'up' | 'down';
+  status: 'enabled' | 'disabled';
+  vcpus: number;
+  vcpusUsed: number;
+  memoryMb: number;
+  memoryMbUsed: number;
+  localGb: number;
+  localGbUsed: number;
+  runningVms: number;
+}
+
 /** The cloud the instances live in: compute services, servers and the evacuate API. */
 export interface Cloud {
   readonly kind: string;
@@ -86,6 +108,8 @@ export interface Cloud {
   unlockServer(id: string): Promise<void>;
   resetState(id: string, state: 'active' | 'error'): Promise<void>;
   startServer(id: string): Promise<void>;
+  /** Hypervisor capacity, for dry-run plans; absent where the driver cannot read it. */
+  listHypervisors?(): Promise<HypervisorStats[]>;
 }
 
 export type NotificationKind =

@@ -5,6 +5,7 @@ import type {
   Cloud,
   CloudCapabilities,
   ComputeService,
+  HypervisorStats,
   Migration,
   Server,
   ServiceChange,
@@ -19,6 +20,7 @@ const PAGE_SIZE = 200;
 
 type Json = Record<string, unknown>;
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
 export function toServer(raw: Json): Server {
   const flavor = (raw.flavor ?? {}) as Json;
@@ -38,6 +40,9 @@ export function toServer(raw: Json): Server {
       id: str(flavor.id),
       name: str(flavor.original_name) ?? str(flavor.name),
       extraSpecs: (flavor.extra_specs ?? {}) as Record<string, string>,
+      vcpus: num(flavor.vcpus),
+      ramMb: num(flavor.ram),
+      diskGb: num(flavor.disk),
     },
     imageId: image && typeof image === 'object' ? str(image.id) : null,
     tags: Array.isArray(raw.tags) ? raw.tags.map(String) : [],
@@ -236,5 +241,25 @@ export class OpenStackCloud implements Cloud {
 
   async startServer(id: string): Promise<void> {
     await this.action(id, { 'os-start': null }, '2.53');
+  }
+
+  /** At 2.53: the vcpus/memory/disk fields were removed in 2.88 (Placement holds them since). */
+  async listHypervisors(): Promise<HypervisorStats[]> {
+    const raw = await this.paginate('/os-hypervisors/detail?limit=200', 'hypervisors', '2.53');
+    return raw.map((h) => {
+      const service = (h.service ?? {}) as Json;
+      return {
+        host: str(service.host) ?? String(h.hypervisor_hostname ?? ''),
+        state: h.state === 'down' ? 'down' : 'up',
+        status: h.status === 'disabled' ? 'disabled' : 'enabled',
+        vcpus: num(h.vcpus) ?? 0,
+        vcpusUsed: num(h.vcpus_used) ?? 0,
+        memoryMb: num(h.memory_mb) ?? 0,
+        memoryMbUsed: num(h.memory_mb_used) ?? 0,
+        localGb: num(h.local_gb) ?? 0,
+        localGbUsed: num(h.local_gb_used) ?? 0,
+        runningVms: num(h.running_vms) ?? 0,
+      };
+    });
   }
 }

@@ -283,6 +283,33 @@ export async function startSimulatedCloud(
         }
       }
     }
+    if (method === 'GET' && path === '/os-hypervisors/detail') {
+      // The resource fields exist up to 2.87 (Placement is the source from 2.88 on).
+      if (atLeast(microversion, '2.88')) return { hypervisors: [] };
+      return {
+        hypervisors: [...state.hosts.values()].map((host) => {
+          const count = [...state.servers.values()].filter((s) => s.host === host.name).length;
+          const { hostVcpus, hostRamMb, hostDiskGb } = state.options;
+          return {
+            id: host.serviceId,
+            hypervisor_hostname: host.name,
+            hypervisor_type: 'QEMU',
+            state: state.serviceState(host),
+            status: host.status,
+            vcpus: hostVcpus,
+            vcpus_used: count,
+            memory_mb: hostRamMb,
+            memory_mb_used: 512 + count * 512,
+            free_ram_mb: hostRamMb - 512 - count * 512,
+            local_gb: hostDiskGb,
+            local_gb_used: count,
+            free_disk_gb: hostDiskGb - count,
+            running_vms: count,
+            service: { host: host.name, id: host.serviceId, disabled_reason: host.disabledReason },
+          };
+        }),
+      };
+    }
     if (method === 'GET' && path === '/os-migrations') {
       const rows = state.migrations.filter(
         (m) =>
@@ -420,6 +447,7 @@ export async function startSimulatedCloud(
         }
         const path = url.pathname.slice('/compute/v2.1'.length).replace(/\/$/, '');
         const result = await nova(method, path, url.searchParams, body, microversion);
+        if (method !== 'GET') state.changed();
         res.setHeader('OpenStack-API-Version', `compute ${microversion}`);
         return send(method === 'POST' && path.endsWith('/action') ? 200 : 200, result);
       }

@@ -68,6 +68,10 @@ export interface SimOptions {
   tokenTtlMs?: number;
   /** Leaves an instance in REBUILD/rebuilding until released (tests of slow rebuilds). */
   holdRebuilds?: boolean;
+  /** Hypervisor size reported by /os-hypervisors (every simulated server is 1 vCPU, 512 MB, 1 GB). */
+  hostVcpus?: number;
+  hostRamMb?: number;
+  hostDiskGb?: number;
 }
 
 export interface SimCounters {
@@ -77,6 +81,20 @@ export interface SimCounters {
   tokensIssued: number;
   powerOffCalls: Map<string, number>;
   serviceUpdates: number;
+}
+
+/** Everything a restarted simulated cloud needs to carry on where it stopped (JSON-safe). */
+export interface SimSnapshot {
+  version: 1;
+  hosts: SimHost[];
+  servers: SimServer[];
+  migrations: SimMigration[];
+  nextMigrationId: number;
+  counters: Omit<SimCounters, 'evacuateAccepted' | 'powerOffCalls'> & {
+    evacuateAccepted: [string, number][];
+    powerOffCalls: [string, number][];
+  };
+  unsafeEvacuations: number;
 }
 
 export class SimulatedCloudState {
@@ -97,6 +115,8 @@ export class SimulatedCloudState {
   private nextMigrationId = 1;
   private timers = new Set<NodeJS.Timeout>();
   private held = new Map<string, () => void>();
+  /** Called after every change of the cloud's state (the local server persists it from here). */
+  onChange: (() => void) | null = null;
 
   constructor(options: SimOptions = {}) {
     this.options = {
@@ -108,6 +128,9 @@ export class SimulatedCloudState {
       latencyMs: options.latencyMs ?? 0,
       tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
       holdRebuilds: options.holdRebuilds ?? false,
+      hostVcpus: options.hostVcpus ?? 16,
+      hostRamMb: options.hostRamMb ?? 32_768,
+      hostDiskGb: options.hostDiskGb ?? 200,
     };
     for (const name of this.options.hosts) this.addHost(name);
   }
@@ -152,6 +175,7 @@ export class SimulatedCloudState {
     const host = this.host(name);
     host.lastReport = this.reportedAt(host) - (options.reportedAgoMs ?? 0);
     host.alive = false;
+    this.changed();
   }
 
   /** nova-compute starts again: it cleans up evacuated guests, so `done` evacuations become `completed`. */
@@ -165,6 +189,7 @@ export class SimulatedCloudState {
         migration.updatedAt = new Date().toISOString();
       }
     }
+    this.changed();
   }
 
   addServer(partial: Partial<SimServer> & { host: string }): SimServer {
@@ -187,6 +212,7 @@ export class SimulatedCloudState {
       ...(partial.failRebuild ? { failRebuild: true } : {}),
     };
     this.servers.set(server.id, server);
+    this.changed();
     return server;
   }
 
@@ -209,6 +235,7 @@ export class SimulatedCloudState {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();
+      this.changed();
     }, ms);
     this.timers.add(timer);
   }
@@ -256,6 +283,7 @@ export class SimulatedCloudState {
   releaseRebuilds(): void {
     for (const finish of this.held.values()) finish();
     this.held.clear();
+    this.changed();
   }
 
   newMigration(server: SimServer): SimMigration {
@@ -294,12 +322,56 @@ export class SimulatedCloudState {
     };
     if (typeof fault === 'object') this.later(fault.slowOffMs, off);
     else off();
+    this.changed();
   }
 
   powerOn(name: string): void {
     const host = this.host(name);
     host.power = 'on';
     this.startCompute(name);
+  }
+
+  changed(): void {
+    this.onChange?.();
+  }
+
+  snapshot(): SimSnapshot {
+    const { evacuateAccepted, powerOffCalls, ...counters } = this.counters;
+    return {
+      version: 1,
+      hosts: [...this.hosts.values()],
+      servers: [...this.servers.values()],
+      migrations: this.migrations,
+      nextMigrationId: this.nextMigrationId,
+      counters: { ...counters, evacuateAccepted: [...evacuateAccepted], powerOffCalls: [...powerOffCalls] },
+      unsafeEvacuations: this.unsafeEvacuations,
+    };
+  }
+
+  /**
+   * Replaces the whole state by a snapshot. Rebuilds that were under way go on (a real
+   * destination compute would not have stopped because freezer-dr did).
+   */
+  restore(snapshot: SimSnapshot): void {
+    this.close();
+    this.hosts.clear();
+    for (const host of snapshot.hosts) this.hosts.set(host.name, host);
+    this.servers.clear();
+    for (const server of snapshot.servers) this.servers.set(server.id, server);
+    this.migrations.splice(0, this.migrations.length, ...snapshot.migrations);
+    this.nextMigrationId = snapshot.nextMigrationId;
+    const { evacuateAccepted, powerOffCalls, ...counters } = snapshot.counters;
+    Object.assign(this.counters, counters, {
+      evacuateAccepted: new Map(evacuateAccepted),
+      powerOffCalls: new Map(powerOffCalls),
+    });
+    this.unsafeEvacuations = snapshot.unsafeEvacuations;
+    for (const migration of this.migrations) {
+      const server = this.servers.get(migration.instanceId);
+      if (server?.taskState && ['accepted', 'running'].includes(migration.status)) {
+        this.runEvacuation(server, migration, migration.destCompute, false);
+      }
+    }
   }
 
   close(): void {

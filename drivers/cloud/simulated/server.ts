@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '../../cloud/openstack/credentials.js';
 import { atLeast, compareMicroversions } from '../openstack/microversion.js';
+import { SimulatedIdentity } from './identity.js';
 import { type SimHost, type SimOptions, type SimServer, SimulatedCloudState } from './state.js';
 
 export interface SimUser {
@@ -25,6 +26,8 @@ export interface SimulatedCloud {
   failNext(method: string, path: RegExp, status: number, count?: number): void;
   /** Invalidates every token now (as a Keystone restart or revocation would). */
   revokeTokens(): void;
+  /** Keystone's projects, users (with email) and role assignments, served read-only under /identity/v3. */
+  identity: SimulatedIdentity;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,7 @@ export async function startSimulatedCloud(
     { name: 'admin', password: randomBytes(12).toString('hex'), project: 'admin', admin: true },
   ];
   const tokens = new Map<string, { user: SimUser; expiresAt: number }>();
+  const identity = new SimulatedIdentity();
   const injected: { method: string; path: RegExp; status: number; count: number }[] = [];
   const pageCap = options.pageSizeCap ?? 1000;
   let base = '';
@@ -426,6 +430,33 @@ export async function startSimulatedCloud(
         return send(fault.status, { computeFault: { code: fault.status, message: 'injected fault' } });
       }
       const body = ((await readBody(req)) ?? {}) as Json;
+      if (url.pathname.startsWith('/identity') && method === 'GET') {
+        const token = tokens.get(String(req.headers['x-auth-token'] ?? ''));
+        if (!token || token.expiresAt < Date.now()) {
+          return send(401, {
+            error: {
+              code: 401,
+              title: 'Unauthorized',
+              message: 'The request you have made requires authentication.',
+            },
+          });
+        }
+        if (!token.user.admin) {
+          return send(403, {
+            error: {
+              code: 403,
+              title: 'Forbidden',
+              message: 'You are not authorized to perform the requested action.',
+            },
+          });
+        }
+        const answer = identity.handle(
+          url.pathname.slice('/identity'.length),
+          url.searchParams,
+          `${base}/identity`,
+        );
+        return send(answer.status, answer.body);
+      }
       if (url.pathname.startsWith('/identity')) {
         return send(201, keystone(method, url.pathname.slice('/identity'.length), body, res));
       }
@@ -483,6 +514,7 @@ export async function startSimulatedCloud(
     failNext(method, path, status, count = 1) {
       injected.push({ method, path, status, count });
     },
+    identity,
     revokeTokens() {
       tokens.clear();
     },

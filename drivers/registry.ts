@@ -13,6 +13,13 @@ import { OpenStackCloud } from './cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from './cloud/simulated/server.js';
 import { RecordOnlyFencer } from './fencer/noop.js';
 import { SimulatedFencer } from './fencer/simulated.js';
+import {
+  SlackNotifier,
+  slackNotifierSchema,
+  WebhookNotifier,
+  webhookNotifierSchema,
+} from './notifier/chat.js';
+import { createEmailNotifier, emailNotifierSchema } from './notifier/email.js';
 import { LogNotifier } from './notifier/log.js';
 import type { AlertSource, Cloud, Fencer, Notifier } from './types.js';
 
@@ -92,6 +99,12 @@ export const notifierDrivers: Record<string, DriverFactory<Notifier>> = {
     z.strictObject({ driver: z.literal('log') }),
     (_options, context) => new LogNotifier(context.logger),
   ),
+  /** SMTP: one message to the admins, one per affected project (addresses from Keystone). */
+  email: define(emailNotifierSchema, (options, context) => createEmailNotifier(options, context)),
+  /** Slack-compatible incoming webhook (text + blocks). */
+  slack: define(slackNotifierSchema, (options, context) => new SlackNotifier(options, context.env)),
+  /** Generic JSON webhook: the report plus the rendered summary. */
+  webhook: define(webhookNotifierSchema, (options, context) => new WebhookNotifier(options, context.env)),
 };
 
 /** Webhook payload formats; the order of `alertSources` is the order bodies are matched in. */

@@ -165,9 +165,14 @@ export interface NotifierResult {
   error: string | null;
 }
 
+export interface NotifyOptions {
+  /** Aborted when the caller stops waiting (attempt timeout, delivery deadline): stop sending. */
+  signal?: AbortSignal;
+}
+
 export interface Notifier {
   readonly name: string;
-  notify(report: RecoveryReport): Promise<void>;
+  notify(report: RecoveryReport, options?: NotifyOptions): Promise<void>;
 }
 
 /** A host-down (or recovered) signal normalised from one monitoring system's payload. */

@@ -1,0 +1,292 @@
+// Chat notifiers: a Slack-compatible incoming webhook (text + Block Kit blocks) and a
+// generic JSON webhook, both carrying the administrators' summary. Webhook URLs are
+// credentials (the path is the token), so they are read from a file or environment
+// variable when asked, and never appear in logs or errors.
+import axios, { isAxiosError } from 'axios';
+import { z } from 'zod';
+import type { NotifyOptions, RecoveryReport } from '../types.js';
+import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
+import { adminView, type MessageView, type ViewSettings } from './message-view.js';
+import { NotifierError, redact } from './notifier-error.js';
+import { readSecret } from './secret-source.js';
+
+const target = {
+  /** The webhook URL in the config: only for URLs that are not secret. */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  urlFile: z.string().min(1).optional(),
+  urlEnv: z.string().min(1).optional(),
+  timeoutMs: z.number().int().positive().default(10_000),
+  cloudName: z.string().default('OpenStack'),
+  timeZone: z.string().default('UTC'),
+  /** Retry policy for this notifier (default: deliver()'s). */
+  retry: retrySchema.optional(),
+};
+const oneTarget = (o: {
+  url?: string | undefined;
+  urlFile?: string | undefined;
+  urlEnv?: string | undefined;
+}) => [o.url, o.urlFile, o.urlEnv].filter(Boolean).length === 1;
+const oneTargetMessage = { message: 'set exactly one of url, urlFile or urlEnv' };
+
+export const slackNotifierSchema = z
+  .strictObject({
+    driver: z.literal('slack'),
+    ...target,
+    /** Put in front of reports that need action, e.g. "<!here>" or "<!subteam^S0123>". */
+    mention: z.string().optional(),
+    /** Instances listed before "...and N more". */
+    maxInstances: z.number().int().positive().max(100).default(25),
+  })
+  .refine(oneTarget, oneTargetMessage);
+
+export const webhookNotifierSchema = z
+  .strictObject({
+    driver: z.literal('webhook'),
+    ...target,
+    /** Extra request headers that are not secret. */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Header name -> environment variable holding its value (e.g. Authorization). */
+    headersFromEnv: z.record(z.string(), z.string()).default({}),
+  })
+  .refine(oneTarget, oneTargetMessage);
+
+export type SlackNotifierOptions = z.infer<typeof slackNotifierSchema>;
+export type WebhookNotifierOptions = z.infer<typeof webhookNotifierSchema>;
+
+function settings(o: { cloudName: string; timeZone: string }): ViewSettings {
+  return {
+    cloudName: o.cloudName,
+    timeZone: o.timeZone,
+    showHostsToTenants: true,
+    contact: null,
+    subjectPrefix: '',
+  };
+}
+
+function resolveUrl(
+  o: { url?: string | undefined; urlFile?: string | undefined; urlEnv?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): string {
+  if (o.url) return o.url;
+  const url = readSecret(o.urlFile ? { file: o.urlFile } : { env: o.urlEnv as string }, env, 'webhook URL');
+  if (!/^https?:\/\//.test(url))
+    throw new NotifierError('webhook URL from the secret is not an http(s) URL', false);
+  return url;
+}
+
+/** The text both chat formats share: one line per fact, instances capped. */
+export function summaryLines(
+  view: MessageView,
+  maxInstances: number,
+  format: (i: MessageView['instances'][number]) => string,
+) {
+  const shown = view.instances.slice(0, maxInstances).map(format);
+  const more = view.instances.length - shown.length;
+  return more > 0 ? [...shown, `...and ${more} more (see the email or the execution)`] : shown;
+}
+
+/** Slack mrkdwn: &, < and > must be entities, or a name like "<!channel>" would ping everyone. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function slackPayload(
+  report: RecoveryReport,
+  options: Pick<SlackNotifierOptions, 'cloudName' | 'timeZone' | 'mention' | 'maxInstances'>,
+) {
+  const v = adminView(report, settings(options));
+  const e = slackEscape;
+  const code = (s: string) => `\`${e(s.replace(/`/g, "'"))}\``;
+  const mention = v.actionNeeded && options.mention ? `${options.mention} ` : '';
+  const instanceLines = summaryLines(
+    v,
+    options.maxInstances,
+    (i) => `${i.ok ? '✅' : '❌'} ${code(i.name)} ${e(i.summary)}`,
+  );
+  const link = v.executionUrl
+    ? `<${v.executionUrl.replace(/[|>]/g, encodeURIComponent)}|${e(v.executionName ?? 'execution')}>`
+    : null;
+  const fence = v.fence ? e(v.fence.summary) : 'not attempted';
+  const steps = v.nextSteps.map((s, n) => `${n + 1}. ${e(s)}`).join('\n');
+  const text = [
+    `${mention}*${e(v.title)}*`,
+    e(v.headline),
+    `Cause: ${e(v.cause ?? '-')}`,
+    `Fencing: ${fence}`,
+    ...(instanceLines.length ? ['Instances:', ...instanceLines] : []),
+    ...(steps ? ['What to do next:', steps] : []),
+    ...(link ? [`Execution: ${link}`] : []),
+  ].join('\n');
+  const blocks: unknown[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: clip(`${v.cloudName}: ${v.title}`, 150), emoji: true },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(`${mention}${e(v.headline)}`, 3000) } },
+    {
+      type: 'section',
+      fields: [
+        `*Host*\n${e(v.host ?? '-')}`,
+        `*Kind*\n${e(v.kindLabel)}`,
+        `*Cause*\n${e(v.cause ?? '-')}`,
+        `*Fencing*\n${fence}`,
+        `*Started*\n${e(v.startedAt)}`,
+        `*Duration*\n${e(v.duration)}`,
+      ].map((t) => ({ type: 'mrkdwn', text: clip(t, 2000) })),
+    },
+  ];
+  if (instanceLines.length) {
+    const counts = `${v.counts.recovered} recovered, ${v.counts.failed} failed, ${v.counts.skipped} skipped`;
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*Instances* (${counts})\n${instanceLines.join('\n')}`, 3000) },
+    });
+  }
+  if (steps)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*What to do next*\n${steps}`, 3000) },
+    });
+  if (v.executionUrl && /^https?:\/\//.test(v.executionUrl)) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', text: { type: 'plain_text', text: 'Open the execution' }, url: v.executionUrl },
+      ],
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: e(`freezer-dr · incident ${v.incident}`) }],
+  });
+  return { text: clip(text, 39_000), blocks };
+}
+
+/** Generic JSON: the report's facts plus the rendered summary, versioned for receivers. */
+export function webhookPayload(
+  report: RecoveryReport,
+  options: Pick<WebhookNotifierOptions, 'cloudName' | 'timeZone'>,
+) {
+  const v = adminView(report, settings(options));
+  return {
+    source: 'freezer-dr',
+    schemaVersion: 1,
+    cloud: v.cloudName,
+    kind: report.kind,
+    actionNeeded: v.actionNeeded,
+    title: v.title,
+    summary: v.headline,
+    nextSteps: v.nextSteps,
+    host: report.host,
+    incident: report.incident,
+    cause: report.cause,
+    executionName: report.executionName,
+    executionUrl: report.executionUrl,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    fence: report.fence,
+    counts: report.counts,
+    timeline: report.timeline,
+    instances: report.instances.map((i, n) => ({ ...i, summary: v.instances[n]?.summary ?? null })),
+    text: [v.title, v.headline, ...summaryLines(v, 100, (i) => `- ${i.name}: ${i.summary}`)].join('\n'),
+  };
+}
+
+/** POSTs JSON; 5xx, 408, 429 and network errors may pass, other answers will not. */
+async function post(
+  url: string,
+  body: unknown,
+  options: {
+    timeoutMs: number;
+    headers?: Record<string, string>;
+    signal?: AbortSignal | undefined;
+    secrets: string[];
+  },
+): Promise<void> {
+  let status: number;
+  let data: unknown;
+  let retryAfter: string | undefined;
+  try {
+    const response = await axios.post(url, body, {
+      timeout: options.timeoutMs,
+      headers: { 'Content-Type': 'application/json', ...options.headers },
+      maxRedirects: 0,
+      responseType: 'text',
+      validateStatus: () => true,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    status = response.status;
+    data = response.data;
+    retryAfter = response.headers['retry-after'] as string | undefined;
+  } catch (error) {
+    const code = isAxiosError(error) ? (error.code ?? 'no response') : 'error';
+    const detail = isAxiosError(error) ? error.message : (error as Error).message;
+    throw new NotifierError(redact(`webhook request failed (${code}): ${detail}`, options.secrets), true);
+  }
+  if (status >= 200 && status < 300) return;
+  const reply = typeof data === 'string' ? data.replace(/\s+/g, ' ').slice(0, 200) : '';
+  const error = new NotifierError(
+    redact(`webhook answered HTTP ${status}${reply ? `: ${reply}` : ''}`, options.secrets),
+    status >= 500 || status === 408 || status === 429,
+  );
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds > 0) Object.assign(error, { retryAfterMs: seconds * 1000 });
+  throw error;
+}
+
+export class SlackNotifier implements RetryingNotifier {
+  readonly retry: Partial<RetryPolicy> | undefined;
+
+  constructor(
+    readonly options: SlackNotifierOptions,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    readonly name = 'slack',
+  ) {
+    this.retry = options.retry;
+  }
+
+  async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
+    const url = resolveUrl(this.options, this.env);
+    await post(url, slackPayload(report, this.options), {
+      timeoutMs: this.options.timeoutMs,
+      signal: options.signal,
+      secrets: [url, new URL(url).pathname],
+    });
+  }
+}
+
+export class WebhookNotifier implements RetryingNotifier {
+  readonly retry: Partial<RetryPolicy> | undefined;
+
+  constructor(
+    readonly options: WebhookNotifierOptions,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    readonly name = 'webhook',
+  ) {
+    this.retry = options.retry;
+  }
+
+  async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
+    const url = resolveUrl(this.options, this.env);
+    const headers: Record<string, string> = { ...this.options.headers };
+    const secrets = [url, new URL(url).pathname];
+    for (const [header, variable] of Object.entries(this.options.headersFromEnv)) {
+      const value = this.env[variable];
+      if (!value)
+        throw new NotifierError(
+          `webhook header ${header}: environment variable ${variable} is not set`,
+          false,
+        );
+      headers[header] = value;
+      secrets.push(value);
+    }
+    await post(url, webhookPayload(report, this.options), {
+      timeoutMs: this.options.timeoutMs,
+      headers,
+      signal: options.signal,
+      secrets,
+    });
+  }
+}

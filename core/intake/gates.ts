@@ -19,7 +19,15 @@ export type SkipReason =
 
 export type Eligibility =
   | { eligible: false; reason: SkipReason; detail: string }
-  | { eligible: true; incident: string; evidence: string };
+  | {
+      eligible: true;
+      incident: string;
+      /** The execution name of this host incident. */
+      name: string;
+      evidence: string;
+      /** This very incident's execution is already running. */
+      running: boolean;
+    };
 
 /** Whether one host, named by a down alert, may be recovered now, and under which incident key. */
 export function hostEligibility(
@@ -56,17 +64,19 @@ export function hostEligibility(
           detail: `${host} is disabled by an operator (${service.disabledReason ?? 'no reason given'})`,
         };
   }
+  // The last report time identifies the incident: every repeat of the alert, from any
+  // monitor, maps to the same execution name until the service reports again.
+  const incident = service.updatedAt ?? 'never-reported';
+  const name = executionName(host, incident);
   // executionName(host, '') is the prefix every execution name of this host starts with.
   const prefix = executionName(host, '');
   const running = snapshot.running.find((e) => e.name.startsWith(prefix));
-  if (running) {
+  if (running && running.name !== name) {
     return { eligible: false, reason: 'running-recovery', detail: `recovery ${running.name} is running` };
   }
   const health = assessService(service, staleAfterSeconds, now);
   if (!health.down) return { eligible: false, reason: 'not-confirmed', detail: health.evidence };
-  // The last report time identifies the incident: every repeat of the alert, from any
-  // monitor, maps to the same execution name until the service reports again.
-  return { eligible: true, incident: service.updatedAt ?? 'never-reported', evidence: health.evidence };
+  return { eligible: true, incident, name, evidence: health.evidence, running: running !== undefined };
 }
 
 export interface FleetPicture {

@@ -2,10 +2,11 @@
 // start. Every alert gets exactly one structured log line with its decision; a host
 // incident gets at most one execution (deterministic name, ExecutionAlreadyExists =
 // already handled); every refusal of a confirmed failure is notified once per reason.
+import { randomUUID } from 'node:crypto';
 import picomatch from 'picomatch';
 import { createAlertSources } from '../../drivers/registry.js';
 import type { AlertSignal, AlertSource } from '../../drivers/types.js';
-import { type ExecutionsApi, executionName } from '../executions.js';
+import type { ExecutionsApi } from '../executions.js';
 import { notify } from '../notify.js';
 import type { Runtime } from '../runtime.js';
 import { Authenticator } from './auth.js';
@@ -270,7 +271,7 @@ export class Intake {
         executionName: null,
       };
     }
-    const name = executionName(host, verdict.incident);
+    const name = verdict.name;
     // Single flight per execution name: concurrent repeats of one incident wait for the
     // first attempt instead of racing it for a start slot. get and set happen with no
     // await in between, so this is atomic on the event loop.
@@ -288,7 +289,7 @@ export class Intake {
         : first;
     }
     const until = this.knownStarted.get(name);
-    if (until !== undefined && until > now) {
+    if (verdict.running || (until !== undefined && until > now)) {
       this.counters.alreadyHandled += 1;
       return {
         decision: 'already-handled',
@@ -350,6 +351,9 @@ export class Intake {
         cause: `${signal.reason}; ${verdict.evidence}`,
         requestedAt: context.receivedAt,
         alert: {
+          // Unique per attempt: Step Functions answers a same-name, same-input start with
+          // success (not ExecutionAlreadyExists), which would report one run as started twice.
+          attemptId: randomUUID(),
           source: signal.source,
           fingerprint: signal.fingerprint,
           reason: signal.reason,

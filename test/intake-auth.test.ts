@@ -1,0 +1,111 @@
+// Who may start a recovery: bearer token or HMAC-signed body, constant-time compared,
+// secrets read from a file or variable and never logged. A refused caller gets a bare
+// 401 and leaves nothing behind but a counter.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { signBody } from '../core/intake/auth.js';
+import { HMAC_SECRET, type IntakeRig, startIntakeRig, TOKEN } from './support/intake.js';
+
+let rig: IntakeRig;
+let dir: string | null = null;
+afterEach(async () => {
+  await rig?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = null;
+});
+
+const alert = { host: 'compute-1', status: 'down', source: 'test' };
+const body = JSON.stringify(alert);
+
+async function expectRefused(headers: Record<string, string>, raw = body) {
+  const before = (await rig.handler.intake()).counters.unauthorized;
+  const r = await rig.post(raw, { auth: 'none', headers });
+  expect(r.status).toBe(401);
+  expect(r.body).toEqual({ error: 'unauthorized' });
+  expect((await rig.handler.intake()).counters.unauthorized).toBe(before + 1);
+}
+
+describe('webhook authentication', () => {
+  it('accepts the bearer token Alertmanager sends and refuses anything else with a bare 401', async () => {
+    rig = await startIntakeRig();
+    rig.sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    await expectRefused({});
+    await expectRefused({ authorization: 'Bearer wrong-token-0123456789abcdef' });
+    await expectRefused({ authorization: `Bearer ${TOKEN}x` });
+    await expectRefused({ authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` });
+    await expectRefused({ authorization: TOKEN });
+    expect(rig.sfn.startCalls).toBe(0);
+    expect(rig.lines).toEqual([]);
+    const ok = await rig.post(body, { headers: { authorization: `bearer   ${TOKEN}` }, auth: 'none' });
+    expect(ok.status).toBe(202);
+    expect(rig.sfn.started).toHaveLength(1);
+  });
+
+  it('checks authentication before parsing: junk from a stranger is 401, not 400', async () => {
+    rig = await startIntakeRig();
+    await expectRefused({ 'content-type': 'text/plain' }, '\u0000{{{ not json');
+    expect(rig.lines).toEqual([]);
+  });
+
+  it('accepts an HMAC-SHA256 signature over "<timestamp>.<body>" and refuses tampering, replays and skew', async () => {
+    rig = await startIntakeRig();
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (ts: number, raw = body, secret = HMAC_SECRET) => ({
+      'x-freezer-dr-timestamp': String(ts),
+      'x-freezer-dr-signature': signBody(secret, ts, raw),
+    });
+    expect((await rig.post(body, { auth: 'hmac' })).status).toBe(202);
+    // The bare hex form (no "sha256=" prefix) is accepted too.
+    const hex = signed(now)['x-freezer-dr-signature'].replace('sha256=', '');
+    expect(
+      (await rig.post(body, { auth: 'none', headers: { ...signed(now), 'x-freezer-dr-signature': hex } }))
+        .status,
+    ).toBe(202);
+    await expectRefused(signed(now), body.replace('compute-1', 'compute-2'));
+    await expectRefused(signed(now, body, 'another-secret-0123456789abcdef'));
+    await expectRefused(signed(now - 301));
+    await expectRefused(signed(now + 301));
+    await expectRefused({ ...signed(now), 'x-freezer-dr-timestamp': `${now}.5` });
+    await expectRefused({ ...signed(now), 'x-freezer-dr-signature': 'sha256=zz' });
+    await expectRefused({ 'x-freezer-dr-signature': signed(now)['x-freezer-dr-signature'] });
+  });
+
+  it('reads tokens from a file, several lines during a rotation, ignoring ones too short to be safe', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freezer-dr-auth-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'old-token-abcdefghijklmnop\nshort\nnew-token-abcdefghijklmnop\n');
+    rig = await startIntakeRig({ intake: { auth: { bearer: { file }, hmac: null, reloadSeconds: 0 } } });
+    for (const token of ['old-token-abcdefghijklmnop', 'new-token-abcdefghijklmnop']) {
+      expect(
+        (await rig.post(body, { auth: 'none', headers: { authorization: `Bearer ${token}` } })).status,
+      ).toBe(202);
+    }
+    await expectRefused({ authorization: 'Bearer short' });
+    await expectRefused({ authorization: `Bearer ${TOKEN}` }); // the env token is not used when a file is named
+    writeFileSync(file, 'new-token-abcdefghijklmnop\n');
+    await expectRefused({ authorization: 'Bearer old-token-abcdefghijklmnop' });
+    const logged = rig.lines.join('\n');
+    expect(logged).toMatch(/shorter than the minimum/);
+    for (const secret of ['old-token', 'new-token', 'short"', TOKEN, HMAC_SECRET])
+      expect(logged).not.toContain(secret);
+  });
+
+  it('refuses every request when no secret is configured, and says so once in the log', async () => {
+    rig = await startIntakeRig({ env: { TEST_WEBHOOK_TOKEN: '', TEST_WEBHOOK_HMAC: '' } });
+    await expectRefused({ authorization: 'Bearer ' });
+    await expectRefused({ authorization: `Bearer ${TOKEN}` });
+    const warnings = rig.lines.filter((l) => l.includes('no secret configured'));
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('with hmac: null, a valid signature alone is not enough', async () => {
+    rig = await startIntakeRig({ intake: { auth: { bearer: { env: 'TEST_WEBHOOK_TOKEN' }, hmac: null } } });
+    const ts = Math.floor(Date.now() / 1000);
+    await expectRefused({
+      'x-freezer-dr-timestamp': String(ts),
+      'x-freezer-dr-signature': signBody(HMAC_SECRET, ts, body),
+    });
+  });
+});

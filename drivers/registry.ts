@@ -12,6 +12,7 @@ import { connectionFromCloudsYaml, resolveConnection } from './cloud/openstack/c
 import { OpenStackCloud } from './cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from './cloud/simulated/server.js';
 import { RecordOnlyFencer } from './fencer/noop.js';
+import { createRelayFencer, relayFencerSchema } from './fencer/relay-options.js';
 import { SimulatedFencer } from './fencer/simulated.js';
 import {
   SlackNotifier,
@@ -91,6 +92,18 @@ export const fencerDrivers: Record<string, DriverFactory<Fencer>> = {
       iUnderstandHostsAreNotPoweredOff: z.literal(true),
     }),
     () => new RecordOnlyFencer(),
+  ),
+  /** IPMI through the bastion relay (infra/relay): the default for bare-metal computes. */
+  'ipmi-relay': define(relayFencerSchema('ipmi-relay'), (options, context) =>
+    createRelayFencer('ipmi-relay', 'ipmi', options, context.env),
+  ),
+  /** Redfish ComputerSystem.Reset ForceOff through the relay. */
+  'redfish-relay': define(relayFencerSchema('redfish-relay'), (options, context) =>
+    createRelayFencer('redfish-relay', 'redfish', options, context.env),
+  ),
+  /** virsh destroy through the relay, for lab clouds whose compute nodes are VMs. */
+  'libvirt-relay': define(relayFencerSchema('libvirt-relay'), (options, context) =>
+    createRelayFencer('libvirt-relay', 'libvirt', options, context.env),
   ),
 };
 

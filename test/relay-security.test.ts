@@ -211,6 +211,21 @@ describe('relay request validation', () => {
   });
 });
 
+describe('inventory listing', () => {
+  it("GET /v1/hosts names each host's controller without users, passwords or BMC calls", async () => {
+    const runs = relay.spawned.length;
+    const { status, json } = await relay.request('GET', '/v1/hosts');
+    expect(status).toBe(200);
+    expect(json.hosts).toEqual([
+      { host: 'compute-1', kind: 'ipmi', controller: `ipmi lanplus 127.0.0.1:${lab.bmc(0).port}` },
+      { host: 'compute-env', kind: 'ipmi', controller: `ipmi lanplus 127.0.0.1:${lab.bmc(0).port}` },
+    ]);
+    expect(JSON.stringify(json)).not.toMatch(/admin|password|BMC_PASSWORD|ipmi\.pass/);
+    expect(relay.spawned.length).toBe(runs);
+    expect((await relay.request('GET', '/v1/hosts', { sign: false })).status).toBe(401);
+  });
+});
+
 describe('secrets', () => {
   it('passes the BMC password only in ipmitool environment, never in argv', async () => {
     expect((await relay.request('GET', '/v1/hosts/compute-env/power')).json).toMatchObject({ state: 'on' });
@@ -333,9 +348,9 @@ describe('TLS', () => {
           ...secure.fencerConfig('ipmi-relay'),
           caFile: certPath,
         });
-        const fencer = createRelayFencer('ipmi-relay', 'ipmi', options, {});
+        const fencer = await createRelayFencer('ipmi-relay', 'ipmi', options, {});
         expect(await fencer.powerStatus('compute-1')).toBe('on');
-        const untrusting = createRelayFencer(
+        const untrusting = await createRelayFencer(
           'ipmi-relay',
           'ipmi',
           secure.fencerConfig('ipmi-relay') as never,

@@ -9,6 +9,7 @@ import {
   CONTROLLER_KINDS,
   FAILURE_CLASSES,
   type HostPowerAnswer,
+  type InventoryListing,
   RELAY_ACTIONS,
   signRequest,
 } from '../../infra/relay/protocol.js';
@@ -23,6 +24,9 @@ const answerSchema = z.object({
   ms: z.number(),
 });
 const inventoryAnswerSchema = z.object({ hosts: z.array(answerSchema) });
+const listingSchema = z.object({
+  hosts: z.array(z.object({ host: z.string(), kind: z.enum(CONTROLLER_KINDS), controller: z.string() })),
+});
 
 export interface RelayClientOptions {
   url: string;
@@ -71,6 +75,14 @@ export class RelayClient {
     throw this.refusal(status, json, 'GET /v1/power');
   }
 
+  /** The relay's inventory (host, kind, controller) without any BMC call. */
+  async listing(timeoutMs = this.options.timeoutMs): Promise<InventoryListing['hosts']> {
+    const { status, json } = await this.send('GET', '/v1/hosts', timeoutMs);
+    const parsed = listingSchema.safeParse(json);
+    if (status === 200 && parsed.success) return parsed.data.hosts;
+    throw this.refusal(status, json, 'GET /v1/hosts');
+  }
+
   private refusal(status: number, json: unknown, what: string): RelayCallError {
     const body = (json ?? {}) as { error?: unknown; detail?: unknown };
     const reason = typeof body.error === 'string' ? body.error : 'unexpected-answer';
@@ -83,7 +95,11 @@ export class RelayClient {
     );
   }
 
-  private send(method: 'GET' | 'POST', path: string): Promise<{ status: number; json: unknown }> {
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<{ status: number; json: unknown }> {
     const body = method === 'POST' ? '{}' : '';
     const url = new URL(path, this.base);
     const signedPath = `${url.pathname}${url.search}`;
@@ -96,7 +112,7 @@ export class RelayClient {
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(
         url,
-        { method, headers, timeout: this.options.timeoutMs, ...(secure && this.ca ? { ca: this.ca } : {}) },
+        { method, headers, timeout: timeoutMs, ...(secure && this.ca ? { ca: this.ca } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

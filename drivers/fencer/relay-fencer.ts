@@ -37,6 +37,20 @@ export class RelayFencer implements Fencer, InventoryDrill {
     private readonly client: RelayClient,
   ) {}
 
+  /**
+   * Learns which BMC controls each host (one cheap call, no BMC touched), so that even the
+   * first report of a fresh container names the BMC. Best effort: a relay that is down now
+   * fails the power calls later, with their own clear errors.
+   */
+  async loadControllers(timeoutMs: number): Promise<void> {
+    try {
+      for (const entry of await this.client.listing(timeoutMs))
+        this.controllers.set(entry.host, entry.controller);
+    } catch {
+      // Reports fall back to "<kind> controller of <host>" until a power call answers.
+    }
+  }
+
   describe(host: string): string {
     const controller = this.controllers.get(host) ?? `${this.controllerKind} controller of ${host}`;
     return `${controller} via relay ${this.client.origin}`;

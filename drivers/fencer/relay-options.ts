@@ -36,12 +36,12 @@ export const relayFencerSchema = <D extends string>(driver: D) =>
 
 export type RelayFencerOptions = z.infer<ReturnType<typeof relayFencerSchema>>;
 
-export function createRelayFencer(
+export async function createRelayFencer(
   driver: string,
   controllerKind: ControllerKind,
   options: RelayFencerOptions,
   env: NodeJS.ProcessEnv,
-): RelayFencer {
+): Promise<RelayFencer> {
   let key: Buffer;
   try {
     key = readHmacKey({ file: options.keyFile, env: options.keyEnv }, env);
@@ -55,5 +55,7 @@ export function createRelayFencer(
     caFile: options.caFile,
     timeoutMs: options.timeoutMs,
   });
-  return new RelayFencer(driver, controllerKind, client);
+  const fencer = new RelayFencer(driver, controllerKind, client);
+  await fencer.loadControllers(Math.min(options.timeoutMs, 2000));
+  return fencer;
 }

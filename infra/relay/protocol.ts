@@ -55,6 +55,11 @@ export interface HostPowerAnswer {
   ms: number;
 }
 
+/** GET /v1/hosts: the inventory without any BMC call. */
+export interface InventoryListing {
+  hosts: { host: string; kind: ControllerKind; controller: string }[];
+}
+
 export interface InventoryPowerAnswer {
   hosts: HostPowerAnswer[];
 }

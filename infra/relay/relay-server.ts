@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type AuditRecord, type AuditSink, auditLine, stdoutAudit } from './audit.js';
-import type { Inventory } from './inventory.js';
+import { describeController, type Inventory, type InventoryEntry } from './inventory.js';
 import { PowerControl, type PowerControlOptions } from './power-control.js';
 import {
   CONTROLLER_KINDS,
@@ -68,7 +68,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 interface Route {
-  kind: 'host' | 'inventory';
+  kind: 'host' | 'inventory' | 'listing';
   host: string | null;
   action: RelayAction;
   expectKind: ControllerKind | null;
@@ -85,6 +85,10 @@ function route(method: string, rawUrl: string): Route {
   }
   const expectKind = expect as ControllerKind | null;
   const parts = url.pathname.split('/');
+  if (url.pathname === '/v1/hosts') {
+    if (method !== 'GET') throw new Refusal(405, 'method-not-allowed');
+    return { kind: 'listing', host: null, action: 'status', expectKind };
+  }
   if (url.pathname === '/v1/power') {
     if (method !== 'GET') throw new Refusal(405, 'method-not-allowed');
     return { kind: 'inventory', host: null, action: 'status', expectKind };
@@ -167,6 +171,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       record.action = target.action;
       if (!allowed.has(target.action)) throw new Refusal(403, 'action-not-allowed');
 
+      if (target.kind === 'listing') {
+        // What controls each host, without touching any BMC: lets callers name BMCs in reports.
+        const hosts = power
+          .hosts()
+          .map((host) => ({ host, entry: power.entry(host) as InventoryEntry }))
+          .filter(({ entry }) => !target.expectKind || entry.kind === target.expectKind)
+          .map(({ host, entry }) => ({ host, kind: entry.kind, controller: describeController(entry) }));
+        record.outcome = `${hosts.length} hosts`;
+        send(200, { hosts });
+        return;
+      }
       if (target.kind === 'inventory') {
         const hosts = await power.statusAll(options.drillConcurrency ?? 8, target.expectKind);
         const failed = hosts.filter((h) => h.error).length;

@@ -62,7 +62,8 @@ host_pid() {
   state=\${stat##*) }
   state=\${state%% *}
   [ "$state" != Z ] || return 1
-  tr '\\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "fakehost $dir " || return 1
+  # Before its exec the host is still "bash <hook> DIR host".
+  tr '\\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -e "fakehost $dir " -e " $dir host " || return 1
   echo "$pid"
 }
 kill_host() {
@@ -318,7 +319,15 @@ set_working_mc 0x20
     } catch {
       return null;
     }
-    if (!pid || !processAlive(pid) || !cmdline(pid).includes(`fakehost ${this.dir} `)) return null;
+    const args = cmdline(pid);
+    // Before its exec the host is still "bash <hook> DIR host".
+    if (
+      !pid ||
+      !processAlive(pid) ||
+      !(args.includes(`fakehost ${this.dir} `) || args.includes(` ${this.dir} host `))
+    ) {
+      return null;
+    }
     return pid;
   }
 

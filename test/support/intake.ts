@@ -22,7 +22,7 @@ export function memoryLogger(keep = true): { logger: Logger; lines: string[] } {
     (message: unknown, ...extra: unknown[]) => {
       if (keep) lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...(extra as object[])) }));
     };
-  const logger = {
+  const logger: Record<string, unknown> = {
     debug: write('DEBUG'),
     info: write('INFO'),
     warn: write('WARN'),
@@ -32,6 +32,7 @@ export function memoryLogger(keep = true): { logger: Logger; lines: string[] } {
     resetKeys: () => undefined,
     addContext: () => undefined,
   };
+  logger.createChild = () => logger;
   return { logger: logger as unknown as Logger, lines };
 }
 

@@ -1,15 +1,13 @@
 // The relay's front door against a REAL ipmi_sim BMC: signatures, validity window,
 // replays, host-name and action validation, and where the BMC password may (environment
 // of ipmitool) and may not (argv, audit lines, answers) appear.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
 import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
 import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { selfSignedCertificate } from './support/self-signed.js';
 
 let lab: BmcLab;
 let relay: RelayLab;
@@ -311,59 +309,21 @@ describe('secrets', () => {
 
 describe('TLS', () => {
   it('serves HTTPS with the given certificate; the fencer verifies it against caFile', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-tls-'));
+    const tls = selfSignedCertificate('relay.test');
+    const secure = await startRelayLab({ 'compute-1': ipmiEntry(lab.bmc(0)) }, { tls });
     try {
-      const keyPath = join(dir, 'key.pem');
-      const certPath = join(dir, 'cert.pem');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=relay.test',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          keyPath,
-          '-out',
-          certPath,
-        ],
-        { stdio: 'ignore' },
-      );
-      const secure = await startRelayLab(
-        { 'compute-1': ipmiEntry(lab.bmc(0)) },
-        { tls: { cert: readFileSync(certPath), key: readFileSync(keyPath) } },
-      );
-      try {
-        expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
-        const options = relayFencerSchema('ipmi-relay').parse({
-          ...secure.fencerConfig('ipmi-relay'),
-          caFile: certPath,
-        });
-        const fencer = await createRelayFencer('ipmi-relay', 'ipmi', options, {});
-        expect(await fencer.powerStatus('compute-1')).toBe('on');
-        const untrusting = await createRelayFencer(
-          'ipmi-relay',
-          'ipmi',
-          secure.fencerConfig('ipmi-relay') as never,
-          {},
-        );
-        await expect(untrusting.powerStatus('compute-1')).rejects.toThrow(
-          /relay 127\.0\.0\.1:\d+ unreachable/,
-        );
-      } finally {
-        await secure.close();
-      }
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      const options = relayFencerSchema('ipmi-relay').parse({
+        ...secure.fencerConfig('ipmi-relay'),
+        caFile: tls.certFile,
+      });
+      const fencer = await createRelayFencer('ipmi-relay', 'ipmi', options, {});
+      expect(await fencer.powerStatus('compute-1')).toBe('on');
+      const untrusting = await createRelayFencer('ipmi-relay', 'ipmi', { ...options, caFile: undefined }, {});
+      await expect(untrusting.powerStatus('compute-1')).rejects.toThrow(/relay 127\.0\.0\.1:\d+ unreachable/);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await secure.close();
+      tls.remove();
     }
   });
 });

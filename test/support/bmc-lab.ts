@@ -130,8 +130,8 @@ function findTool(name: string): string | null {
 }
 
 /** Fails loudly (never skips) when the lab's Debian packages are missing. */
-export function requireBmcTools(extra: string[] = []): void {
-  const missing = [...REQUIRED_TOOLS, ...extra].filter((tool) => !findTool(tool));
+export function requireBmcTools(tools: string[] = REQUIRED_TOOLS): void {
+  const missing = tools.filter((tool) => !findTool(tool));
   if (missing.length) {
     throw new Error(
       `BMC lab needs ${missing.join(', ')} on PATH: apt-get install -y --no-install-recommends openipmi ipmitool tini libvirt-clients (CI installs them)`,

@@ -427,6 +427,11 @@ die-on-term = true
 need-app = true
 buffer-size = 65535
 socket-timeout = 120
+# --http-socket closes the connection after every response but (without this
+# header) answers HTTP/1.1 as if keep-alive: a client reusing the socket then
+# races the close ("RemoteDisconnected" in keystoneauth, ECONNRESET in node).
+# That crashed a starting nova-compute once; tell clients to close instead.
+add-header = Connection: close
 EOF
 }
 uwsgi_ini keystone 5000 /usr/bin/keystone-wsgi-public 2 2 >"$ETC/keystone-uwsgi.ini"
@@ -667,7 +672,18 @@ phase "nova-api ready, flavor m1.tiny"
 # provider, and is 'up'. A forced_down service counts as up enough (a compute
 # restarted after an evacuation stays forced down until the operator clears it).
 ok=0
-for ((i = 0; i < 240; i++)); do
+declare -A RESTARTS=()
+deadline=$((SECONDS + 180))
+while [ $SECONDS -lt $deadline ]; do
+  # A compute that crashed while the stack was still starting (e.g. Keystone
+  # not answering yet) is started again, at most 3 times.
+  for ((n = 1; n <= LAB_COMPUTES; n++)); do
+    if ! lab_alive "nova-compute-$n" && [ "${RESTARTS[$n]:-0}" -lt 3 ]; then
+      RESTARTS[$n]=$((${RESTARTS[$n]:-0} + 1))
+      lab_log "nova-compute-$n is not running (see $LOG/nova-compute-$n.log): starting it again"
+      lab_start_compute "$n"
+    fi
+  done
   svc=$(ks -H 'OpenStack-API-Version: compute 2.53' "$NOVA_URL/os-services?binary=nova-compute" || true)
   mapped=$("${MYSQL[@]}" -N -e 'SELECT host FROM nova_api.host_mappings' 2>/dev/null || true)
   rps=$(ks -H 'OpenStack-API-Version: placement 1.0' "$PLACEMENT_URL/resource_providers" | jq -r '.resource_providers[].name' 2>/dev/null || true)
@@ -681,7 +697,7 @@ for ((i = 0; i < 240; i++)); do
   [ $ok = 1 ] && break
   sleep 0.5
 done
-[ $ok = 1 ] || lab_die "computes not all up/mapped after 120 s: $(echo "$svc" | jq -c '[.services[]? | {host,state,status,forced_down}]')"
+[ $ok = 1 ] || lab_die "computes not all up/mapped after 180 s: $(echo "$svc" | jq -c '[.services[]? | {host,state,status,forced_down}]')"
 phase "computes registered + up"
 
 # BMC power must follow the compute processes.

@@ -569,18 +569,21 @@ TOKEN=$(lab_token)
 H=(-H "X-Auth-Token: $TOKEN" -H 'Content-Type: application/json')
 ks() { curl -sS -m 60 "${H[@]}" "$@"; }
 
-# ---- catalog (idempotent)
+# ---- catalog (idempotent): one GET of services and endpoints, POST what is missing.
+SERVICES_JSON=$(ks "$KEYSTONE_URL/services")
+ENDPOINTS_JSON=$(ks "$KEYSTONE_URL/endpoints")
 ensure_endpoint() { # type name url
   local type=$1 name=$2 url=$3 sid iface
-  sid=$(ks "$KEYSTONE_URL/services?type=$type" | jq -r '.services[0].id // empty')
+  sid=$(jq -r --arg t "$type" '[.services[] | select(.type==$t)][0].id // empty' <<<"$SERVICES_JSON")
   if [ -z "$sid" ]; then
     sid=$(ks -X POST "$KEYSTONE_URL/services" -d "$(jq -nc --arg t "$type" --arg n "$name" '{service:{type:$t,name:$n,enabled:true}}')" | jq -r .service.id)
   fi
   [ -n "$sid" ] && [ "$sid" != null ] || lab_die "could not create service $type"
   for iface in public internal; do
-    if [ "$(ks "$KEYSTONE_URL/endpoints?service_id=$sid&interface=$iface" | jq '.endpoints | length')" = 0 ]; then
+    if ! jq -e --arg s "$sid" --arg i "$iface" '[.endpoints[] | select(.service_id==$s and .interface==$i)] | length > 0' <<<"$ENDPOINTS_JSON" >/dev/null; then
       ks -X POST "$KEYSTONE_URL/endpoints" -d "$(jq -nc --arg s "$sid" --arg i "$iface" --arg u "$url" --arg r "$LAB_REGION" \
-        '{endpoint:{service_id:$s,interface:$i,url:$u,region_id:$r,enabled:true}}')" >/dev/null
+        '{endpoint:{service_id:$s,interface:$i,url:$u,region_id:$r,enabled:true}}')" | jq -e .endpoint.id >/dev/null ||
+        lab_die "could not create the $iface endpoint of $type"
     fi
   done
 }

@@ -135,7 +135,9 @@ export function composeEmails(input: ComposeInput): ComposedEmails {
         source: 'not-sent',
         note: tenantsTold
           ? 'recipients could not be resolved'
-          : `projects are not told about "${report.kind}" reports`,
+          : settings.tenantsEnabled
+            ? `projects are not told about "${report.kind}" reports`
+            : 'project messages are turned off',
       };
     }
     const project = { id: projectId, name: recipients.projectName };
@@ -155,7 +157,8 @@ export function composeEmails(input: ComposeInput): ComposedEmails {
       bcc: toAdmins || settings.addressing === 'to' ? [] : recipients.addresses,
       ...rendered,
       messageId: idFor(key),
-      headers: { ...headers, 'X-Freezer-DR-Project': projectId },
+      // The tenant's reference, not the incident id: the latter names the host.
+      headers: { ...headers, 'X-Freezer-DR-Incident': view.incident, 'X-Freezer-DR-Project': projectId },
       priority: view.actionNeeded ? 'high' : 'normal',
     });
     return {

@@ -3,7 +3,7 @@
 // read at send time from a file or an environment variable and never logged.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import nodemailer, { type SMTPTransportOptions } from 'nodemailer';
+import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
 import { z } from 'zod';
 import { type Connection, resolveConnection } from '../cloud/openstack/credentials.js';
 import { KeystoneSession } from '../cloud/openstack/session.js';
@@ -218,7 +218,7 @@ export class EmailNotifier implements RetryingNotifier {
     return pending;
   }
 
-  private transportOptions(): { options: SMTPTransportOptions; secrets: string[] } {
+  private transportOptions(): { options: SMTPPoolOptions & { pool: true }; secrets: string[] } {
     const smtp = this.options.smtp;
     const env = this.deps.env ?? process.env;
     const auth = smtp.auth
@@ -259,6 +259,9 @@ export class EmailNotifier implements RetryingNotifier {
         greetingTimeout: smtp.connectionTimeoutMs,
         socketTimeout: smtp.socketTimeoutMs,
         // Never let the library log the conversation: AUTH lines carry the password.
+        // One connection carries every message of the report, one after the other.
+        pool: true,
+        maxConnections: 1,
         logger: false,
         debug: false,
       },

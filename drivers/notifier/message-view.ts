@@ -37,6 +37,8 @@ export interface InstanceView {
   reason: string | null;
   /** The whole outcome in one line, e.g. "recovered on compute-2 in 42 s (ACTIVE)". */
   summary: string;
+  /** Where it went, e.g. "compute-7 → compute-2 in 42 s, ACTIVE", or why it did not. */
+  detail: string;
 }
 
 /** How one affected project was (or was not) told; admin messages list these. */
@@ -139,11 +141,18 @@ function instanceView(
     failed: `NOT recovered${i.reason ? `: ${i.reason}` : ''}`,
     gone: 'deleted before it could be recovered',
   }[i.outcome];
+  const detail =
+    i.outcome === 'recovered' || i.outcome === 'already-recovered'
+      ? `${showHost ? `${i.fromHost} → ${i.toHost ?? '?'}` : 'on another host'}${duration ? ` in ${duration}` : ''}${i.finalStatus ? `, ${i.finalStatus}` : ''}`
+      : i.outcome === 'failed'
+        ? `${showHost ? `still on ${i.fromHost}` : 'still down'}${i.reason ? `: ${i.reason}` : ''}`
+        : 'deleted before it could be recovered';
   return {
     id: i.id,
     name: i.name,
     projectId: i.projectId,
     projectName,
+    detail,
     outcome: i.outcome,
     ok: i.outcome !== 'failed',
     outcomeLabel: LABELS[i.outcome] ?? i.outcome,
@@ -208,7 +217,7 @@ export function adminView(
   const fence = report.fence
     ? {
         ...report.fence,
-        summary: `${report.fence.verified ? 'power verified off' : 'power NOT verified off'} via ${report.fence.method} (${report.fence.controller}): ${report.fence.detail}`,
+        summary: `${report.fence.verified ? '' : 'NOT VERIFIED OFF: '}${report.fence.method} (${report.fence.controller}): ${report.fence.detail}`,
       }
     : null;
   return {

@@ -1,17 +1,21 @@
 // Built-in administrator message: everything about one recovery in one place.
 import { html, type SafeHtml } from '../html.js';
-import type { MessageView } from '../message-view.js';
+import type { InstanceView, MessageView, ProjectDelivery } from '../message-view.js';
 import type { EmailTemplate } from './contract.js';
 import {
   bullets,
   COLORS,
   cell,
+  h2,
   headCell,
+  headRow,
+  instanceNameCell,
   notesBlock,
   oneLine,
   outcomeCell,
   page,
   stepsList,
+  table,
   textFooter,
 } from './layout.js';
 
@@ -58,13 +62,9 @@ function text(v: MessageView): string {
       `Instances (${v.counts.selected} selected, ${v.counts.recovered} recovered, ${v.counts.failed} failed, ${v.counts.skipped} skipped):`,
     );
     for (const i of v.instances) {
-      out.push(
-        `  - ${i.name} [${i.id}]${i.projectName || i.projectId ? ` project ${i.projectName ?? i.projectId}` : ''}`,
-      );
-      out.push(
-        `      ${i.outcomeLabel}: ${i.fromHost ?? '?'} -> ${i.toHost ?? '-'}${i.duration ? `, ${i.duration}` : ''}`,
-      );
-      out.push(`      ${i.summary}`);
+      const project = i.projectName ?? i.projectId;
+      out.push(`  - ${i.name} [${i.id}]${project ? `, project ${project}` : ''}`);
+      out.push(`      ${i.outcomeLabel}: ${i.detail}`);
     }
     out.push('');
   } else {
@@ -91,62 +91,55 @@ function summaryRow(label: string, value: SafeHtml | string): SafeHtml {
   return html`<tr><th style="${headCell}width:110px">${label}</th><td style="${cell}">${value}</td></tr>`;
 }
 
+function instanceRow(i: InstanceView): SafeHtml {
+  return html`<tr>${instanceNameCell(i)}<td style="${cell}white-space:nowrap">${i.projectName ?? i.projectId ?? '-'}</td>
+${outcomeCell(i)}<td style="${cell}">${i.detail}</td></tr>`;
+}
+
+function projectRow(p: ProjectDelivery): SafeHtml {
+  const warn = p.source === 'admins' || p.source === 'not-sent' ? `color:${COLORS.warn}` : '';
+  return html`<tr><td style="${cell}white-space:nowrap">${p.projectName ?? p.projectId}</td><td style="${cell}">${p.instances}</td>
+<td style="${cell}${warn}">${deliveryText(p)}</td></tr>`;
+}
+
+function timelineRow(t: MessageView['timeline'][number]): SafeHtml {
+  return html`<tr><td style="${cell}white-space:nowrap;color:${COLORS.muted}">${t.at}</td>
+<td style="${cell}font-weight:600">${t.stage}</td><td style="${cell}">${t.detail}</td></tr>`;
+}
+
+function fenceCell(v: MessageView): SafeHtml | string {
+  if (!v.fence) return 'not attempted';
+  const color = v.fence.verified ? COLORS.ok : COLORS.bad;
+  const badge = html`<span style="color:${color};font-weight:600">${v.fence.verified ? 'Verified off' : 'NOT verified off'}</span>`;
+  return html`${badge} · ${v.fence.method} (${v.fence.controller})<br>${v.fence.detail}`;
+}
+
 function renderHtml(v: MessageView): SafeHtml {
   const execution = v.executionUrl
     ? html`<a href="${v.executionUrl}" style="color:#0969da">${v.executionName ?? v.executionUrl}</a>`
     : (v.executionName ?? '-');
+  const counts = `${v.counts.selected} selected, ${v.counts.recovered} recovered, ${v.counts.failed} failed, ${v.counts.skipped} skipped`;
   const instances = v.instances.length
-    ? html`<h2 style="font-size:16px;margin:20px 0 8px">Instances</h2>
-<p style="margin:0 0 8px;color:${COLORS.muted}">${v.counts.selected} selected, ${v.counts.recovered} recovered, ${v.counts.failed} failed, ${v.counts.skipped} skipped</p>
-<table style="border-collapse:collapse;width:100%;font-size:13px">
-<tr><th style="${headCell}">Instance</th><th style="${headCell}">Project</th><th style="${headCell}">Outcome</th><th style="${headCell}">From → to</th><th style="${headCell}">Time</th><th style="${headCell}">Details</th></tr>
-${v.instances.map(
-  (
-    i,
-  ) => html`<tr><td style="${cell}"><strong>${i.name}</strong><br><span style="color:${COLORS.muted};font-size:11px">${i.id}</span></td>
-<td style="${cell}">${i.projectName ?? i.projectId ?? '-'}</td>${outcomeCell(i)}
-<td style="${cell}white-space:nowrap">${i.fromHost ?? '?'} → ${i.toHost ?? '-'}</td>
-<td style="${cell}white-space:nowrap">${i.duration ?? '-'}</td>
-<td style="${cell}">${i.reason ?? i.finalStatus ?? ''}</td></tr>`,
-)}
-</table>`
+    ? html`${h2('Instances')}<p style="margin:0 0 8px;color:${COLORS.muted}">${counts}</p>
+${table([headRow('Instance', 'Project', 'Outcome', 'Details'), ...v.instances.map(instanceRow)])}`
     : html`<p>No instance needed recovery (${v.counts.skipped} skipped by the selection policy).</p>`;
   const projects = v.projects.length
-    ? html`<h2 style="font-size:16px;margin:20px 0 8px">Projects told</h2>
-<table style="border-collapse:collapse;width:100%;font-size:13px">
-<tr><th style="${headCell}">Project</th><th style="${headCell}">Instances</th><th style="${headCell}">Message sent to</th></tr>
-${v.projects.map(
-  (
-    p,
-  ) => html`<tr><td style="${cell}">${p.projectName ?? p.projectId}</td><td style="${cell}">${p.instances}</td>
-<td style="${cell}${p.source === 'admins' || p.source === 'not-sent' ? `color:${COLORS.warn}` : ''}">${deliveryText(p)}</td></tr>`,
-)}
-</table>`
+    ? html`${h2('Projects told')}${table([headRow('Project', 'Instances', 'Message sent to'), ...v.projects.map(projectRow)])}`
     : html``;
-  const timeline = v.timeline.length
-    ? html`<h2 style="font-size:16px;margin:20px 0 8px">Timeline</h2>
-<table style="border-collapse:collapse;width:100%;font-size:13px">
-${v.timeline.map(
-  (t) =>
-    html`<tr><td style="${cell}white-space:nowrap;color:${COLORS.muted}">${t.at}</td><td style="${cell}font-weight:600">${t.stage}</td><td style="${cell}">${t.detail}</td></tr>`,
-)}
-</table>`
-    : html``;
+  const timeline = v.timeline.length ? html`${h2('Timeline')}${table(v.timeline.map(timelineRow))}` : html``;
+  const summary = table([
+    summaryRow('Host', v.host ?? '-'),
+    summaryRow('Cause', v.cause ?? '-'),
+    summaryRow('Fencing', fenceCell(v)),
+    summaryRow('Started', v.startedAt),
+    summaryRow('Finished', `${v.finishedAt} (${v.duration})`),
+    summaryRow('Incident', incidentText(v)),
+    summaryRow('Execution', execution),
+  ]);
   return page(
     v,
     html`${notesBlock(v)}<p style="margin:0 0 12px">${v.headline}</p>
-${stepsList(v)}
-<h2 style="font-size:16px;margin:20px 0 8px">Summary</h2>
-<table style="border-collapse:collapse;width:100%;font-size:13px">
-${summaryRow('Host', v.host ?? '-')}
-${summaryRow('Cause', v.cause ?? '-')}
-${summaryRow('Fencing', v.fence ? html`<span style="color:${v.fence.verified ? COLORS.ok : COLORS.bad};font-weight:600">${v.fence.verified ? 'power verified off' : 'power NOT verified off'}</span> via ${v.fence.method} (${v.fence.controller})<br>${v.fence.detail}` : 'not attempted')}
-${summaryRow('Started', v.startedAt)}
-${summaryRow('Finished', `${v.finishedAt} (${v.duration})`)}
-${summaryRow('Incident', incidentText(v))}
-${summaryRow('Execution', execution)}
-</table>
-${instances}${projects}${timeline}`,
+${stepsList(v, 'What to do next', true)}${h2('Summary')}${summary}${instances}${projects}${timeline}`,
   );
 }
 

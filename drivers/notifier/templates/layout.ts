@@ -13,15 +13,31 @@ export function bannerColor(view: MessageView): string {
 export const cell = 'padding:6px 8px;border-bottom:1px solid #d0d7de;vertical-align:top;text-align:left;';
 export const headCell = `${cell}background:#f6f8fa;font-weight:600;`;
 
+export const h2 = (title: string) => html`<h2 style="font-size:16px;margin:20px 0 8px">${title}</h2>`;
+
+export const table = (rows: SafeHtml | SafeHtml[]) =>
+  html`<table style="border-collapse:collapse;width:100%;font-size:13px">${rows}</table>`;
+
+export const headRow = (...titles: string[]) =>
+  html`<tr>${titles.map((t) => html`<th style="${headCell}">${t}</th>`)}</tr>`;
+
+/** Name in bold, id below it in small monospace (whole, for copy and paste into the CLI). */
+export const instanceNameCell = (i: InstanceView) =>
+  html`<td style="${cell}"><strong>${i.name}</strong><br><span style="color:${COLORS.muted};font-size:11px;font-family:monospace;white-space:nowrap">${i.id}</span></td>`;
+
 export function outcomeCell(i: InstanceView): SafeHtml {
   const color = i.outcome === 'failed' ? COLORS.bad : i.outcome === 'gone' ? COLORS.muted : COLORS.ok;
   return html`<td style="${cell}color:${color};font-weight:600;white-space:nowrap">${i.outcomeLabel}</td>`;
 }
 
-export function stepsList(view: MessageView): SafeHtml {
+/** Numbered for admins (an order to follow), bulleted for tenants. */
+export function stepsList(view: MessageView, title: string, ordered: boolean): SafeHtml {
   if (!view.nextSteps.length) return html``;
-  return html`<h2 style="font-size:16px;margin:20px 0 8px">What to do next</h2>
-<ol style="margin:0;padding-left:22px">${view.nextSteps.map((s) => html`<li style="margin:0 0 6px">${s}</li>`)}</ol>`;
+  const items = view.nextSteps.map((s) => html`<li style="margin:0 0 6px">${s}</li>`);
+  const list = ordered
+    ? html`<ol style="margin:0;padding-left:22px">${items}</ol>`
+    : html`<ul style="margin:0;padding-left:22px">${items}</ul>`;
+  return html`${h2(title)}${list}`;
 }
 
 export function notesBlock(view: MessageView): SafeHtml {

@@ -28,7 +28,7 @@ export interface Wording {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export const KIND_LABELS: Record<NotificationKind, string> = {
-  recovery: 'Host recovered',
+  recovery: 'Host failure',
   'fencing-failed': 'Fencing failed',
   'recovery-failed': 'Recovery failed',
   'not-confirmed': 'Failure not confirmed',

@@ -1,9 +1,9 @@
-// Entry point on the bastion: `node freezer-dr-relay.mjs /etc/freezer-dr-relay/relay.yaml`.
-// SIGHUP re-reads the inventory (a bad file keeps the old one); SIGTERM stops cleanly.
+// Entry point on the bastion: `node freezer-dr-relay.cjs /etc/freezer-dr-relay/relay.yaml`.
+// SIGHUP re-reads keys and inventory (a bad file keeps the old ones); SIGTERM stops cleanly.
 import { readFileSync } from 'node:fs';
 import { loadInventory } from './inventory.js';
 import { readHmacKey } from './key-material.js';
-import { isLoopback, loadRelayConfig } from './relay-config.js';
+import { assertSafeListen, loadRelayConfig } from './relay-config.js';
 import { startRelay } from './relay-server.js';
 
 const log = (event: string, fields: Record<string, unknown>) =>
@@ -11,11 +11,7 @@ const log = (event: string, fields: Record<string, unknown>) =>
 
 async function main(configPath: string): Promise<void> {
   const config = loadRelayConfig(configPath);
-  if (!config.tls && !isLoopback(config.listen.host) && !config.allowPlainHttp) {
-    throw new Error(
-      `refusing plain HTTP on ${config.listen.host}: configure tls, or set allowPlainHttp: true`,
-    );
-  }
+  assertSafeListen(config);
   const keys = new Map(config.keys.map((k) => [k.id, readHmacKey(k, process.env)] as const));
   const inventory = loadInventory(config.inventoryFile);
   const relay = await startRelay({
@@ -37,13 +33,19 @@ async function main(configPath: string): Promise<void> {
     keys: [...keys.keys()],
     actions: config.actions,
   });
+  // Re-reads relay.yaml's keys and the inventory (key rotation, new hosts). Listening
+  // address and TLS material need a restart. A bad file keeps everything as it was.
   process.on('SIGHUP', () => {
     try {
-      const next = loadInventory(config.inventoryFile);
-      relay.power.replaceInventory(next);
-      log('relay.inventory-reloaded', { hosts: Object.keys(next.hosts).length });
+      const next = loadRelayConfig(configPath);
+      const nextKeys = new Map(next.keys.map((k) => [k.id, readHmacKey(k, process.env)] as const));
+      const nextInventory = loadInventory(next.inventoryFile);
+      keys.clear();
+      for (const [id, key] of nextKeys) keys.set(id, key);
+      relay.power.replaceInventory(nextInventory);
+      log('relay.reloaded', { hosts: Object.keys(nextInventory.hosts).length, keys: [...keys.keys()] });
     } catch (error) {
-      log('relay.inventory-reload-failed', { message: (error as Error).message });
+      log('relay.reload-failed', { message: (error as Error).message });
     }
   });
   const stop = (signal: string) => {

@@ -68,3 +68,12 @@ export function loadRelayConfig(path: string): RelayConfig {
 }
 
 export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+/** Plain HTTP only on loopback, unless the operator says otherwise in so many words. */
+export function assertSafeListen(config: RelayConfig): void {
+  if (!config.tls && !isLoopback(config.listen.host) && !config.allowPlainHttp) {
+    throw new Error(
+      `refusing plain HTTP on ${config.listen.host}: configure tls, or set allowPlainHttp: true`,
+    );
+  }
+}

@@ -1,18 +1,71 @@
 #!/usr/bin/env node
 // The freezer-dr command line. Errors are one clear line and a non-zero exit.
 import { Command } from 'commander';
+import { listCommand, showCommand, watchCommand } from './commands/executions.js';
+import { fireCommand } from './commands/fire.js';
 import { recoverCommand } from './commands/recover.js';
+import { serveCommand } from './commands/serve.js';
+import { describeFailure } from './failure.js';
 
 const program = new Command()
   .name('freezer-dr')
-  .description('Compute-node high availability for OpenStack: fence, evacuate, verify, notify.')
+  .description(
+    'Compute-node high availability for OpenStack: fence, evacuate, verify, notify.\n' +
+      'Config: $FREEZER_DR_CONFIG or ./freezer-dr.yaml.',
+  )
   .showHelpAfterError();
+
+const exitWith = (code: number) => {
+  process.exitCode = code;
+};
+
+program
+  .command('serve')
+  .description(
+    'run the webhook, a local Step Functions endpoint and the executions page on 127.0.0.1 (npm start)',
+  )
+  .option('--port <port>', 'port for all three (default: local.port, 8420)')
+  .option('--host <address>', 'address to bind (default: local.host, 127.0.0.1)')
+  .option('--data-dir <dir>', 'where executions are kept (default: local.dataDir, .freezer-dr)')
+  .action(serveCommand);
+
+program
+  .command('fire')
+  .description(
+    'send a test alert for <host> to the running server’s webhook (simulated cloud: fail the host first)',
+  )
+  .argument('<host>', 'compute host the alert is about')
+  .option('--no-fail', 'with the simulated cloud: do not make the host fail first')
+  .action(async (host: string, options: { fail: boolean }) => exitWith(await fireCommand(host, options)));
+
+const executions = program
+  .command('executions')
+  .description(
+    'recoveries, through the Step Functions API: the local server (default, SFN_ENDPOINT) or AWS (STATE_MACHINE_ARN)',
+  );
+executions
+  .command('list')
+  .description('newest first: host, status, duration')
+  .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
+  .option('--max <n>', 'at most this many', '20')
+  .action(async (options: { status?: string; max: string }) => exitWith(await listCommand(options)));
+executions
+  .command('show')
+  .description('one execution: its stages and instances (default: the newest)')
+  .argument('[name]', 'execution name or ARN')
+  .action(async (name: string | undefined) => exitWith(await showCommand(name)));
+executions
+  .command('watch')
+  .description('follow one execution until it ends (default: the newest); exit 0 only if it succeeded')
+  .argument('[name]', 'execution name or ARN')
+  .option('--interval <ms>', 'poll interval', '1000')
+  .action(async (name: string | undefined, options: { interval: string }) =>
+    exitWith(await watchCommand(name, options)),
+  );
 
 program
   .command('recover')
-  .description(
-    'run one host recovery now on the embedded engine (config: $FREEZER_DR_CONFIG or ./freezer-dr.yaml)',
-  )
+  .description('run one host recovery now, in this process, on the embedded engine')
   .argument('[host]', 'failed compute host', 'compute-1')
   .option('--incident <id>', 'incident id (default: manual-<time>)')
   .option('--no-simulate-failure', 'with the simulated cloud: do not stop the host first')
@@ -20,7 +73,7 @@ program
     process.exitCode = await recoverCommand(host, options);
   });
 
-program.parseAsync(process.argv).catch((error: Error) => {
-  process.stderr.write(`freezer-dr: ${error.message}\n`);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`freezer-dr: ${describeFailure(error)}\n`);
   process.exitCode = 1;
 });

@@ -42,6 +42,10 @@ function loadSqlite(): typeof import('node:sqlite') {
   }) as typeof process.emitWarning;
   try {
     return createRequire(import.meta.url)('node:sqlite');
+  } catch (error) {
+    throw new Error(
+      `the executions store needs Node 22 (node:sqlite), this is ${process.version}: run through npm (npm start, npm run freezer-dr -- ...) so node_modules/.bin/node is used (${(error as Error).message})`,
+    );
   } finally {
     process.emitWarning = emit;
   }

@@ -44,7 +44,7 @@ export interface LocalEngineOptions {
   onEvent?: (event: EngineEvent, execution: LocalExecution) => void;
 }
 
-function lambdaContext(functionName: string, executionName: string): Context {
+export function lambdaContext(functionName: string, executionName: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

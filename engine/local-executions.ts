@@ -9,6 +9,7 @@ import type {
   ExecutionListItem,
   GetExecutionHistoryInput,
   GetExecutionHistoryOutput,
+  HistoryEvent,
   ListExecutionsInput,
   ListExecutionsOutput,
   StartExecutionInput,
@@ -43,6 +44,8 @@ export interface LocalExecutionsOptions {
   runtime: RuntimeProvider;
   /** Replace every Retry interval by this many ms (tests, demos). */
   retryIntervalMs?: number;
+  /** Every engine event as it happens, after it is stored (progress output). */
+  onEvent?: (execution: string, event: EngineEvent) => void;
   /** A failed write to the store (disk full, store closed); default: one line on stderr. */
   onStoreError?: (error: Error, execution: string) => void;
 }
@@ -97,6 +100,7 @@ export class LocalExecutions {
     // Never throw into the engine's event pump: the run goes on, the store is what failed.
     try {
       this.write(name, event);
+      this.options.onEvent?.(name, event);
     } catch (error) {
       const report =
         this.options.onStoreError ??
@@ -268,6 +272,11 @@ export class LocalExecutions {
   /** The stored events of one execution (the page reads them directly). */
   events(name: string): StoredEvent[] {
     return this.store.events(name);
+  }
+
+  /** The whole history of one execution, unpaged (the page). */
+  fullHistory(name: string): HistoryEvent[] {
+    return toHistory(this.store.events(name), this.historyOptions);
   }
 
   history(request: GetExecutionHistoryInput): GetExecutionHistoryOutput {

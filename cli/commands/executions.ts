@@ -1,0 +1,203 @@
+// `freezer-dr executions list|show|watch`: the recoveries, read through the Step Functions
+// API (@aws-sdk/client-sfn), from a running `freezer-dr serve` or from AWS (see sfn-target).
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionOutput,
+  type ExecutionStatus,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  paginateGetExecutionHistory,
+} from '@aws-sdk/client-sfn';
+import { configPath, loadConfigFile } from '../../core/config.js';
+import {
+  type InstanceView,
+  type RecoveryTimeline,
+  recoveryTimeline,
+  type StageView,
+} from '../../core/recovery-timeline.js';
+import { loadDefinition } from '../../engine/definition.js';
+import { formatDuration } from '../../engine/executions-page.js';
+import { CliError, describeFailure } from '../failure.js';
+import { type SfnTarget, sfnTarget } from '../sfn-target.js';
+import { table } from '../table.js';
+
+const STATUSES: ExecutionStatus[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+];
+const TOP_LEVEL = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const clock = (date: Date | null | undefined) => (date ? date.toISOString().slice(11, 19) : '');
+
+function target(): SfnTarget {
+  return sfnTarget(loadConfigFile(configPath()));
+}
+
+async function call<T>(t: SfnTarget, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new CliError(describeFailure(error, t.where));
+  }
+}
+
+const hostOf = (input: string | undefined) => {
+  try {
+    const host = (JSON.parse(input ?? '{}') as { host?: unknown }).host;
+    return typeof host === 'string' ? host : '';
+  } catch {
+    return '';
+  }
+};
+
+async function latestName(t: SfnTarget): Promise<string> {
+  const page = await call(t, () =>
+    t.client.send(new ListExecutionsCommand({ stateMachineArn: t.stateMachineArn, maxResults: 1 })),
+  );
+  const name = page.executions?.[0]?.name;
+  if (!name) throw new CliError(`no executions yet at ${t.where}`);
+  return name;
+}
+
+async function readExecution(t: SfnTarget, name: string) {
+  const executionArn = t.executionArn(name);
+  const described = await call(t, () => t.client.send(new DescribeExecutionCommand({ executionArn })));
+  const events: HistoryEvent[] = [];
+  await call(t, async () => {
+    for await (const page of paginateGetExecutionHistory({ client: t.client }, { executionArn })) {
+      events.push(...(page.events ?? []));
+    }
+  });
+  return { described, timeline: recoveryTimeline(events, TOP_LEVEL) };
+}
+
+export async function listCommand(options: { status?: string; max: string }): Promise<number> {
+  const t = target();
+  const status = options.status?.toUpperCase();
+  if (status && !STATUSES.includes(status as ExecutionStatus)) {
+    throw new CliError(`--status must be one of ${STATUSES.join(', ')}`);
+  }
+  const max = Number(options.max);
+  if (!Number.isInteger(max) || max < 1 || max > 1000) throw new CliError('--max must be 1 to 1000');
+  const page = await call(t, () =>
+    t.client.send(
+      new ListExecutionsCommand({
+        stateMachineArn: t.stateMachineArn,
+        maxResults: max,
+        ...(status ? { statusFilter: status as ExecutionStatus } : {}),
+      }),
+    ),
+  );
+  const items = page.executions ?? [];
+  if (!items.length) {
+    say(`no executions${status ? ` with status ${status}` : ''} at ${t.where}`);
+    return 0;
+  }
+  const rows = await Promise.all(
+    items.map(async (item) => {
+      const described = await call(t, () =>
+        t.client.send(new DescribeExecutionCommand({ executionArn: item.executionArn })),
+      );
+      const end = item.stopDate?.getTime() ?? Date.now();
+      return [
+        item.name ?? '',
+        hostOf(described.input),
+        `${item.status}${item.redriveCount ? ` (re-driven ${item.redriveCount}×)` : ''}`,
+        item.startDate?.toISOString().replace('T', ' ').slice(0, 19) ?? '',
+        item.startDate ? formatDuration(end - item.startDate.getTime()) : '',
+      ];
+    }),
+  );
+  say(table(['EXECUTION', 'HOST', 'STATUS', 'STARTED (UTC)', 'DURATION'], rows));
+  if (page.nextToken) say(`(more: --max ${Math.min(1000, max * 2)})`);
+  return 0;
+}
+
+const stageLine = (stage: StageView) => {
+  const took = stage.exitedAt ? formatDuration(stage.exitedAt.getTime() - stage.enteredAt.getTime()) : '…';
+  const mark = { running: '…', succeeded: '✓', caught: '!', failed: '✗', aborted: '■', interrupted: '↻' }[
+    stage.status
+  ];
+  const attempts = stage.attempts > 1 ? ` (${stage.attempts} attempts)` : '';
+  const detail = [stage.detail, stage.error].filter(Boolean).join(' — ');
+  return `  ${clock(stage.enteredAt)}  ${mark} ${stage.name.padEnd(20)} ${took.padStart(8)}${attempts}  ${detail}`;
+};
+
+const instanceRow = (i: InstanceView) => [
+  i.id,
+  i.from ?? '',
+  i.to ?? '',
+  `${i.state}${i.final ? ` (${i.final})` : ''}`,
+  i.seconds === null ? '' : `${i.seconds} s`,
+  i.reason ?? '',
+];
+
+function printHeader(described: DescribeExecutionOutput) {
+  const end = described.stopDate?.getTime() ?? Date.now();
+  const took = described.startDate ? formatDuration(end - described.startDate.getTime()) : '';
+  say(`${described.name}  host ${hostOf(described.input)}  ${described.status}  ${took}`);
+  if (described.redriveCount) say(`  re-driven ${described.redriveCount}× after a restart`);
+  if (described.error) say(`  ${described.error}: ${described.cause ?? ''}`);
+}
+
+function printTimeline(timeline: RecoveryTimeline) {
+  say('stages:');
+  for (const stage of timeline.stages) say(stageLine(stage));
+  if (timeline.instances.length) {
+    say(`instances (${timeline.instances.length}):`);
+    say(
+      table(['INSTANCE', 'FROM', 'TO', 'STATE', 'TIME', 'NOTE'], timeline.instances.map(instanceRow), '  '),
+    );
+  }
+}
+
+export async function showCommand(name: string | undefined): Promise<number> {
+  const t = target();
+  const { described, timeline } = await readExecution(t, name ?? (await latestName(t)));
+  printHeader(described);
+  printTimeline(timeline);
+  return described.status === 'FAILED' || described.status === 'TIMED_OUT' || described.status === 'ABORTED'
+    ? 1
+    : 0;
+}
+
+/** Prints what changed since the last look, once a second, until the execution ends. */
+export async function watchCommand(name: string | undefined, options: { interval: string }): Promise<number> {
+  const t = target();
+  const executionName = name ?? (await latestName(t));
+  const interval = Math.max(200, Number(options.interval) || 1000);
+  const seenStages = new Map<string, string>();
+  const seenInstances = new Map<string, string>();
+  say(`watching ${executionName} at ${t.where} (Ctrl-C stops watching, not the recovery)`);
+  for (;;) {
+    const { described, timeline } = await readExecution(t, executionName);
+    timeline.stages.forEach((stage, index) => {
+      const key = `${index}`;
+      const line = stageLine(stage);
+      if (seenStages.get(key) !== `${stage.status}${stage.attempts}`) {
+        seenStages.set(key, `${stage.status}${stage.attempts}`);
+        say(line);
+      }
+    });
+    for (const instance of timeline.instances) {
+      const state = `${instance.state}${instance.to ?? ''}`;
+      if (seenInstances.get(instance.id) !== state) {
+        seenInstances.set(instance.id, state);
+        const [id, from, to, what, time, note] = instanceRow(instance);
+        say(
+          `      • ${id}  ${from} → ${to || '?'}  ${what}${time ? `  ${time}` : ''}${note ? `  ${note}` : ''}`,
+        );
+      }
+    }
+    if (described.status !== 'RUNNING') {
+      say('');
+      printHeader(described);
+      return described.status === 'SUCCEEDED' ? 0 : 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}

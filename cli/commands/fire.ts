@@ -1,0 +1,70 @@
+// `freezer-dr fire <host>`: a test alert through the running server's webhook, the way a
+// monitoring system would send it. With the simulated cloud the host is made to fail
+// first (its nova-compute stops reporting), so the recovery has a real failure to confirm.
+import { configPath, loadConfigFile } from '../../core/config.js';
+import { localConfig, localUrl } from '../../engine/local-config.js';
+import { webhookToken } from '../../engine/webhook-token.js';
+import { CliError, describeFailure } from '../failure.js';
+
+interface Outcome {
+  host?: string;
+  decision?: string;
+  reason?: string;
+  executionName?: string | null;
+  detail?: string;
+}
+
+export async function fireCommand(host: string, options: { fail: boolean }): Promise<number> {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const config = loadConfigFile(configPath());
+  const local = localConfig(config);
+  const base = localUrl(local);
+  const post = async (path: string, init: RequestInit = {}) => {
+    try {
+      return await fetch(`${base}${path}`, { method: 'POST', ...init });
+    } catch (error) {
+      throw new CliError(describeFailure((error as Error).cause ?? error, base));
+    }
+  };
+
+  if (config.cloud.driver === 'simulated' && options.fail) {
+    const response = await post(`/simulated/fail/${encodeURIComponent(host)}`);
+    const body = (await response.json()) as { detail?: string; error?: string };
+    if (!response.ok)
+      throw new CliError(`cannot fail ${host} in the simulated cloud: ${body.error ?? response.status}`);
+    say(`SIMULATED failure: ${body.detail}`);
+  }
+
+  const token = webhookToken(config, local.dataDir, process.env, { create: false });
+  if (!token)
+    throw new CliError('intake.auth.bearer is off: `fire` authenticates with the bearer token only');
+  const alert = {
+    host,
+    status: 'down',
+    source: 'freezer-dr-fire',
+    reason: 'test alert sent by freezer-dr fire',
+  };
+  const response = await post('/webhook', {
+    headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(alert),
+  });
+  const text = await response.text();
+  let body: { outcomes?: Outcome[]; error?: string } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: shown as is below
+  }
+  say(`alert for ${host} → POST ${base}/webhook: HTTP ${response.status}`);
+  if (!response.ok) throw new CliError(`the webhook refused the alert: ${body.error ?? text.slice(0, 200)}`);
+  for (const outcome of body.outcomes ?? []) {
+    const reason = outcome.reason && outcome.reason !== outcome.decision ? ` (${outcome.reason})` : '';
+    say(`  ${outcome.host}: ${outcome.decision}${reason}${outcome.detail ? `: ${outcome.detail}` : ''}`);
+    if (outcome.executionName) {
+      say('');
+      say(`watch it:  npm run freezer-dr -- executions watch ${outcome.executionName}`);
+      say(`or open:   ${base}/executions/${encodeURIComponent(outcome.executionName)}`);
+    }
+  }
+  return 0;
+}

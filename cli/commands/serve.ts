@@ -1,0 +1,168 @@
+// `freezer-dr serve` (npm start): the whole job on one machine. The webhook, a local Step
+// Functions endpoint running the real ASL on the embedded engine, and the executions
+// page, on 127.0.0.1; executions kept on disk and re-driven if the last run died mid-way.
+import { join } from 'node:path';
+import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { persistSimulatedState } from '../../drivers/cloud/simulated/persistence.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { isLoopback, type LocalConfig, localConfig } from '../../engine/local-config.js';
+import type { EngineEvent } from '../../engine/local-engine.js';
+import { LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
+import { progressPrinter } from '../progress.js';
+
+export interface ServeOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+interface Stack {
+  rt: Runtime;
+  store: ExecutionStore;
+  executions: LocalExecutions;
+  server: LocalServer;
+  token: WebhookToken | null;
+  simNote: string | null;
+  stopping: boolean;
+  close(): Promise<void>;
+}
+
+/** Progress lines per execution, prefixed with its name (the step functions' own logs stay at WARN). */
+function progressByExecution() {
+  const printers = new Map<string, (event: EngineEvent) => void>();
+  return (name: string, event: EngineEvent) => {
+    if (
+      event.type === 'ExecutionSucceeded' ||
+      event.type === 'ExecutionFailed' ||
+      event.type === 'ExecutionAborted'
+    ) {
+      say(`[${name}] ${event.type.replace('Execution', '').toUpperCase()}`);
+      printers.delete(name);
+      return;
+    }
+    let print = printers.get(name);
+    if (!print) {
+      print = progressPrinter((line) => say(`[${name}] ${line}`));
+      printers.set(name, print);
+    }
+    print(event);
+  };
+}
+
+/** Builds everything in order; whatever was started is closed again if a later step fails. */
+async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Stack> {
+  const opened: (() => unknown)[] = [];
+  const close = async () => {
+    for (const step of opened.reverse()) await step();
+  };
+  try {
+    const rt = await createRuntime(config);
+    opened.push(() => rt.simulated?.close());
+    let simNote: string | null = null;
+    if (rt.simulated) {
+      const file = join(local.dataDir, 'simulated-cloud.json');
+      const { restored } = persistSimulatedState(rt.simulated.state, file);
+      const { hosts, servers } = rt.simulated.state;
+      simNote = `${[...hosts.keys()].join(', ')} with ${servers.size} instances; state ${restored ? 'restored from' : 'kept in'} ${file}`;
+    }
+    const store = new ExecutionStore(local.dataDir);
+    opened.push(() => store.close());
+    const stack = { stopping: false } as Stack;
+    const executions = new LocalExecutions({
+      store,
+      runtime: async () => rt,
+      ...(local.retryIntervalMs === null ? {} : { retryIntervalMs: local.retryIntervalMs }),
+      onEvent: progressByExecution(),
+      // After a stop the store is closed while steps still finish: the next start redoes them.
+      onStoreError: (error, name) => {
+        if (!stack.stopping)
+          process.stderr.write(`freezer-dr: cannot record an event of ${name}: ${error.message}\n`);
+      },
+    });
+    const token = webhookToken(config, local.dataDir);
+    const server = await startLocalServer({
+      host: local.host,
+      port: local.port,
+      runtime: rt,
+      executions,
+      webhookEnv: token?.env ?? process.env,
+    });
+    opened.push(() => server.close());
+    return Object.assign(stack, { rt, store, executions, server, token, simNote, close });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function printBanner(stack: Stack, local: LocalConfig, path: string, redriven: string[]): void {
+  const { rt, server, token, executions, store } = stack;
+  const url = server.url;
+  say(`freezer-dr serve: ready in ${process.uptime().toFixed(1)} s (config ${path})`);
+  if (stack.simNote) say(`  *** SIMULATED cloud (cloud.driver: simulated): ${stack.simNote} ***`);
+  else say(`  cloud: ${rt.cloud.kind}; fencer: ${rt.fencer.kind}`);
+  say(
+    `  webhook             POST ${url}/webhook   (bearer token: ${token?.origin ?? 'none, bearer auth is off'})`,
+  );
+  say(`  Step Functions API  ${url}   (SFN_ENDPOINT=${url}, stateMachineArn ${executions.stateMachineArn})`);
+  say(`  executions page     ${url}/executions`);
+  say(`  executions store    ${store.path}`);
+  if (rt.simulated) say(`  simulated only      POST ${url}/simulated/fail/<host>   (loopback only)`);
+  if (!isLoopback(local.host)) {
+    say(`  WARNING: bound to ${local.host}; the Step Functions endpoint and the page have no authentication`);
+  }
+  if (redriven.length)
+    say(`  re-driving ${redriven.length} execution(s) left RUNNING by the last run: ${redriven.join(', ')}`);
+  say();
+  const firstHost = rt.simulated ? ([...rt.simulated.state.hosts.keys()][0] ?? 'compute-1') : '<host>';
+  say('Fire a test alert (in another terminal):');
+  say(`  npm run freezer-dr -- fire ${firstHost}`);
+  if (token) {
+    const secret = token.origin.startsWith('$')
+      ? token.origin
+      : `$(head -n1 ${token.origin.replace(/^file /, '')})`;
+    say('or post one yourself (the generic JSON form):');
+    say(
+      `  curl -sS -H "Authorization: Bearer ${secret}" -H 'content-type: application/json' -d '{"host":"${firstHost}","status":"down","source":"curl"}' ${url}/webhook`,
+    );
+  }
+  say(`Watch it: npm run freezer-dr -- executions watch   (or open ${url}/executions)`);
+  say();
+}
+
+export async function serveCommand(options: ServeOptions): Promise<void> {
+  const path = configPath();
+  const config = loadConfigFile(path);
+  const local: LocalConfig = {
+    ...localConfig(config),
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  };
+  if (!Number.isInteger(local.port) || local.port < 0 || local.port > 65_535) {
+    throw new Error(`--port must be a port number, not ${options.port}`);
+  }
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+  const stack = await openStack(config, local);
+  const redriven = stack.executions.redriveInterrupted();
+  printBanner(stack, local, path, redriven);
+
+  const stop = async (signal: string) => {
+    if (stack.stopping) return;
+    stack.stopping = true;
+    const running = stack.executions.active().length;
+    say(
+      `\n${signal}: stopping${running ? `; ${running} running execution(s) resume on the next start` : ''}`,
+    );
+    await stack.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,165 @@
+// What `freezer-dr serve` listens with: one HTTP server on 127.0.0.1 carrying the alert
+// webhook (POST /webhook, functions/webhook.ts unchanged), the Step Functions endpoint
+// (POST / with X-Amz-Target), the executions page (GET /executions) and, with the
+// simulated cloud only, the /simulated/ routes. The webhook starts recoveries through
+// @aws-sdk/client-sfn against this same server, exactly as it would against AWS.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { StepFunctionsExecutions } from '../core/executions.js';
+import { recoveryTimeline } from '../core/recovery-timeline.js';
+import type { Runtime } from '../core/runtime.js';
+import { createHandler } from '../functions/webhook.js';
+import { loadDefinition } from './definition.js';
+import { renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
+import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
+import { lambdaContext } from './local-engine.js';
+import { executionArn, type LocalExecutions } from './local-executions.js';
+import { SfnError } from './sfn-errors.js';
+import { handleSfnRequest, isSfnRequest } from './sfn-server.js';
+import { handleSimulated, SIMULATED_PREFIX } from './simulated-endpoints.js';
+
+export interface LocalServerOptions {
+  host: string;
+  port: number;
+  runtime: Runtime;
+  executions: LocalExecutions;
+  /** Environment for the webhook (carries the local bearer token). */
+  webhookEnv: NodeJS.ProcessEnv;
+}
+
+export interface LocalServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Webhook bodies are bounded by the intake (413); read a little more so it can say so. */
+const WEBHOOK_READ_LIMIT = 8 * 1024 * 1024;
+const TOP_LEVEL_STATES = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  });
+  res.end(body);
+}
+
+function page(executions: LocalExecutions, path: string): { status: number; body: string } {
+  if (path === '/executions' || path === '/executions/') {
+    const { executions: items = [] } = executions.list({
+      stateMachineArn: executions.stateMachineArn,
+      maxResults: 200,
+    });
+    const listed = items.map((item) => {
+      const input = executions.describe({ executionArn: item.executionArn ?? '' }).input ?? '{}';
+      const host = (JSON.parse(input) as { host?: unknown }).host;
+      return { ...item, host: typeof host === 'string' ? host : null };
+    });
+    return { status: 200, body: renderExecutionList(listed) };
+  }
+  const name = decodeURIComponent(path.slice('/executions/'.length));
+  try {
+    const arn = executionArn(name);
+    const described = executions.describe({ executionArn: arn });
+    const events = executions.fullHistory(name);
+    return { status: 200, body: renderExecution(described, recoveryTimeline(events, TOP_LEVEL_STATES)) };
+  } catch (error) {
+    if (error instanceof SfnError)
+      return { status: 404, body: renderNotFound(`No execution named ${name}.`) };
+    throw error;
+  }
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const { executions, runtime } = options;
+  let base = '';
+  const client = () =>
+    new SFNClient({
+      endpoint: base,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  let sfn: SFNClient | null = null;
+  const webhook = createHandler({
+    runtime: async () => runtime,
+    executions: () => {
+      sfn ??= client();
+      return new StepFunctionsExecutions(sfn, executions.stateMachineArn);
+    },
+    env: options.webhookEnv,
+  });
+  let webhookRequests = 0;
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (isSfnRequest(req)) return await handleSfnRequest(executions, req, res);
+      if (url.pathname === '/webhook') {
+        if (req.method !== 'POST') {
+          res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
+          return res.end(JSON.stringify({ error: 'POST alerts here' }));
+        }
+        const body = await readBody(req, WEBHOOK_READ_LIMIT);
+        webhookRequests += 1;
+        const event = toHttpApiEvent(req, body, 'POST /webhook');
+        const result = await webhook(event, lambdaContext('webhook', `webhook-${webhookRequests}`));
+        return writeHttpApiResult(res, result);
+      }
+      if (url.pathname.startsWith(SIMULATED_PREFIX) && runtime.simulated) {
+        return await handleSimulated(runtime.simulated, req, res, url.pathname);
+      }
+      if (req.method === 'GET' && url.pathname === '/') {
+        res.writeHead(302, { location: '/executions' });
+        return res.end();
+      }
+      if (req.method === 'GET' && url.pathname === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ ok: true, running: executions.active().length }));
+      }
+      if (req.method === 'GET' && url.pathname.startsWith('/executions')) {
+        const { status, body } = page(executions, url.pathname);
+        return html(res, status, body);
+      }
+      html(res, 404, renderNotFound(`Nothing at ${url.pathname}.`));
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`internal error: ${(error as Error).message}`);
+    }
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  return {
+    url: base,
+    server,
+    async close() {
+      sfn?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

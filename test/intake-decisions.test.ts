@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDisabledReason } from '../core/disabled-reason.js';
 import { executionName } from '../core/executions.js';
+import { SnapshotReader } from '../core/intake/snapshot.js';
 import { MemoryStateStore } from '../core/intake/state-store.js';
 import { createHandler } from '../functions/webhook.js';
 import { fakeExecutions } from './support/fake-sfn.js';
@@ -289,5 +290,35 @@ describe('MemoryStateStore', () => {
     expect(a).not.toBeNull();
     now = 1200;
     expect(await store.takeSlot('b', 2, 1000)).not.toBeNull();
+  });
+});
+
+describe('SnapshotReader', () => {
+  it('serves a slightly old read while one refresh runs, and fails closed once it is too old', async () => {
+    let now = 0;
+    let loads = 0;
+    let fail = false;
+    const reader = new SnapshotReader(
+      async () => {
+        loads += 1;
+        if (fail) throw new Error('Nova unreachable');
+        return { services: [], running: [] };
+      },
+      1000,
+      () => now,
+    );
+    const first = await reader.get();
+    await Promise.all([reader.get(), reader.get()]);
+    expect(loads).toBe(1);
+    now = 1500; // past the TTL: the old read is served, one refresh starts
+    fail = true;
+    expect(await reader.get()).toBe(first);
+    expect(await reader.get()).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(loads).toBe(2);
+    now = 3500; // older than three TTLs: the caller waits for Nova and sees it fail
+    await expect(reader.get()).rejects.toThrow('Nova unreachable');
+    fail = false;
+    expect((await reader.get()).readAt).toBe(3500);
   });
 });

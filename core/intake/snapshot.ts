@@ -1,6 +1,10 @@
 // One read of Nova's compute services and the running recoveries, shared by every alert
 // of a request and, for snapshotCacheMs, by concurrent requests (single flight): an
 // alert storm costs Nova and Step Functions a few calls per second, not one per alert.
+// Past the TTL the old read is still served (for up to two more TTLs) while one refresh
+// runs, so a storm never queues behind a Nova round trip; older than that, callers wait,
+// and a failing Nova then fails the request (closed). Slightly old reads are safe: the
+// workflow confirms the failure against Nova again before it fences.
 import type { ComputeService } from '../../drivers/types.js';
 
 export interface FleetSnapshot {
@@ -23,7 +27,17 @@ export class SnapshotReader {
   ) {}
 
   get(): Promise<FleetSnapshot> {
-    if (this.current && this.now() - this.current.readAt < this.ttlMs) return Promise.resolve(this.current);
+    const age = this.current ? this.now() - this.current.readAt : Number.POSITIVE_INFINITY;
+    if (this.current && age < this.ttlMs) return Promise.resolve(this.current);
+    const refresh = this.refresh();
+    if (this.current && age < this.ttlMs * 3) {
+      refresh.catch(() => undefined); // the next caller past the limit sees the failure
+      return Promise.resolve(this.current);
+    }
+    return refresh;
+  }
+
+  private refresh(): Promise<FleetSnapshot> {
     if (!this.inFlight) {
       const readAt = this.now();
       this.inFlight = this.load()

@@ -45,6 +45,8 @@ export interface RigOptions {
   sfnLatencyMs?: number;
   /** Drop log lines instead of keeping them (storms, benchmarks). */
   discardLogs?: boolean;
+  /** Use this logger instead of the in-memory one (lines then stays empty). */
+  logger?: Logger;
 }
 
 export interface PostOptions {
@@ -138,7 +140,9 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
       ...options.intake,
     },
   });
-  const { logger, lines } = memoryLogger(!options.discardLogs);
+  const memory = memoryLogger(!options.discardLogs && !options.logger);
+  const { lines } = memory;
+  const logger = options.logger ?? memory.logger;
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger, notifiers: [notifier] });
   const { sfn, api } = fakeExecutions(options.sfnLatencyMs ?? 0);

@@ -1,0 +1,174 @@
+// Benchmark (not a test): an alert storm on loopback against the real webhook handler
+// behind a node http server, the SIMULATED cloud and an in-memory Step Functions. Prints
+// alerts/s, request latency p50/p99/max, and executions started vs truly-down hosts
+// (goal: p99 <= 20 ms and exactly one execution per down host).
+// Run: npx tsx bench/webhook.bench.ts [-- --hosts 300 --down 90 --alerts 20000 --concurrency 32]
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { startIntakeRig, TOKEN } from '../test/support/intake.js';
+import { rng } from '../test/support/prng.js';
+import { buildStorm } from '../test/support/storm.js';
+import { serveWebhook } from '../test/support/webhook-server.js';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '300' },
+    down: { type: 'string', default: '90' },
+    alerts: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '32' },
+    seed: { type: 'string', default: '2026' },
+    'sfn-latency-ms': { type: 'string', default: '20' },
+    'cache-ms': { type: 'string', default: '1000' },
+    /** format: build every decision log line as production would, then drop it; none: skip logging. */
+    logs: { type: 'string', default: 'format' },
+  },
+});
+const hosts = Number(values.hosts);
+const downCount = Number(values.down);
+const concurrency = Number(values.concurrency);
+
+// format: every decision line is serialised as the JSON a production log line is, then
+// dropped (so the terminal stays readable); none: nothing is serialised.
+const format = values.logs === 'format';
+const write =
+  (level: string) =>
+  (message: unknown, ...extra: unknown[]) => {
+    if (format)
+      JSON.stringify({
+        level,
+        message,
+        timestamp: new Date().toISOString(),
+        service: 'freezer-dr',
+        ...Object.assign({}, ...(extra as object[])),
+      });
+  };
+const logger = Object.assign(
+  { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') },
+  { appendKeys: () => undefined, resetKeys: () => undefined, addContext: () => undefined },
+) as unknown as Logger;
+(logger as unknown as { createChild: () => Logger }).createChild = () => logger;
+
+const rig = await startIntakeRig({
+  hosts,
+  discardLogs: true,
+  sfnLatencyMs: Number(values['sfn-latency-ms']),
+  logger,
+  intake: {
+    snapshotCacheMs: Number(values['cache-ms']),
+    protection: { maxStartsPerWindow: hosts },
+  },
+});
+const random = rng(Number(values.seed));
+const downHosts = new Set(random.shuffle([...rig.hosts]).slice(0, downCount));
+for (const host of downHosts) rig.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
+const storm = buildStorm(random, rig.hosts, downHosts, Number(values.alerts));
+// Time spent inside the handler, apart from queueing on the shared event loop.
+const handlerMs: number[] = [];
+const timed = Object.assign(
+  async (...args: Parameters<typeof rig.handler>) => {
+    const started = performance.now();
+    try {
+      return await rig.handler(...args);
+    } finally {
+      handlerMs.push(performance.now() - started);
+    }
+  },
+  { intake: rig.handler.intake },
+);
+const server = await serveWebhook(timed);
+// The load generator runs in a worker thread, so its HTTP client does not queue on the
+// server's event loop (Alertmanager and friends are other processes, after all).
+const LOAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { Agent, request } = require('node:http');
+const { url, token, concurrency, requests } = workerData;
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+const target = new URL(url);
+const send = (req) => new Promise((resolve, reject) => {
+  const started = performance.now();
+  const r = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+    headers: { 'content-type': req.contentType, 'content-length': Buffer.byteLength(req.body), authorization: 'Bearer ' + token } },
+    (res) => { res.resume(); res.on('end', () => resolve([res.statusCode, performance.now() - started])); });
+  r.on('error', reject);
+  r.end(req.body);
+});
+(async () => {
+  const latencies = new Float64Array(requests.length);
+  const statuses = {};
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < requests.length) {
+      const i = next++;
+      const [status, ms] = await send(requests[i]);
+      latencies[i] = ms;
+      statuses[status] = (statuses[status] || 0) + 1;
+    }
+  }));
+  agent.destroy();
+  parentPort.postMessage({ latencies, statuses, wall: (performance.now() - started) / 1000 });
+})();
+`;
+
+function load(requests: { body: string; contentType: string }[]) {
+  return new Promise<{ latencies: Float64Array; statuses: Record<string, number>; wall: number }>(
+    (resolve, reject) => {
+      const worker = new Worker(LOAD, {
+        eval: true,
+        workerData: { url: server.url, token: TOKEN, concurrency, requests },
+      });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    },
+  );
+}
+
+// Warm-up: JIT, keep-alive sockets, Keystone token (healthy hosts only, so nothing starts).
+const healthy = rig.hosts.filter((h) => !downHosts.has(h));
+await load(
+  Array.from({ length: 500 }, (_, i) => ({
+    body: JSON.stringify({ host: healthy[i % healthy.length], status: 'down' }),
+    contentType: 'application/json',
+  })),
+);
+handlerMs.length = 0;
+
+const result = await load(storm.map(({ body, contentType }) => ({ body, contentType })));
+const latencies = [...result.latencies];
+const statuses = new Map(Object.entries(result.statuses).map(([s, n]) => [Number(s), n]));
+const wall = result.wall;
+
+latencies.sort((a, b) => a - b);
+const handlerOnly = handlerMs.sort((a, b) => a - b);
+const pctOf = (list: number[], p: number) =>
+  list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? 0;
+const pct = (p: number) => pctOf(latencies, p);
+const alerts = storm.reduce((sum, r) => sum + r.alerts, 0);
+const startedHosts = rig.sfn.started.map((e) => JSON.parse(e.input).host as string);
+const exactlyOne =
+  startedHosts.length === downHosts.size &&
+  startedHosts.every((h) => downHosts.has(h)) &&
+  new Set(startedHosts).size === startedHosts.length;
+
+await server.close();
+await rig.close();
+
+const fmt = (n: number) => n.toFixed(2);
+console.log(
+  `webhook storm: ${storm.length} requests carrying ${alerts} alerts, ${hosts} hosts (${downCount} truly down), concurrency ${concurrency}, StartExecution latency ${values['sfn-latency-ms']} ms, logs ${values.logs}`,
+);
+console.log(
+  `  throughput     ${Math.round(alerts / wall)} alerts/s (${Math.round(storm.length / wall)} requests/s, ${fmt(wall)} s)`,
+);
+console.log(
+  `  latency        p50 ${fmt(pct(50))} ms   p99 ${fmt(pct(99))} ms   max ${fmt(latencies.at(-1) ?? 0)} ms   (goal p99 <= 20 ms: ${pct(99) <= 20 ? 'met' : 'MISSED'})`,
+);
+console.log(
+  `  in handler     p50 ${fmt(pctOf(handlerOnly, 50))} ms   p99 ${fmt(pctOf(handlerOnly, 99))} ms   max ${fmt(handlerOnly.at(-1) ?? 0)} ms`,
+);
+console.log(`  statuses       ${[...statuses].map(([s, n]) => `${s}×${n}`).join(' ')}`);
+console.log(
+  `  executions     ${startedHosts.length} started for ${downHosts.size} truly-down hosts; StartExecution calls ${rig.sfn.startCalls} (${exactlyOne ? 'exactly one per down host' : 'MISMATCH'})`,
+);
+process.exitCode = exactlyOne && [...statuses.keys()].every((s) => s === 202) ? 0 : 1;

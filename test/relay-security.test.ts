@@ -2,6 +2,7 @@
 // replays, host-name and action validation, and where the BMC password may (environment
 // of ipmitool) and may not (argv, audit lines, answers) appear.
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
 import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
@@ -28,6 +29,27 @@ afterAll(async () => {
 });
 
 const STATUS = '/v1/hosts/compute-1/power';
+
+/** A signed GET sent with this exact request target (fetch would resolve "//x/..." to another host). */
+function rawSigned(target: string): Promise<number> {
+  const { port } = new URL(relay.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: target,
+        headers: signRequest({ id: relay.keyId, secret: relay.key }, 'GET', target, ''),
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('relay authentication', () => {
   it('answers a correctly signed request', async () => {
@@ -182,6 +204,7 @@ describe('relay request validation', () => {
     expect((await relay.request('GET', `${STATUS}/off`)).status).toBe(405);
     expect((await relay.request('POST', STATUS)).status).toBe(405);
     expect((await relay.request('GET', '/v1/admin')).status).toBe(404);
+    expect(await rawSigned('//relay.invalid/v1/power')).toBe(404);
     expect((await relay.request('GET', `${STATUS}?kind=redfish`)).json).toMatchObject({
       error: 'kind-mismatch',
     });

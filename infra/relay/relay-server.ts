@@ -76,6 +76,8 @@ interface Route {
 
 /** Maps method + path to a route, refusing anything outside the small allowed surface. */
 function route(method: string, rawUrl: string): Route {
+  // "//host/path" would parse as a URL with an authority: only plain absolute paths route.
+  if (!rawUrl.startsWith('/') || rawUrl.startsWith('//')) throw new Refusal(404, 'not-found');
   const url = new URL(rawUrl, 'http://relay.invalid');
   const expect = url.searchParams.get('kind');
   if (expect !== null && !CONTROLLER_KINDS.includes(expect as ControllerKind))

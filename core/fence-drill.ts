@@ -74,27 +74,22 @@ async function probeCloudHosts(
       const index = next++;
       const host = hosts[index] as string;
       const started = performance.now();
+      const controller = rt.fencer.describe(host);
+      const ms = () => Math.round(performance.now() - started);
       try {
         const state = await rt.fencer.powerStatus(host);
-        probes[index] = {
-          host,
-          controller: rt.fencer.describe(host),
-          state,
-          failure: null,
-          message: null,
-          ms: 0,
-        };
+        probes[index] = { host, controller, state, failure: null, message: null, ms: ms() };
       } catch (error) {
+        const message = (error as Error).message;
         probes[index] = {
           host,
-          controller: rt.fencer.describe(host),
+          controller,
           state: null,
           failure: failureFromError(error),
-          message: (error as Error).message,
-          ms: 0,
+          message,
+          ms: ms(),
         };
       }
-      (probes[index] as DrillProbe).ms = Math.round(performance.now() - started);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The freezer-dr command line. Errors are one clear line and a non-zero exit.
 import { Command } from 'commander';
+import { checkConfigCommand } from './commands/check-config.js';
 import { listCommand, showCommand, watchCommand } from './commands/executions.js';
 import { fireCommand } from './commands/fire.js';
+import { hostsCommand } from './commands/hosts.js';
+import { planCommand } from './commands/plan.js';
 import { recoverCommand } from './commands/recover.js';
+import { type RestoreCliOptions, restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { describeFailure } from './failure.js';
 
@@ -65,13 +69,43 @@ executions
 
 program
   .command('recover')
-  .description('run one host recovery now, in this process, on the embedded engine')
+  .description('recover <host> now, in this process, on the embedded engine (asks first)')
   .argument('[host]', 'failed compute host', 'compute-1')
   .option('--incident <id>', 'incident id (default: manual-<time>)')
   .option('--no-simulate-failure', 'with the simulated cloud: do not stop the host first')
-  .action(async (host: string, options: { incident?: string; simulateFailure: boolean }) => {
-    process.exitCode = await recoverCommand(host, options);
-  });
+  .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
+  .action(async (host: string, options: { incident?: string; simulateFailure: boolean; yes?: boolean }) =>
+    exitWith(await recoverCommand(host, options)),
+  );
+
+program
+  .command('restore')
+  .description(
+    'bring a repaired host back: power on, wait for nova-compute and completed evacuations, then clear forced_down and enable',
+  )
+  .argument('<host>', 'repaired compute host')
+  .option('--leave-disabled', 'clear forced_down but leave the service disabled')
+  .option('--timeout <seconds>', 'give up waiting after this long', '600')
+  .option('--poll-ms <ms>', 'how often Nova is read while waiting', '2000')
+  .action(async (host: string, options: RestoreCliOptions) => exitWith(await restoreCommand(host, options)));
+
+program
+  .command('plan')
+  .description(
+    'dry run for <host>: what would be fenced and evacuated, and whether the other hosts have room',
+  )
+  .argument('<host>', 'compute host')
+  .action(async (host: string) => exitWith(await planCommand(host)));
+
+program
+  .command('hosts')
+  .description('compute services: status, state, forced down, last report, and what fences each')
+  .action(async () => exitWith(await hostsCommand()));
+
+program
+  .command('check-config')
+  .description('load and validate the config, every driver section included')
+  .action(() => exitWith(checkConfigCommand()));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`freezer-dr: ${describeFailure(error)}\n`);

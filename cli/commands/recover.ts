@@ -3,14 +3,22 @@ import { configPath, loadConfigFile } from '../../core/config.js';
 import { createRuntime } from '../../core/runtime.js';
 import { nowIso } from '../../core/time.js';
 import { LocalEngine } from '../../engine/local-engine.js';
+import { confirmHost } from '../confirm.js';
 import { progressPrinter } from '../progress.js';
 
 export async function recoverCommand(
   host: string,
-  options: { incident?: string; simulateFailure: boolean },
+  options: { incident?: string; simulateFailure: boolean; yes?: boolean },
 ): Promise<number> {
   const path = configPath();
   const config = loadConfigFile(path);
+  const where =
+    config.cloud.driver === 'simulated' ? 'in the SIMULATED cloud' : `in the ${config.cloud.driver} cloud`;
+  await confirmHost(
+    host,
+    `recover ${host} ${where}: power it off and evacuate its instances`,
+    options.yes === true,
+  );
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const rt = await createRuntime(config);
   const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,0 +1,87 @@
+// The runtime the operator commands (hosts, plan, restore) act through. A real cloud: the
+// configured drivers, as the workflow uses them. The simulated cloud: the one living inside
+// the running `freezer-dr serve`, reached through its Nova API and its local-only BMC
+// routes, so these commands see the same failed host the server recovered.
+import type { FreezerConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createRuntime, type Runtime } from '../core/runtime.js';
+import type { Connection } from '../drivers/cloud/openstack/credentials.js';
+import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
+import type { Fencer, PowerState } from '../drivers/types.js';
+import { localConfig, localUrl } from '../engine/local-config.js';
+import { CliError, describeFailure } from './failure.js';
+
+export interface OperatorRuntime {
+  rt: Runtime;
+  /** Said before acting, so nobody mistakes the simulated cloud for a real one. */
+  banner: string | null;
+  close(): Promise<void>;
+}
+
+/** SIMULATED BMCs behind `serve`'s /simulated/power routes. */
+class ServedSimulatedFencer implements Fencer {
+  readonly kind = 'simulated';
+  readonly recordOnly = false;
+
+  constructor(
+    private readonly base: string,
+    private readonly hosts: Set<string>,
+  ) {}
+
+  describe(host: string): string {
+    return this.hosts.has(host) ? `simulated BMC of ${host}` : `no simulated BMC for ${host}`;
+  }
+
+  private async call(host: string, method: 'GET' | 'POST', action = ''): Promise<PowerState> {
+    const path = `/simulated/power/${encodeURIComponent(host)}${action ? `/${action}` : ''}`;
+    const response = await fetch(`${this.base}${path}`, { method });
+    const body = (await response.json()) as { power?: PowerState; error?: string };
+    if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+    return body.power ?? 'unknown';
+  }
+
+  powerStatus(host: string): Promise<PowerState> {
+    return this.call(host, 'GET');
+  }
+
+  async powerOff(host: string): Promise<void> {
+    await this.call(host, 'POST', 'off');
+  }
+
+  async powerOn(host: string): Promise<void> {
+    await this.call(host, 'POST', 'on');
+  }
+}
+
+export async function operatorRuntime(config: FreezerConfig): Promise<OperatorRuntime> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  if (config.cloud.driver !== 'simulated') {
+    const rt = await createRuntime(config);
+    return { rt, banner: null, close: async () => undefined };
+  }
+  const base = localUrl(localConfig(config));
+  let served: { connection: Connection; hosts: string[] };
+  try {
+    const response = await fetch(`${base}/simulated/connection`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    served = (await response.json()) as typeof served;
+  } catch (error) {
+    throw new CliError(
+      `the simulated cloud lives inside \`freezer-dr serve\`: ${describeFailure((error as Error).cause ?? error, base)}`,
+    );
+  }
+  const rt: Runtime = {
+    cloud: new OpenStackCloud(served.connection),
+    fencer: new ServedSimulatedFencer(base, new Set(served.hosts)),
+    notifiers: [],
+    simulated: null,
+    config,
+    policy: config.recovery,
+    logger: createLogger('freezer-dr-cli'),
+  };
+  return {
+    rt,
+    banner: `*** SIMULATED cloud inside freezer-dr serve at ${base} (cloud.driver: simulated) ***`,
+    close: async () => undefined,
+  };
+}

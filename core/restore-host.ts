@@ -1,0 +1,162 @@
+// After a failed host is repaired: power it on, wait until its nova-compute reports again
+// and every evacuation from it reads `completed` (the restarted nova-compute deletes the
+// evacuated guests' leftovers, and only then), and only then clear forced_down and
+// re-enable it. Clearing forced_down earlier would let Nova schedule onto a host that
+// still holds stale copies of instances now running elsewhere.
+import type { ComputeService, Migration } from '../drivers/types.js';
+import { parseDisabledReason } from './disabled-reason.js';
+import { WorkflowError } from './errors.js';
+import type { Runtime } from './runtime.js';
+import { sleep } from './time.js';
+
+/** Evacuations the source's nova-compute has not cleaned up yet (or that are still moving). */
+const UNSETTLED = new Set(['accepted', 'pre-migrating', 'migrating', 'running', 'post-migrating', 'done']);
+
+export type RestoreStep = 'power' | 'compute' | 'migrations' | 'forced-down' | 'enable';
+
+export interface RestoreProgress {
+  step: RestoreStep;
+  /** done: the step is finished; waiting: still polling; skipped: nothing to do or not ours to do. */
+  state: 'done' | 'waiting' | 'skipped';
+  message: string;
+}
+
+export interface RestoreOptions {
+  leaveDisabled: boolean;
+  timeoutSeconds: number;
+  pollMs: number;
+  onProgress: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreResult {
+  host: string;
+  poweredOn: boolean;
+  migrations: { completed: number; failed: number };
+  forcedDownCleared: boolean;
+  enabled: boolean;
+}
+
+async function serviceOf(rt: Runtime, host: string): Promise<ComputeService> {
+  const service = (await rt.cloud.listComputeServices({ host })).find((s) => s.host === host);
+  if (!service) throw new WorkflowError('Host.Unknown', `Nova has no nova-compute service on host ${host}`);
+  return service;
+}
+
+export async function restoreHost(
+  rt: Runtime,
+  host: string,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
+  const { onProgress: say } = options;
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const waitUntil = async <T>(
+    step: RestoreStep,
+    read: () => Promise<{ done: boolean; value: T; note: string }>,
+  ) => {
+    let lastNote = '';
+    for (;;) {
+      const { done, value, note } = await read();
+      if (done) return value;
+      if (note !== lastNote) say({ step, state: 'waiting', message: note });
+      lastNote = note;
+      if (Date.now() > deadline) {
+        throw new WorkflowError(
+          'Restore.TimedOut',
+          `${note} after ${options.timeoutSeconds} s; ${host} left forced down and disabled`,
+        );
+      }
+      await sleep(options.pollMs);
+    }
+  };
+
+  const before = await serviceOf(rt, host);
+
+  // 1. Power on through the fencer (a host already on is left alone).
+  let poweredOn = false;
+  if (rt.fencer.recordOnly) {
+    say({
+      step: 'power',
+      state: 'skipped',
+      message: `power is not controlled by freezer-dr: power ${host} on yourself`,
+    });
+  } else {
+    const power = await rt.fencer.powerStatus(host);
+    if (power === 'on') {
+      say({ step: 'power', state: 'skipped', message: `${rt.fencer.describe(host)} already reads on` });
+    } else {
+      await rt.fencer.powerOn(host);
+      poweredOn = true;
+      say({
+        step: 'power',
+        state: 'done',
+        message: `power on requested (${rt.fencer.describe(host)}, was ${power})`,
+      });
+    }
+  }
+
+  // 2. nova-compute is back when it reports again: its updated_at moves past the one read before.
+  await waitUntil('compute', async () => {
+    const service = await serviceOf(rt, host);
+    const reported = service.updatedAt !== before.updatedAt;
+    return {
+      done: reported,
+      value: service,
+      note: `waiting for nova-compute on ${host} to report (last report ${service.updatedAt ?? 'never'})`,
+    };
+  });
+  say({ step: 'compute', state: 'done', message: `nova-compute on ${host} reports again` });
+
+  // 3. Every evacuation from the host cleaned up by that nova-compute.
+  const migrations = await waitUntil<Migration[]>('migrations', async () => {
+    const all = await rt.cloud.listEvacuations({ sourceCompute: host });
+    const pending = all.filter((m) => UNSETTLED.has(m.status));
+    const counts = [...new Set(pending.map((m) => m.status))]
+      .map((status) => `${pending.filter((m) => m.status === status).length} ${status}`)
+      .join(', ');
+    return {
+      done: pending.length === 0,
+      value: all,
+      note: `waiting for ${pending.length} of ${all.length} evacuations from ${host} to read completed (${counts})`,
+    };
+  });
+  const completed = migrations.filter((m) => m.status === 'completed').length;
+  const failed = migrations.filter((m) => m.status === 'error' || m.status === 'failed').length;
+  say({
+    step: 'migrations',
+    state: 'done',
+    message: `${completed} evacuation${completed === 1 ? '' : 's'} from ${host} completed${failed ? `, ${failed} failed (instances left where Nova put them)` : ''}`,
+  });
+
+  // 4. Only now: clear forced_down, then enable (unless asked not to, or disabled by someone else).
+  let service = await serviceOf(rt, host);
+  let forcedDownCleared = false;
+  if (service.forcedDown) {
+    service = await rt.cloud.updateComputeService(service.id, { forcedDown: false });
+    forcedDownCleared = true;
+    say({ step: 'forced-down', state: 'done', message: `forced_down cleared on ${host}` });
+  } else {
+    say({ step: 'forced-down', state: 'skipped', message: `${host} was not forced down` });
+  }
+  let enabled = service.status === 'enabled';
+  if (enabled) {
+    say({ step: 'enable', state: 'skipped', message: `${host} is already enabled` });
+  } else if (options.leaveDisabled) {
+    say({ step: 'enable', state: 'skipped', message: `${host} left disabled (--leave-disabled)` });
+  } else if (!parseDisabledReason(service.disabledReason)) {
+    // An operator's own maintenance reason is theirs to lift.
+    say({
+      step: 'enable',
+      state: 'skipped',
+      message: `${host} left disabled: disabled by someone else ("${service.disabledReason ?? ''}")`,
+    });
+  } else {
+    await rt.cloud.updateComputeService(service.id, { status: 'enabled' });
+    enabled = true;
+    say({
+      step: 'enable',
+      state: 'done',
+      message: `${host} enabled: the scheduler may place instances on it again`,
+    });
+  }
+  return { host, poweredOn, migrations: { completed, failed }, forcedDownCleared, enabled };
+}

@@ -115,9 +115,12 @@ export const notifierDrivers: Record<string, DriverFactory<Notifier>> = {
   /** SMTP: one message to the admins, one per affected project (addresses from Keystone). */
   email: define(emailNotifierSchema, (options, context) => createEmailNotifier(options, context)),
   /** Slack-compatible incoming webhook (text + blocks). */
-  slack: define(slackNotifierSchema, (options, context) => new SlackNotifier(options, context.env)),
+  slack: define(slackNotifierSchema, (options, context) => new SlackNotifier(options, { env: context.env })),
   /** Generic JSON webhook: the report plus the rendered summary. */
-  webhook: define(webhookNotifierSchema, (options, context) => new WebhookNotifier(options, context.env)),
+  webhook: define(
+    webhookNotifierSchema,
+    (options, context) => new WebhookNotifier(options, { env: context.env }),
+  ),
 };
 
 /** Webhook payload formats; the order of `alertSources` is the order bodies are matched in. */

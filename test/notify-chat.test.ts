@@ -18,8 +18,7 @@ const SECRET_PATH = '/services/T0000/B0000/XXXXsecretXXXX';
 
 const slack = (extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
   new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', urlEnv: 'SLACK_URL', ...extra }), {
-    SLACK_URL: `${sink.url}${SECRET_PATH}`,
-    ...env,
+    env: { SLACK_URL: `${sink.url}${SECRET_PATH}`, ...env },
   });
 
 type Block = {
@@ -103,7 +102,7 @@ describe('Slack-compatible webhook', () => {
 
   it('fails cleanly when the URL secret is missing, and refuses a URL in the config that is not http(s)', async () => {
     sink = await startHttpSink([200]);
-    const n = new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', urlEnv: 'NOPE' }), {});
+    const n = new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', urlEnv: 'NOPE' }), { env: {} });
     const [result] = await deliverReport([n], sampleReport(), fast);
     expect(result).toMatchObject({
       ok: false,
@@ -127,7 +126,7 @@ describe('generic JSON webhook', () => {
         headers: { 'X-Source': 'freezer-dr' },
         headersFromEnv: { Authorization: 'HOOK_AUTH' },
       }),
-      { HOOK_AUTH: 'Bearer hook-token-123' },
+      { env: { HOOK_AUTH: 'Bearer hook-token-123' } },
     );
     const [result] = await deliverReport([n], sampleReport({ kind: 'fencing-failed' }), fast);
     expect(result).toMatchObject({ ok: true, attempts: 2 });
@@ -160,7 +159,7 @@ describe('generic JSON webhook', () => {
         url: sink.url,
         headersFromEnv: { Authorization: 'HOOK_AUTH' },
       }),
-      { HOOK_AUTH: 'Bearer hook-token-123' },
+      { env: { HOOK_AUTH: 'Bearer hook-token-123' } },
     );
     const [result] = await deliverReport([n], sampleReport(), fast);
     expect(result?.ok).toBe(false);

@@ -6,27 +6,32 @@ import axios, { isAxiosError } from 'axios';
 import { z } from 'zod';
 import type { NotifyOptions, RecoveryReport } from '../types.js';
 import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
-import { adminView, type MessageView, type ViewSettings } from './message-view.js';
+import { adminView, type MessageView, timeZoneSchema, type ViewSettings } from './message-view.js';
 import { NotifierError, redact } from './notifier-error.js';
-import { readSecret } from './secret-source.js';
+import { oneSource, readSecret, type SecretsManagerGet } from './secret-source.js';
 
 const target = {
   /** The webhook URL in the config: only for URLs that are not secret. */
   url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Or where the URL is: a file, an environment variable, or a Secrets Manager secret
+   *  (its string, or the "url" field of its JSON). */
   urlFile: z.string().min(1).optional(),
   urlEnv: z.string().min(1).optional(),
+  urlSecret: z.string().min(1).optional(),
   timeoutMs: z.number().int().positive().default(10_000),
   cloudName: z.string().default('OpenStack'),
-  timeZone: z.string().default('UTC'),
+  timeZone: timeZoneSchema,
   /** Retry policy for this notifier (default: deliver()'s). */
   retry: retrySchema.optional(),
 };
-const oneTarget = (o: {
+type Target = {
   url?: string | undefined;
   urlFile?: string | undefined;
   urlEnv?: string | undefined;
-}) => [o.url, o.urlFile, o.urlEnv].filter(Boolean).length === 1;
-const oneTargetMessage = { message: 'set exactly one of url, urlFile or urlEnv' };
+  urlSecret?: string | undefined;
+};
+const oneTarget = (o: Target) => oneSource(o.url, o.urlFile, o.urlEnv, o.urlSecret);
+const oneTargetMessage = { message: 'set exactly one of url, urlFile, urlEnv or urlSecret' };
 
 export const slackNotifierSchema = z
   .strictObject({
@@ -63,13 +68,21 @@ function settings(o: { cloudName: string; timeZone: string }): ViewSettings {
   };
 }
 
-function resolveUrl(
-  o: { url?: string | undefined; urlFile?: string | undefined; urlEnv?: string | undefined },
-  env: NodeJS.ProcessEnv,
-): string {
+/** Where the notifiers get their environment and secrets; tests replace both. */
+export interface ChatDeps {
+  env?: NodeJS.ProcessEnv;
+  secretsManager?: SecretsManagerGet;
+}
+
+async function resolveUrl(o: Target, deps: ChatDeps): Promise<string> {
   if (o.url) return o.url;
-  const url = readSecret(o.urlFile ? { file: o.urlFile } : { env: o.urlEnv as string }, env, 'webhook URL');
-  if (!/^https?:\/\//.test(url))
+  const url = await readSecret(
+    { file: o.urlFile, env: o.urlEnv, secret: o.urlSecret },
+    { env: deps.env ?? process.env, secretsManager: deps.secretsManager },
+    'webhook URL',
+    'url',
+  );
+  if (!/^https?:\/\/[^\s]+$/.test(url))
     throw new NotifierError('webhook URL from the secret is not an http(s) URL', false);
   return url;
 }
@@ -241,14 +254,14 @@ export class SlackNotifier implements RetryingNotifier {
 
   constructor(
     readonly options: SlackNotifierOptions,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly deps: ChatDeps = {},
     readonly name = 'slack',
   ) {
     this.retry = options.retry;
   }
 
   async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
-    const url = resolveUrl(this.options, this.env);
+    const url = await resolveUrl(this.options, this.deps);
     await post(url, slackPayload(report, this.options), {
       timeoutMs: this.options.timeoutMs,
       signal: options.signal,
@@ -262,18 +275,18 @@ export class WebhookNotifier implements RetryingNotifier {
 
   constructor(
     readonly options: WebhookNotifierOptions,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly deps: ChatDeps = {},
     readonly name = 'webhook',
   ) {
     this.retry = options.retry;
   }
 
   async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
-    const url = resolveUrl(this.options, this.env);
+    const url = await resolveUrl(this.options, this.deps);
     const headers: Record<string, string> = { ...this.options.headers };
     const secrets = [url, new URL(url).pathname];
     for (const [header, variable] of Object.entries(this.options.headersFromEnv)) {
-      const value = this.env[variable];
+      const value = (this.deps.env ?? process.env)[variable];
       if (!value)
         throw new NotifierError(
           `webhook header ${header}: environment variable ${variable} is not set`,

@@ -16,6 +16,7 @@ import {
   type EmailSettings,
   type OutgoingEmail,
 } from './email-messages.js';
+import { timeZoneSchema } from './message-view.js';
 import { NotifierError, redact } from './notifier-error.js';
 import {
   type IdentityDirectory,
@@ -24,7 +25,7 @@ import {
   type ProjectRecipients,
   RecipientResolver,
 } from './recipients.js';
-import { readSecret } from './secret-source.js';
+import { oneSource, readSecret, type SecretsManagerGet } from './secret-source.js';
 import { type LoadedTemplates, loadTemplates } from './template-loader.js';
 
 const kinds = z.enum([
@@ -53,11 +54,14 @@ export const emailNotifierSchema = z.strictObject({
     auth: z
       .strictObject({
         user: z.string().min(1),
+        /** Where the password is: a file, an environment variable, or a Secrets Manager secret
+         *  (its string, or the "password" field of its JSON). Exactly one. */
         passwordFile: z.string().min(1).optional(),
         passwordEnv: z.string().min(1).optional(),
+        passwordSecret: z.string().min(1).optional(),
       })
-      .refine((a) => !!a.passwordFile !== !!a.passwordEnv, {
-        message: 'set exactly one of passwordFile or passwordEnv',
+      .refine((a) => oneSource(a.passwordFile, a.passwordEnv, a.passwordSecret), {
+        message: 'set exactly one of passwordFile, passwordEnv or passwordSecret',
       })
       .optional(),
     /** PEM bundle for a private CA. */
@@ -99,20 +103,7 @@ export const emailNotifierSchema = z.strictObject({
   cloudName: z.string().default('OpenStack'),
   /** Retry policy for this notifier (default: deliver()'s). */
   retry: retrySchema.optional(),
-  timeZone: z
-    .string()
-    .default('UTC')
-    .refine(
-      (zone) => {
-        try {
-          new Intl.DateTimeFormat('en', { timeZone: zone });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'unknown time zone' },
-    ),
+  timeZone: timeZoneSchema,
 });
 
 export type EmailNotifierOptions = z.infer<typeof emailNotifierSchema>;
@@ -122,6 +113,8 @@ export interface EmailNotifierDeps {
   env?: NodeJS.ProcessEnv;
   /** Identity lookups; built lazily from the Keystone options when omitted. */
   directory?: () => IdentityDirectory | null;
+  /** Secrets Manager reads (default: Powertools Parameters with the Lambda's role). */
+  secretsManager?: SecretsManagerGet;
 }
 
 /** Connection-level failures: the server is unreachable, so the remaining messages would fail too. */
@@ -218,18 +211,20 @@ export class EmailNotifier implements RetryingNotifier {
     return pending;
   }
 
-  private transportOptions(): { options: SMTPPoolOptions & { pool: true }; secrets: string[] } {
+  private async transportOptions(): Promise<{
+    options: SMTPPoolOptions & { pool: true };
+    secrets: string[];
+  }> {
     const smtp = this.options.smtp;
-    const env = this.deps.env ?? process.env;
+    const deps = { env: this.deps.env ?? process.env, secretsManager: this.deps.secretsManager };
     const auth = smtp.auth
       ? {
           user: smtp.auth.user,
-          pass: readSecret(
-            smtp.auth.passwordFile
-              ? { file: smtp.auth.passwordFile }
-              : { env: smtp.auth.passwordEnv as string },
-            env,
+          pass: await readSecret(
+            { file: smtp.auth.passwordFile, env: smtp.auth.passwordEnv, secret: smtp.auth.passwordSecret },
+            deps,
             'SMTP password',
+            'password',
           ),
         }
       : undefined;
@@ -258,10 +253,10 @@ export class EmailNotifier implements RetryingNotifier {
         connectionTimeout: smtp.connectionTimeoutMs,
         greetingTimeout: smtp.connectionTimeoutMs,
         socketTimeout: smtp.socketTimeoutMs,
-        // Never let the library log the conversation: AUTH lines carry the password.
         // One connection carries every message of the report, one after the other.
         pool: true,
         maxConnections: 1,
+        // Never let the library log the conversation: AUTH lines carry the password.
         logger: false,
         debug: false,
       },
@@ -290,7 +285,7 @@ export class EmailNotifier implements RetryingNotifier {
     const pending = messages.filter((m) => !done.has(m.key));
     if (!pending.length) return;
 
-    const { options: transportOptions, secrets } = this.transportOptions();
+    const { options: transportOptions, secrets } = await this.transportOptions();
     const transport = nodemailer.createTransport(transportOptions);
     const failures: SendFailure[] = [];
     try {

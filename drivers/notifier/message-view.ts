@@ -2,10 +2,27 @@
 // into display-ready values (formatted times, durations, one line per instance), cut
 // down to one project's instances for a tenant message.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { InstanceOutcomeKind, InstanceReport, NotificationKind, RecoveryReport } from '../types.js';
 import { adminWording, type KindFacts, tenantWording } from './templates/wording.js';
 
 export type Audience = 'admin' | 'tenant';
+
+/** An IANA time zone name that this Node's Intl knows. */
+export const timeZoneSchema = z
+  .string()
+  .default('UTC')
+  .refine(
+    (zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'unknown time zone' },
+  );
 
 export interface ViewSettings {
   /** Shown in titles and footers, e.g. "Example Cloud". */

@@ -173,6 +173,25 @@ describe('mass-failure protection (fail closed, notify once)', () => {
     expect(rig.notifier.reports[0]?.cause).toContain('compute-2, compute-3, compute-4');
   });
 
+  it('tries again on the next refusal when no notifier could deliver the first notice', async () => {
+    rig = await startIntakeRig({ hosts: 4 });
+    for (const host of ['compute-1', 'compute-2', 'compute-3']) down(host);
+    let fail = true;
+    const attempts: string[] = [];
+    rig.rt.notifiers.splice(0, rig.rt.notifiers.length, {
+      name: 'flaky',
+      notify: async (report) => {
+        attempts.push(report.kind);
+        if (fail) throw new Error('SMTP down');
+      },
+    });
+    await rig.post(alertFor('compute-1'));
+    fail = false;
+    await rig.post(alertFor('compute-1'));
+    await rig.post(alertFor('compute-1'));
+    expect(attempts).toEqual(['mass-failure', 'mass-failure']);
+  });
+
   it('at exactly the threshold (3 of 6) still recovers', async () => {
     rig = await startIntakeRig({ hosts: 6 });
     for (const host of ['compute-1', 'compute-2', 'compute-3']) down(host);

@@ -7,14 +7,15 @@ import picomatch from 'picomatch';
 import { createAlertSources } from '../../drivers/registry.js';
 import type { AlertSignal, AlertSource } from '../../drivers/types.js';
 import type { ExecutionsApi } from '../executions.js';
-import { notify } from '../notify.js';
 import type { Runtime } from '../runtime.js';
 import { Authenticator } from './auth.js';
 import type { IntakeConfig } from './config.js';
-import { fleetPicture, hostEligibility, runningSince } from './gates.js';
+import { type FleetPicture, fleetPicture, hostEligibility, runningSince } from './gates.js';
 import { normalise } from './normalise.js';
 import { pausedBy } from './pause.js';
-import { type HttpRefusal, type IntakeRequest, parseBody, rawBody } from './request.js';
+import { notifyRefusals, type RefusalReason, type Refusals } from './refusals.js';
+import { type IntakeRequest, parseBody, rawBody } from './request.js';
+import { decisionsResponse, type IntakeResponse, refusalResponse } from './response.js';
 import { type FleetSnapshot, SnapshotReader } from './snapshot.js';
 import type { StateStore } from './state-store.js';
 
@@ -27,8 +28,6 @@ export type Decision =
   | 'refused'
   | 'error';
 
-export type RefusalReason = 'paused' | 'all-stale' | 'mass-failure' | 'rate-limited';
-
 export interface AlertOutcome {
   source: string;
   host: string;
@@ -40,12 +39,6 @@ export interface AlertOutcome {
   detail: string;
   incident: string | null;
   executionName: string | null;
-}
-
-export interface IntakeResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
 }
 
 export interface IntakeCounters {
@@ -68,23 +61,17 @@ export interface IntakeDeps {
 
 interface DecideContext {
   receivedAt: string;
-  refusals: Map<RefusalReason, { hosts: string[]; detail: string }>;
+  refusals: Refusals;
   paused: string | null;
+  /** The fleet-wide gates, evaluated once per request when a host first needs them. */
+  picture: FleetPicture | null;
 }
 
 type HostResult = Pick<AlertOutcome, 'decision' | 'reason' | 'detail' | 'incident' | 'executionName'>;
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const SLOT_BUCKET = 'recovery-starts';
-const MAX_OUTCOMES_IN_RESPONSE = 100;
 /** How long this process remembers names it started, to answer repeats without a call. */
 const KNOWN_STARTED_MS = 3_600_000;
-
-const refusalResponse = (refusal: HttpRefusal, extra: Record<string, string> = {}): IntakeResponse => ({
-  status: refusal.status,
-  headers: { ...JSON_HEADERS, ...extra },
-  body: { error: refusal.error },
-});
 
 export class Intake {
   readonly counters: IntakeCounters = {
@@ -154,36 +141,13 @@ export class Intake {
     for (const outcome of outcomes)
       this.deps.runtime.logger.info('alert decision', { requestId, ...outcome });
     this.counters.alerts += outcomes.length;
-    const failed = outcomes.some((o) => o.decision === 'error');
-    return {
-      status: failed ? 503 : 202,
-      headers: failed ? { ...JSON_HEADERS, 'retry-after': '10' } : JSON_HEADERS,
-      body: {
-        alerts: outcomes.length,
-        started: outcomes.filter((o) => o.decision === 'started').map((o) => o.executionName),
-        outcomes: outcomes.slice(0, MAX_OUTCOMES_IN_RESPONSE).map((o) => ({
-          host: o.host,
-          source: o.source,
-          signal: o.signal,
-          decision: o.decision,
-          reason: o.reason,
-          executionName: o.executionName,
-          detail: o.detail,
-        })),
-        ...(outcomes.length > MAX_OUTCOMES_IN_RESPONSE
-          ? { truncated: outcomes.length - MAX_OUTCOMES_IN_RESPONSE }
-          : {}),
-      },
-    };
+    return decisionsResponse(outcomes);
   }
 
   /** Everything that can refuse a request before any alert is looked at. */
   private refuseEarly(request: IntakeRequest): IntakeResponse | { signals: AlertSignal[] } {
     if (request.method.toUpperCase() !== 'POST') {
-      return {
-        ...refusalResponse({ status: 405, error: 'method: use POST' }),
-        headers: { ...JSON_HEADERS, allow: 'POST' },
-      };
+      return refusalResponse({ status: 405, error: 'method: use POST' }, { allow: 'POST' });
     }
     const bytes = rawBody(request, this.config.maxBodyBytes);
     if (!Buffer.isBuffer(bytes)) return refusalResponse(bytes);
@@ -232,8 +196,13 @@ export class Intake {
     } catch (error) {
       failure = `cannot read Nova services or running recoveries: ${(error as Error).message}`;
     }
-    const refusals = new Map<RefusalReason, { hosts: string[]; detail: string }>();
-    const context = { receivedAt, refusals, paused: pausedBy(this.config.pause, this.env) };
+    const refusals: Refusals = new Map();
+    const context: DecideContext = {
+      receivedAt,
+      refusals,
+      paused: pausedBy(this.config.pause, this.env),
+      picture: null,
+    };
     for (const [host, indices] of downByHost) {
       const first = signals[indices[0] as number] as AlertSignal;
       const result: HostResult = snapshot
@@ -247,7 +216,13 @@ export class Intake {
           };
       for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
     }
-    await this.notifyRefusals(refusals, receivedAt);
+    await notifyRefusals(
+      this.deps.runtime,
+      this.deps.store,
+      refusals,
+      receivedAt,
+      this.config.notifyOnceSeconds,
+    );
     return outcomes;
   }
 
@@ -329,7 +304,8 @@ export class Intake {
     };
     if (context.paused) return refuse('paused', `recoveries are paused (${context.paused})`);
     const staleAfter = this.deps.runtime.policy.confirm.staleAfterSeconds;
-    const picture = fleetPicture(snapshot, this.inFleet, staleAfter, this.config.protection, now);
+    context.picture ??= fleetPicture(snapshot, this.inFleet, staleAfter, this.config.protection, now);
+    const { picture } = context;
     if (picture.refusal) return refuse(picture.refusal.reason, picture.refusal.detail);
 
     const { maxStartsPerWindow: limit, windowSeconds } = this.config.protection;
@@ -385,33 +361,6 @@ export class Intake {
     this.knownStarted.set(name, now + KNOWN_STARTED_MS);
     if (this.knownStarted.size > 10_000) {
       for (const [key, until] of this.knownStarted) if (until <= now) this.knownStarted.delete(key);
-    }
-  }
-
-  /** One notification per refusal reason per notifyOnceSeconds, naming the hosts left alone. */
-  private async notifyRefusals(
-    refusals: Map<RefusalReason, { hosts: string[]; detail: string }>,
-    receivedAt: string,
-  ): Promise<void> {
-    const rt = this.deps.runtime;
-    for (const [reason, { hosts, detail }] of refusals) {
-      const first = await this.deps.store.claimOnce(
-        `refusal:${reason}`,
-        this.config.notifyOnceSeconds * 1000,
-      );
-      if (!first) continue;
-      const shown =
-        hosts.length > 20
-          ? `${hosts.slice(0, 20).join(', ')} and ${hosts.length - 20} more`
-          : hosts.join(', ');
-      rt.logger.warn('automatic recovery refused', { reason, detail, hosts: hosts.length });
-      await notify(rt, {
-        kind: reason === 'paused' ? 'paused' : 'mass-failure',
-        host: shown,
-        incident: `intake-${reason}`,
-        cause: `No automatic recovery (${reason}): ${detail}. Not started for: ${shown}. Further refusals for this reason are not notified for ${this.config.notifyOnceSeconds} s.`,
-        requestedAt: receivedAt,
-      });
     }
   }
 }

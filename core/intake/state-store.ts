@@ -10,11 +10,14 @@
 //   takeSlot   -> one item per bucket holding [{token, at}] and a version number:
 //                 read, drop entries older than the window, append if under the limit,
 //                 UpdateItem with "version = :read" (retry on ConditionalCheckFailed).
+//   unclaim    -> DeleteItem.
 //   releaseSlot-> the same update removing the token.
 
 export interface StateStore {
   /** Records `key` for ttlMs unless it is already recorded; true when this call recorded it. */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Drops a claim early (the notification it guarded could not be delivered). */
+  unclaim(key: string): Promise<void>;
   /**
    * Takes one of `limit` slots in a sliding window of windowMs. `floor` is a count of
    * slots known to be in use that this store may not have seen (e.g. executions started
@@ -41,6 +44,10 @@ export class MemoryStateStore implements StateStore {
     // Bounded: expired claims are dropped whenever a new one is recorded.
     if (this.claims.size > 1000) for (const [k, t] of this.claims) if (t <= now) this.claims.delete(k);
     return true;
+  }
+
+  async unclaim(key: string): Promise<void> {
+    this.claims.delete(key);
   }
 
   async takeSlot(bucket: string, limit: number, windowMs: number, floor = 0): Promise<string | null> {

@@ -1,6 +1,8 @@
 // Step 8: tell the admins and the affected projects. Builds one RecoveryReport (with
 // instance names and projects read back from Nova) and hands it to every notifier.
 // Never throws: a notifier failing is reported in the execution, never fails the recovery.
+
+import { deliverReport } from '../drivers/notifier/deliver.js';
 import type {
   InstanceOutcomeKind,
   InstanceReport,
@@ -78,6 +80,30 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 
 const OUTCOMES = new Set<InstanceOutcomeKind>(['recovered', 'already-recovered', 'failed', 'gone']);
 
+const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-failed']);
+
+/**
+ * When a recovery stops before evacuating, the instances still on the host are the
+ * ones whose owners must hear about it: listed as not recovered, with the reason.
+ */
+async function strandedInstances(
+  rt: Runtime,
+  input: NotifyInput,
+): Promise<NonNullable<NotifyInput['results']>> {
+  if (!STOPPED_KINDS.has(input.kind)) return [];
+  try {
+    const servers = await rt.cloud.listServersOnHost(input.host);
+    const reason = `not evacuated: ${input.kind === 'fencing-failed' ? 'the host could not be fenced safely' : 'the recovery stopped'}`;
+    return servers.map((s) => ({ id: s.id, outcome: 'failed', to: null, final: s.status, reason }));
+  } catch (error) {
+    rt.logger.warn('could not list the instances left on the host', {
+      host: input.host,
+      error: (error as Error).message,
+    });
+    return [];
+  }
+}
+
 export async function buildReport(rt: Runtime, input: NotifyInput): Promise<RecoveryReport> {
   const results = input.results ?? [];
   const details = await mapLimit(results, 16, (r) =>
@@ -146,21 +172,15 @@ export async function notify(rt: Runtime, input: NotifyInput): Promise<NotifyRes
     secondsMetric('RecoveryDuration', (Date.now() - Date.parse(input.requestedAt)) / 1000);
   let report: RecoveryReport;
   try {
-    report = await buildReport(rt, input);
+    report = await buildReport(rt, {
+      ...input,
+      results: input.results ?? (await strandedInstances(rt, input)),
+    });
   } catch (error) {
     rt.logger.error('could not build the recovery report', { error: (error as Error).message });
     return { delivered: 0, failed: rt.notifiers.length, results: [] };
   }
-  const results: NotifierResult[] = [];
-  for (const notifier of rt.notifiers) {
-    try {
-      await notifier.notify(report);
-      results.push({ notifier: notifier.name, ok: true, attempts: 1, error: null });
-    } catch (error) {
-      rt.logger.error('notifier failed', { notifier: notifier.name, error: (error as Error).message });
-      results.push({ notifier: notifier.name, ok: false, attempts: 1, error: (error as Error).message });
-    }
-  }
+  const results = await deliverReport(rt.notifiers, report, { logger: rt.logger });
   return {
     delivered: results.filter((r) => r.ok).length,
     failed: results.filter((r) => !r.ok).length,

@@ -63,6 +63,9 @@ describe('host recovery workflow (simulated cloud)', () => {
     expect(server.host).toBe('compute-1');
     expect(h.notifier.reports.map((r) => r.kind)).toEqual(['fencing-failed']);
     expect(h.notifier.reports[0]?.cause).toContain('not verified');
+    // The owners of instances left on the host hear that they were not recovered.
+    expect(h.notifier.reports[0]?.instances.map((i) => [i.id, i.outcome])).toEqual([[server.id, 'failed']]);
+    expect(h.notifier.reports[0]?.instances[0]?.reason).toContain('could not be fenced');
   });
 
   it('reports one instance that fails to rebuild while the others are recovered', async () => {

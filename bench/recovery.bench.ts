@@ -25,7 +25,10 @@ const t = Number(values['evacuate-ms']);
 const poll = Number(values['poll-ms']);
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-const sim = await startSimulatedCloud({ evacuateMs: t, hosts: ['compute-1', 'compute-2', 'compute-3', 'compute-4'] });
+const sim = await startSimulatedCloud({
+  evacuateMs: t,
+  hosts: ['compute-1', 'compute-2', 'compute-3', 'compute-4'],
+});
 for (let i = 0; i < n; i += 1) sim.state.addServer({ host: 'compute-1', name: `bench-${i}` });
 sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
 
@@ -38,10 +41,19 @@ const config = parseConfig({
     evacuation: { maxConcurrency: c, verifyPollMs: poll, verifyBudgetSeconds: 40, lockInstances: true },
   },
 });
-const rt = await createRuntime(config, { simulated: sim, logger: createLogger('bench'), notifiers: [new MemoryNotifier()] });
+const rt = await createRuntime(config, {
+  simulated: sim,
+  logger: createLogger('bench'),
+  notifiers: [new MemoryNotifier()],
+});
 const engine = new LocalEngine({ runtime: async () => rt });
 
-const input = { host: 'compute-1', incident: 'bench', cause: 'benchmark', requestedAt: new Date().toISOString() };
+const input = {
+  host: 'compute-1',
+  incident: 'bench',
+  cause: 'benchmark',
+  requestedAt: new Date().toISOString(),
+};
 const started = performance.now();
 let evacuationStarted = 0;
 let lastVerified = 0;
@@ -50,7 +62,8 @@ const outcome = await run.done;
 const total = (performance.now() - started) / 1000;
 for (const e of run.events) {
   if (e.type === 'StateEntered' && e.state.name === 'EvacuateInstances') evacuationStarted = e.timestamp;
-  if (e.type === 'StateExited' && e.state.name === 'VerifyInstance') lastVerified = Math.max(lastVerified, e.timestamp);
+  if (e.type === 'StateExited' && e.state.name === 'VerifyInstance')
+    lastVerified = Math.max(lastVerified, e.timestamp);
 }
 const history = toHistoryEvents(run.events, input, new Date());
 const perInstance = iterationEventCount(history) / n;
@@ -70,5 +83,8 @@ row('ratio total / ideal (goal <= 1.10)', `${(total / ideal).toFixed(3)}`);
 row('AWS history events per instance (goal <= 12)', `${perInstance.toFixed(2)}`);
 row('AWS history events, whole execution', `${history.length} (limit 25,000)`);
 row('simulated Nova requests', `${sim.state.counters.requests}`);
-row('unsafe evacuations / instances evacuated twice', `${sim.state.unsafeEvacuations} / ${[...sim.state.counters.evacuateAccepted.values()].filter((v) => v > 1).length}`);
+row(
+  'unsafe evacuations / instances evacuated twice',
+  `${sim.state.unsafeEvacuations} / ${[...sim.state.counters.evacuateAccepted.values()].filter((v) => v > 1).length}`,
+);
 if (outcome.status !== 'SUCCEEDED' || recovered !== n) process.exitCode = 1;

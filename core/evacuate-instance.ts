@@ -22,6 +22,9 @@ export interface EvacuateResult {
 const REBUILDING = new Set(['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning']);
 const ACTIVE_MIGRATION = new Set(['accepted', 'pre-migrating', 'migrating', 'running', 'post-migrating']);
 
+/** The lock reason freezer-dr sets; recognising it lets a re-driven run unlock what an interrupted run locked. */
+export const lockReason = (incident: string) => `freezer-dr evacuation, incident ${incident}`;
+
 function priorStatus(vmState: string | null, status: string): string {
   if (vmState === 'stopped') return 'SHUTOFF';
   if (vmState === 'error') return 'ERROR';
@@ -34,15 +37,17 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
   const server = await rt.cloud.getServer(input.id);
   if (!server) return { action: 'gone', prior: null, lockedByUs: false, startedAt };
   const prior = priorStatus(server.vmState, server.status);
+  // Locked by this incident's earlier (interrupted) run: ours to unlock once it is back.
+  const lockedEarlier = server.locked && server.lockedReason === lockReason(input.incident);
   if (server.host !== input.host) {
-    return { action: 'already-moved', prior: server.status, lockedByUs: false, startedAt };
+    return { action: 'already-moved', prior: server.status, lockedByUs: lockedEarlier, startedAt };
   }
   if (server.taskState && REBUILDING.has(server.taskState)) {
-    return { action: 'in-progress', prior, lockedByUs: false, startedAt };
+    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt };
   }
   const migrations = await rt.cloud.listEvacuations({ instanceId: input.id, sourceCompute: input.host });
   if (migrations.some((m) => ACTIVE_MIGRATION.has(m.status))) {
-    return { action: 'in-progress', prior, lockedByUs: false, startedAt };
+    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt };
   }
   if (server.taskState) {
     // A task the dead host will never finish (powering-on, ...): clear it as Masakari does.
@@ -52,9 +57,9 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     });
     await rt.cloud.resetState(input.id, 'error');
   }
-  let lockedByUs = false;
+  let lockedByUs = lockedEarlier;
   if (rt.policy.evacuation.lockInstances && !server.locked) {
-    await rt.cloud.lockServer(input.id, `freezer-dr evacuation, incident ${input.incident}`);
+    await rt.cloud.lockServer(input.id, lockReason(input.incident));
     lockedByUs = true;
   }
   try {

@@ -45,6 +45,8 @@ export interface Server {
   vmState: string | null;
   taskState: string | null;
   locked: boolean;
+  /** Why it is locked (Nova 2.73 and later); undefined where the driver cannot tell. */
+  lockedReason?: string | null;
   metadata: Record<string, string>;
   flavor: {
     id: string | null;

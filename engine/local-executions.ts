@@ -30,6 +30,7 @@ import {
   STATE_MACHINE_NAME,
   stateMachineArn,
 } from './local-engine.js';
+import { type ResumePoint, resumePoint } from './resume-point.js';
 import { SfnError, validateExecutionName } from './sfn-errors.js';
 
 /** Step Functions' input limit: 256 KiB of UTF-8. */
@@ -125,9 +126,9 @@ export class LocalExecutions {
     return { ...(stop?.error ? { Error: stop.error } : {}), ...(stop?.cause ? { Cause: stop.cause } : {}) };
   }
 
-  private launch(record: ExecutionRecord): void {
+  private launch(record: ExecutionRecord, resume?: ResumePoint): void {
     const input = JSON.parse(record.input) as Record<string, unknown>;
-    const run = this.engine.start(input, record.name);
+    const run = this.engine.start(input, record.name, resume);
     const settled = run.done
       .then((outcome) => this.settle(record.name, outcome))
       .catch(() => undefined)
@@ -209,18 +210,22 @@ export class LocalExecutions {
     return { executionArn: record.arn, startDate: new Date(record.startMs) };
   }
 
-  /** Re-drives every execution the store holds as RUNNING but this process is not running. */
-  redriveInterrupted(): string[] {
-    const names: string[] = [];
+  /**
+   * Re-drives every execution the store holds as RUNNING but this process is not running:
+   * from the top-level state it was in, with that state's recorded input.
+   */
+  redriveInterrupted(): { name: string; from: string }[] {
+    const redriven: { name: string; from: string }[] = [];
     for (const record of this.store.running()) {
       if (this.running.has(record.name)) continue;
+      const resume = resumePoint(this.store.events(record.name), this.engine.definition) ?? undefined;
       const at = Date.now();
       const redriveCount = this.store.markRedriven(record.name, at);
       this.store.appendEvent(record.name, { type: 'ExecutionRedriven', timestamp: at, redriveCount });
-      this.launch(record);
-      names.push(record.name);
+      this.launch(record, resume);
+      redriven.push({ name: record.name, from: resume?.state ?? String(this.engine.definition.StartAt) });
     }
-    return names;
+    return redriven;
   }
 
   describe(request: { executionArn?: string }): DescribeExecutionOutput {

@@ -322,7 +322,7 @@ describe('local Step Functions endpoint (AWS JSON 1.0, @aws-sdk/client-sfn)', ()
     first.store.close();
     const second = await startStack({ dir: first.dir, h: first.h });
     expect((await describeStatus(second.client, arn)).status).toBe('RUNNING');
-    expect(second.executions.redriveInterrupted()).toEqual(['crash']);
+    expect(second.executions.redriveInterrupted()).toEqual([{ name: 'crash', from: 'EvacuateInstances' }]);
     const done = await waitFor(
       () => describeStatus(second.client, arn),
       (d) => d.status !== 'RUNNING',

@@ -100,7 +100,12 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
   }
 }
 
-function printBanner(stack: Stack, local: LocalConfig, path: string, redriven: string[]): void {
+function printBanner(
+  stack: Stack,
+  local: LocalConfig,
+  path: string,
+  redriven: { name: string; from: string }[],
+): void {
   const { rt, server, token, executions, store } = stack;
   const url = server.url;
   say(`freezer-dr serve: ready in ${process.uptime().toFixed(1)} s (config ${path})`);
@@ -116,8 +121,9 @@ function printBanner(stack: Stack, local: LocalConfig, path: string, redriven: s
   if (!isLoopback(local.host)) {
     say(`  WARNING: bound to ${local.host}; the Step Functions endpoint and the page have no authentication`);
   }
-  if (redriven.length)
-    say(`  re-driving ${redriven.length} execution(s) left RUNNING by the last run: ${redriven.join(', ')}`);
+  for (const { name, from } of redriven) {
+    say(`  re-driving ${name}, left RUNNING by the last run, from ${from}`);
+  }
   say();
   const firstHost = rt.simulated ? ([...rt.simulated.state.hosts.keys()][0] ?? 'compute-1') : '<host>';
   say('Fire a test alert (in another terminal):');

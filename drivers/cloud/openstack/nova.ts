@@ -35,6 +35,7 @@ export function toServer(raw: Json): Server {
     vmState: str(raw['OS-EXT-STS:vm_state']),
     taskState: str(raw['OS-EXT-STS:task_state']),
     locked: raw.locked === true,
+    lockedReason: str(raw.locked_reason),
     metadata: (raw.metadata ?? {}) as Record<string, string>,
     flavor: {
       id: str(flavor.id),

@@ -1,0 +1,162 @@
+// `freezer-dr serve` as a child process (one node process, tsx as a loader, so a kill
+// really kills the server), with its own config and data directory, and the CLI run the
+// same way. Every process started here is stopped by its PID.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = ['--import', 'tsx', 'cli/freezer-dr.ts'];
+
+export interface ServeDir {
+  dir: string;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A data directory and a config using it: simulated cloud, port 0, the given overrides. */
+export function serveDir(
+  overrides: { cloud?: Record<string, unknown>; recovery?: Record<string, unknown> } = {},
+): ServeDir {
+  const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-serve-'));
+  const config = {
+    cloud: {
+      driver: 'simulated',
+      hosts: ['compute-1', 'compute-2', 'compute-3'],
+      serversPerHost: 4,
+      ...overrides.cloud,
+    },
+    fencer: { driver: 'simulated' },
+    notifiers: [{ driver: 'log' }],
+    recovery: {
+      fence: { pollIntervalMs: 50 },
+      evacuation: { verifyPollMs: 100 },
+      ...overrides.recovery,
+    },
+    local: { port: 0, dataDir: dir },
+  };
+  const configPath = join(dir, 'freezer-dr.yaml');
+  writeFileSync(configPath, stringify(config));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FREEZER_DR_CONFIG: configPath,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    FREEZER_DR_WEBHOOK_TOKEN: '',
+  };
+  delete env.SFN_ENDPOINT;
+  delete env.STATE_MACHINE_ARN;
+  return { dir, configPath, env };
+}
+
+export interface ServeProcess {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the "ready" banner. */
+  readyMs: number;
+  output(): string;
+  sfn(): SFNClient;
+  /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startServe(where: ServeDir, timeoutMs = 30_000): Promise<ServeProcess> {
+  const started = Date.now();
+  const child: ChildProcess = spawn(process.execPath, [...CLI, 'serve'], {
+    cwd: ROOT,
+    env: where.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serve not ready in ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      const match = /Step Functions API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      // The banner ends with the "Watch it" line: wait for all of it.
+      if (match && output.includes('Watch it:')) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+  const clients: SFNClient[] = [];
+  return {
+    url,
+    pid: child.pid as number,
+    readyMs: Date.now() - started,
+    output: () => output,
+    sfn: () => {
+      const client = new SFNClient({
+        endpoint: url,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      clients.push(client);
+      return client;
+    },
+    async stop(signal = 'SIGTERM') {
+      for (const client of clients) client.destroy();
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, signal);
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One CLI command against the server at `url`, stdin closed (not a terminal). */
+export function runCli(where: ServeDir, url: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...CLI, ...args], {
+      cwd: ROOT,
+      env: { ...where.env, FREEZER_DR_URL: url, SFN_ENDPOINT: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -7,6 +7,8 @@
 // answer; a restarted server finds the cloud as it was, rebuilds under way included, the
 // way a real Nova outlives freezer-dr. The test reads that file for the cloud's truth.
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
@@ -190,5 +192,73 @@ describe('freezer-dr serve (npm start) as a process', () => {
     expect(accepted.size).toBe(4);
     expect(new Map(after.counters.powerOffCalls).get('compute-1')).toBe(1);
     expect(after.unsafeEvacuations).toBe(0);
+  });
+
+  it('plan, hosts and restore act on the served simulated cloud; plan changes nothing; errors are one line', async () => {
+    const where = serveDir({ cloud: { evacuateMs: 200 } });
+    dirs.push(where);
+    const server = await serve(where);
+    expect((await runCli(where, server.url, ['fire', 'compute-1'])).code).toBe(0);
+    const client = server.sfn();
+    const [execution] = (await client.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
+    expect((await finished(client, execution?.executionArn ?? '')).status).toBe('SUCCEEDED');
+
+    const hosts = await runCli(where, server.url, ['hosts']);
+    expect(hosts.code).toBe(0);
+    expect(hosts.stdout).toMatch(
+      /compute-1 +nova +disabled +down +yes .*freezer-dr \(incident .*simulated BMC of compute-1/,
+    );
+
+    const file = join(where.dir, 'simulated-cloud.json');
+    const before = readFileSync(file, 'utf8');
+    const plan = await runCli(where, server.url, ['plan', 'compute-2']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('dry run: nothing was changed');
+    expect(plan.stdout).toMatch(/Capacity: room for all/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+
+    const restore = await runCli(where, server.url, ['restore', 'compute-1', '--poll-ms', '100']);
+    expect(restore.stderr).toBe('');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/4 evacuations from compute-1 completed/);
+    expect(restore.stdout).toMatch(/compute-1 enabled/);
+    expect(cloud(where).hosts.find((h) => h.name === 'compute-1')).toMatchObject({
+      forcedDown: false,
+      status: 'enabled',
+      power: 'on',
+      alive: true,
+    });
+
+    const refused = await runCli(where, server.url, ['recover', 'compute-2']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/refusing without --yes/);
+    const missing = await runCli(where, server.url, ['executions', 'show', 'no-such-execution']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^freezer-dr: ExecutionDoesNotExist: .*no-such-execution'$/);
+    const unknownHost = await runCli(where, server.url, ['restore', 'compute-9']);
+    expect(unknownHost.code).toBe(1);
+    expect(unknownHost.stderr.trim()).toMatch(/^freezer-dr: .*compute-9/);
+    expect((await runCli(where, server.url, ['check-config'])).code).toBe(0);
+  });
+
+  it('without a running server the CLI says how to start one, in one line', async () => {
+    const where = serveDir();
+    dirs.push(where);
+    // A port nothing listens on: bind one, then let it go.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const result = await runCli(where, closed, ['executions', 'list']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `freezer-dr: nothing answers at ${closed}: start it with \`npm start\` (or point SFN_ENDPOINT / FREEZER_DR_URL at it)`,
+    );
+    const hosts = await runCli(where, closed, ['hosts']);
+    expect(hosts.code).toBe(1);
+    expect(hosts.stderr.trim()).toMatch(
+      /^freezer-dr: the simulated cloud lives inside `freezer-dr serve`: nothing answers/,
+    );
   });
 });

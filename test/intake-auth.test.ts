@@ -4,13 +4,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signBody } from '../core/intake/auth.js';
 import { HMAC_SECRET, type IntakeRig, startIntakeRig, TOKEN } from './support/intake.js';
+
+// AWS Secrets Manager, as Powertools' getSecret reaches it (the webhook imports it lazily).
+const secretsManager = vi.hoisted(() => ({
+  get: (_id: string): Promise<string | undefined> => Promise.resolve(undefined),
+}));
+vi.mock('@aws-lambda-powertools/parameters/secrets', () => ({
+  getSecret: (id: string) => secretsManager.get(id),
+}));
 
 let rig: IntakeRig;
 let dir: string | null = null;
 afterEach(async () => {
+  vi.useRealTimers();
   await rig?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = null;
@@ -107,5 +116,62 @@ describe('webhook authentication', () => {
       'x-freezer-dr-timestamp': String(ts),
       'x-freezer-dr-signature': signBody(HMAC_SECRET, ts, body),
     });
+  });
+});
+
+describe('webhook secret in AWS Secrets Manager', () => {
+  const viaSecret = {
+    auth: { bearer: { secret: 'freezer-dr/webhook-token' }, hmac: null, reloadSeconds: 60 },
+  };
+
+  it('accepts the token stored as a plain string or as {"token": ...}', async () => {
+    const asked: string[] = [];
+    secretsManager.get = async (id) => {
+      asked.push(id);
+      return JSON.stringify({ token: 'token-from-secrets-manager-0001' });
+    };
+    rig = await startIntakeRig({ intake: viaSecret });
+    const ok = await rig.post(body, {
+      auth: 'none',
+      headers: { authorization: 'Bearer token-from-secrets-manager-0001' },
+    });
+    expect(ok.status).toBe(202);
+    await expectRefused({ authorization: `Bearer ${TOKEN}` });
+    expect(asked).toEqual(['freezer-dr/webhook-token']); // cached for reloadSeconds
+    await rig.close();
+    secretsManager.get = async () => 'plain-token-from-secrets-manager';
+    rig = await startIntakeRig({ intake: viaSecret });
+    expect(
+      (
+        await rig.post(body, {
+          auth: 'none',
+          headers: { authorization: 'Bearer plain-token-from-secrets-manager' },
+        })
+      ).status,
+    ).toBe(202);
+  });
+
+  it('answers 503 (not 401) while the secret cannot be read, and keeps a secret it already has', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let failing = true;
+    secretsManager.get = async () => {
+      if (failing) throw Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' });
+      return 'token-from-secrets-manager-0002';
+    };
+    rig = await startIntakeRig({ intake: viaSecret });
+    const headers = { authorization: 'Bearer token-from-secrets-manager-0002' };
+    const down = await rig.post(body, { auth: 'none', headers });
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('10');
+    expect(down.body.error).toMatch(/authentication unavailable/);
+    failing = false;
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(503); // no retry storm: 5 s back-off
+    vi.setSystemTime(Date.now() + 6_000);
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
+    failing = true;
+    vi.setSystemTime(Date.now() + 61_000); // past reloadSeconds, the store fails again
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
+    expect(rig.lines.filter((l) => l.includes('webhook secret unreadable'))).toHaveLength(2);
+    expect(rig.lines.join('\n')).not.toContain('token-from-secrets-manager');
   });
 });

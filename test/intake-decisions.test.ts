@@ -9,6 +9,7 @@ import { formatDisabledReason } from '../core/disabled-reason.js';
 import { executionName } from '../core/executions.js';
 import { SnapshotReader } from '../core/intake/snapshot.js';
 import { MemoryStateStore } from '../core/intake/state-store.js';
+import type { RetryingNotifier } from '../drivers/notifier/deliver.js';
 import { createHandler } from '../functions/webhook.js';
 import { fakeExecutions } from './support/fake-sfn.js';
 import { type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from './support/intake.js';
@@ -178,18 +179,42 @@ describe('mass-failure protection (fail closed, notify once)', () => {
     for (const host of ['compute-1', 'compute-2', 'compute-3']) down(host);
     let fail = true;
     const attempts: string[] = [];
-    rig.rt.notifiers.splice(0, rig.rt.notifiers.length, {
+    const flaky: RetryingNotifier = {
       name: 'flaky',
+      retry: { attempts: 1 },
       notify: async (report) => {
         attempts.push(report.kind);
         if (fail) throw new Error('SMTP down');
       },
-    });
+    };
+    rig.rt.notifiers.splice(0, rig.rt.notifiers.length, flaky);
     await rig.post(alertFor('compute-1'));
     fail = false;
     await rig.post(alertFor('compute-1'));
     await rig.post(alertFor('compute-1'));
     expect(attempts).toEqual(['mass-failure', 'mass-failure']);
+  });
+
+  it('answers the sender without waiting for a slow notifier, decisions already logged', async () => {
+    rig = await startIntakeRig({ hosts: 4, intake: { notifyWaitMs: 200 } });
+    for (const host of ['compute-1', 'compute-2', 'compute-3']) down(host);
+    let release: () => void = () => undefined;
+    const slow: RetryingNotifier = {
+      name: 'slow',
+      retry: { attempts: 1 },
+      notify: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    };
+    rig.rt.notifiers.splice(0, rig.rt.notifiers.length, slow);
+    const started = Date.now();
+    const r = await rig.post(alertFor('compute-1'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(outcomes(r)[0]?.reason).toBe('mass-failure');
+    expect(rig.decisions()).toHaveLength(1);
+    expect(rig.lines.some((l) => l.includes('refusal notice still being delivered'))).toBe(true);
+    release();
   });
 
   it('at exactly the threshold (3 of 6) still recovers', async () => {

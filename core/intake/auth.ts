@@ -3,7 +3,7 @@
 // nothing about why (the caller learns only 401; the intake only counts it).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IntakeConfig } from './config.js';
-import { SecretReader } from './secrets.js';
+import { fromSecretsManager, SecretReader, type SecretsManagerGet } from './secrets.js';
 
 export interface AuthRequest {
   /** Header names in lower case. */
@@ -12,6 +12,8 @@ export interface AuthRequest {
 }
 
 export type AuthMethod = 'bearer' | 'hmac';
+/** A method that authenticated the request; refused; or the secret could not be read at all. */
+export type AuthResult = AuthMethod | 'refused' | 'unavailable';
 
 const digest = (value: Buffer) => createHash('sha256').update(value).digest();
 
@@ -32,32 +34,43 @@ export class Authenticator {
     env: NodeJS.ProcessEnv,
     warn: (message: string, detail: Record<string, unknown>) => void,
     private readonly now: () => number = Date.now,
+    secretsManager: SecretsManagerGet = fromSecretsManager,
   ) {
     const reloadMs = config.reloadSeconds * 1000;
-    this.bearer = config.bearer ? new SecretReader(config.bearer, reloadMs, env, warn) : null;
-    this.hmac = config.hmac ? new SecretReader(config.hmac, reloadMs, env, warn) : null;
+    const reader = (spec: SecretReader['spec'], field: string) =>
+      new SecretReader(spec, field, reloadMs, env, warn, secretsManager);
+    this.bearer = config.bearer ? reader(config.bearer, 'token') : null;
+    this.hmac = config.hmac ? reader(config.hmac, 'secret') : null;
   }
 
-  /** Whether any secret is configured at all (without one, every request is refused). */
-  configured(): boolean {
-    return (this.bearer?.values().length ?? 0) + (this.hmac?.values().length ?? 0) > 0;
+  /** Whether any secret is configured and readable (without one, every request is refused). */
+  async configured(): Promise<boolean> {
+    const [bearer, hmac] = await Promise.all([
+      this.bearer?.values(this.now()),
+      this.hmac?.values(this.now()),
+    ]);
+    return (bearer?.length ?? 0) + (hmac?.length ?? 0) > 0;
   }
 
-  /** The method that authenticated the request, or null. */
-  verify(request: AuthRequest): AuthMethod | null {
+  async verify(request: AuthRequest): Promise<AuthResult> {
+    let unavailable = false;
     if (this.bearer && request.headers.authorization !== undefined) {
+      const secrets = await this.bearer.values(this.now());
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(request.headers.authorization);
-      if (match?.[1] && matchesAny(Buffer.from(match[1], 'utf8'), this.bearer.values())) return 'bearer';
+      if (secrets === null) unavailable = true;
+      else if (match?.[1] && matchesAny(Buffer.from(match[1], 'utf8'), secrets)) return 'bearer';
     }
     const hmac = this.config.hmac;
     if (this.hmac && hmac) {
       const signature = request.headers[hmac.signatureHeader.toLowerCase()];
       const timestamp = request.headers[hmac.timestampHeader.toLowerCase()];
-      if (signature && timestamp && this.verifySignature(signature, timestamp, request.rawBody, hmac)) {
-        return 'hmac';
+      if (signature && timestamp) {
+        const secrets = await this.hmac.values(this.now());
+        if (secrets === null) unavailable = true;
+        else if (this.verifySignature(signature, timestamp, request.rawBody, hmac, secrets)) return 'hmac';
       }
     }
-    return null;
+    return unavailable ? 'unavailable' : 'refused';
   }
 
   private verifySignature(
@@ -65,6 +78,7 @@ export class Authenticator {
     timestamp: string,
     body: Buffer,
     options: NonNullable<IntakeConfig['auth']['hmac']>,
+    secrets: Buffer[],
   ): boolean {
     if (!/^\d{1,12}$/.test(timestamp)) return false;
     if (Math.abs(this.now() / 1000 - Number(timestamp)) > options.toleranceSeconds) return false;
@@ -72,7 +86,7 @@ export class Authenticator {
     if (!hex) return false;
     const given = Buffer.from(hex, 'hex');
     let found = false;
-    for (const secret of this.hmac?.values() ?? []) {
+    for (const secret of secrets) {
       const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
       found = timingSafeEqual(given, expected) || found;
     }

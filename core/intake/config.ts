@@ -6,7 +6,9 @@ import { z } from 'zod';
 const secretSource = {
   /** File holding the secret (one per line; several lines allow rotation without downtime). */
   file: z.string().min(1).optional(),
-  /** Environment variable holding the secret, when no file is given. */
+  /** AWS Secrets Manager secret id or ARN (its string, or the token/secret field of a JSON secret). */
+  secret: z.string().min(1).optional(),
+  /** Environment variable holding the secret, when neither a file nor a secret is named. */
   env: z.string().min(1).optional(),
 };
 
@@ -66,6 +68,8 @@ export const intakeConfigSchema = z.strictObject({
     .prefault({}),
   /** A refusal (mass failure, pause, rate limit) is notified once per reason within this time. */
   notifyOnceSeconds: z.number().positive().default(3600),
+  /** A request waits at most this long for that notice (notifiers retry); keep it under the sender's timeout. */
+  notifyWaitMs: z.number().int().min(0).max(25_000).default(10_000),
   /** Nova services and running executions are read at most this often (single flight in between). */
   snapshotCacheMs: z.number().int().min(0).default(1000),
 });

@@ -124,7 +124,7 @@ export class Intake {
   async handle(request: IntakeRequest, requestId: string | null = null): Promise<IntakeResponse> {
     this.counters.requests += 1;
     const receivedAt = new Date(this.now()).toISOString();
-    const early = this.refuseEarly(request);
+    const early = await this.refuseEarly(request);
     if ('status' in early) {
       if (early.status === 401) this.counters.unauthorized += 1;
       else {
@@ -137,22 +137,55 @@ export class Intake {
       }
       return early;
     }
-    const outcomes = await this.decide(early.signals, receivedAt);
+    const refusals: Refusals = new Map();
+    const outcomes = await this.decide(early.signals, receivedAt, refusals);
+    // Decisions are on record before anything slow (a notifier) can run out the clock.
     for (const outcome of outcomes)
       this.deps.runtime.logger.info('alert decision', { requestId, ...outcome });
     this.counters.alerts += outcomes.length;
+    if (refusals.size) {
+      const rt = this.deps.runtime;
+      const notified = notifyRefusals(
+        rt,
+        this.deps.store,
+        refusals,
+        receivedAt,
+        this.config.notifyOnceSeconds,
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const budget = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), this.config.notifyWaitMs);
+      });
+      if ((await Promise.race([notified, budget])) === 'late') {
+        rt.logger.warn('refusal notice still being delivered; answering the sender first', {
+          requestId,
+          waitMs: this.config.notifyWaitMs,
+        });
+      }
+      clearTimeout(timer);
+    }
     return decisionsResponse(outcomes);
   }
 
   /** Everything that can refuse a request before any alert is looked at. */
-  private refuseEarly(request: IntakeRequest): IntakeResponse | { signals: AlertSignal[] } {
+  private async refuseEarly(request: IntakeRequest): Promise<IntakeResponse | { signals: AlertSignal[] }> {
     if (request.method.toUpperCase() !== 'POST') {
       return refusalResponse({ status: 405, error: 'method: use POST' }, { allow: 'POST' });
     }
     const bytes = rawBody(request, this.config.maxBodyBytes);
     if (!Buffer.isBuffer(bytes)) return refusalResponse(bytes);
-    if (!this.auth.verify({ headers: request.headers, rawBody: bytes })) {
-      if (!this.warnedUnconfigured && !this.auth.configured()) {
+    const auth = await this.auth.verify({ headers: request.headers, rawBody: bytes });
+    if (auth === 'unavailable') {
+      return {
+        ...refusalResponse({
+          status: 503,
+          error: 'authentication unavailable: the webhook secret cannot be read',
+        }),
+        headers: { 'content-type': 'application/json', 'retry-after': '10' },
+      };
+    }
+    if (auth === 'refused') {
+      if (!this.warnedUnconfigured && !(await this.auth.configured())) {
         this.warnedUnconfigured = true;
         this.deps.runtime.logger.warn('webhook has no secret configured: every request is refused', {
           bearerEnv: this.config.auth.bearer?.env ?? null,
@@ -167,7 +200,11 @@ export class Intake {
     return { signals: normalised.signals };
   }
 
-  private async decide(signals: AlertSignal[], receivedAt: string): Promise<AlertOutcome[]> {
+  private async decide(
+    signals: AlertSignal[],
+    receivedAt: string,
+    refusals: Refusals,
+  ): Promise<AlertOutcome[]> {
     const outcomes: AlertOutcome[] = new Array(signals.length);
     const downByHost = new Map<string, number[]>();
     signals.forEach((signal, index) => {
@@ -196,7 +233,6 @@ export class Intake {
     } catch (error) {
       failure = `cannot read Nova services or running recoveries: ${(error as Error).message}`;
     }
-    const refusals: Refusals = new Map();
     const context: DecideContext = {
       receivedAt,
       refusals,
@@ -216,13 +252,6 @@ export class Intake {
           };
       for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
     }
-    await notifyRefusals(
-      this.deps.runtime,
-      this.deps.store,
-      refusals,
-      receivedAt,
-      this.config.notifyOnceSeconds,
-    );
     return outcomes;
   }
 

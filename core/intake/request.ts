@@ -14,7 +14,7 @@ export interface IntakeRequest {
 }
 
 export interface HttpRefusal {
-  status: 400 | 401 | 405 | 413 | 415 | 422;
+  status: 400 | 401 | 405 | 413 | 415 | 422 | 503;
   error: string;
 }
 

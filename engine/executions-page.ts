@@ -36,6 +36,7 @@ const STYLE = `
   th { background: #f1f3f7; font-weight: 600; font-size: .85rem; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
+  h1.mono { font-size: 1.25rem; }
   .status { display: inline-block; padding: .05rem .5rem; border-radius: .75rem; font-size: .8rem; font-weight: 600; }
   .RUNNING, .running { background: #e0ecff; color: #1f4fa0; }
   .SUCCEEDED, .succeeded, .recovered, .already-recovered { background: #def7e5; color: #17663a; }
@@ -104,6 +105,7 @@ const STAGE_WORDS: Record<StageStatus, string> = {
 export function renderExecution(
   execution: DescribeExecutionOutput,
   timeline: RecoveryTimeline,
+  names: ReadonlyMap<string, string> = new Map(),
   now = Date.now(),
 ): string {
   const input = (() => {
@@ -141,7 +143,7 @@ export function renderExecution(
   const instanceRows = timeline.instances
     .map(
       (i) => `<tr>
-  <td class="mono">${escapeHtml(i.id)}</td>
+  <td>${names.has(i.id) ? `${escapeHtml(names.get(i.id))}<br>` : ''}<span class="mono muted">${escapeHtml(i.id)}</span></td>
   <td>${escapeHtml(i.from ?? '')}</td>
   <td>${escapeHtml(i.to ?? '')}</td>
   <td>${badge(i.state)}${i.final ? ` <span class="muted">${escapeHtml(i.final)}</span>` : ''}</td>

@@ -60,7 +60,28 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-function page(executions: LocalExecutions, path: string): { status: number; body: string } {
+/** Instance names for the page, looked up once each (names do not change; the history holds ids only). */
+function instanceNames(runtime: Runtime) {
+  const names = new Map<string, string>();
+  return async (ids: string[]): Promise<Map<string, string>> => {
+    const missing = ids.filter((id) => !names.has(id)).slice(0, 200);
+    for (let i = 0; i < missing.length; i += 20) {
+      await Promise.all(
+        missing.slice(i, i + 20).map(async (id) => {
+          const server = await runtime.cloud.getServer(id).catch(() => undefined);
+          if (server) names.set(id, server.name);
+        }),
+      );
+    }
+    return names;
+  };
+}
+
+async function page(
+  executions: LocalExecutions,
+  path: string,
+  namesOf: (ids: string[]) => Promise<Map<string, string>>,
+): Promise<{ status: number; body: string }> {
   if (path === '/executions' || path === '/executions/') {
     const { executions: items = [] } = executions.list({
       stateMachineArn: executions.stateMachineArn,
@@ -78,7 +99,9 @@ function page(executions: LocalExecutions, path: string): { status: number; body
     const arn = executionArn(name);
     const described = executions.describe({ executionArn: arn });
     const events = executions.fullHistory(name);
-    return { status: 200, body: renderExecution(described, recoveryTimeline(events, TOP_LEVEL_STATES)) };
+    const timeline = recoveryTimeline(events, TOP_LEVEL_STATES);
+    const names = await namesOf(timeline.instances.map((i) => i.id));
+    return { status: 200, body: renderExecution(described, timeline, names) };
   } catch (error) {
     if (error instanceof SfnError)
       return { status: 404, body: renderNotFound(`No execution named ${name}.`) };
@@ -105,6 +128,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     env: options.webhookEnv,
   });
   let webhookRequests = 0;
+  const namesOf = instanceNames(runtime);
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -133,7 +157,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return res.end(JSON.stringify({ ok: true, running: executions.active().length }));
       }
       if (req.method === 'GET' && url.pathname.startsWith('/executions')) {
-        const { status, body } = page(executions, url.pathname);
+        const { status, body } = await page(executions, url.pathname, namesOf);
         return html(res, status, body);
       }
       html(res, 404, renderNotFound(`Nothing at ${url.pathname}.`));

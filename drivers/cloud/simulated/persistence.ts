@@ -2,7 +2,8 @@
 // as it left it, the way a real Nova outlives freezer-dr: a host that failed stays failed,
 // an instance already evacuated stays moved. Written synchronously after every change,
 // before the simulated API answers, so nothing freezer-dr was told is lost on a kill.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { SimSnapshot, SimulatedCloudState } from './state.js';
 
 export function persistSimulatedState(state: SimulatedCloudState, path: string): { restored: boolean } {
@@ -15,6 +16,7 @@ export function persistSimulatedState(state: SimulatedCloudState, path: string):
     state.restore(snapshot);
     restored = true;
   }
+  mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp`;
   const save = () => {
     writeFileSync(temporary, JSON.stringify(state.snapshot()));

@@ -2,7 +2,7 @@
 // behind a node http server, the SIMULATED cloud and an in-memory Step Functions. Prints
 // alerts/s, request latency p50/p99/max, and executions started vs truly-down hosts
 // (goal: p99 <= 20 ms and exactly one execution per down host).
-// Run: npx tsx bench/webhook.bench.ts [-- --hosts 300 --down 90 --alerts 20000 --concurrency 16]
+// Run: npx tsx bench/webhook.bench.ts [--hosts 300 --down 90 --alerts 20000 --concurrency 16 | --rate 2000]
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     down: { type: 'string', default: '90' },
     alerts: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '16' },
+    /** Requests per second, sent on schedule (open loop); 0: as fast as `concurrency` senders go. */
+    rate: { type: 'string', default: '0' },
     seed: { type: 'string', default: '2026' },
     'sfn-latency-ms': { type: 'string', default: '20' },
     'cache-ms': { type: 'string', default: '1000' },
@@ -27,6 +29,7 @@ const { values } = parseArgs({
 const hosts = Number(values.hosts);
 const downCount = Number(values.down);
 const concurrency = Number(values.concurrency);
+const rate = Number(values.rate);
 
 // format: every decision line is serialised as the JSON a production log line is, then
 // dropped (so the terminal stays readable); none: nothing is serialised.
@@ -82,11 +85,12 @@ const server = await serveWebhook(timed);
 const LOAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { Agent, request } = require('node:http');
-const { url, token, concurrency, requests } = workerData;
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+const { url, token, concurrency, rate, requests } = workerData;
+const agent = new Agent({ keepAlive: true, maxSockets: rate > 0 ? 512 : concurrency });
 const target = new URL(url);
-const send = (req) => new Promise((resolve, reject) => {
-  const started = performance.now();
+// Latency counts from when the request was due (open loop), so a stalled server is not hidden.
+const send = (req, due = performance.now()) => new Promise((resolve, reject) => {
+  const started = due;
   const r = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
     headers: { 'content-type': req.contentType, 'content-length': Buffer.byteLength(req.body), authorization: 'Bearer ' + token } },
     (res) => { let body = ''; res.setEncoding('utf8'); res.on('data', (c) => { body += c; });
@@ -100,21 +104,38 @@ const send = (req) => new Promise((resolve, reject) => {
   const statuses = {};
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  const record = (i, [status, ms, didStart]) => {
+    latencies[i] = ms;
+    starting[i] = didStart ? 1 : 0;
+    statuses[status] = (statuses[status] || 0) + 1;
+  };
+  if (rate > 0) {
+    // Open loop: request i is due at i/rate seconds, whether or not earlier ones are done.
+    const pending = [];
     while (next < requests.length) {
-      const i = next++;
-      const [status, ms, started] = await send(requests[i]);
-      latencies[i] = ms;
-      starting[i] = started ? 1 : 0;
-      statuses[status] = (statuses[status] || 0) + 1;
+      const now = performance.now();
+      while (next < requests.length && started + (next * 1000) / rate <= now) {
+        const i = next++;
+        pending.push(send(requests[i], started + (i * 1000) / rate).then((r) => record(i, r)));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
-  }));
+    await Promise.all(pending);
+  } else {
+    // Closed loop: \`concurrency\` senders, each sending its next request when the last is answered.
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < requests.length) {
+        const i = next++;
+        record(i, await send(requests[i]));
+      }
+    }));
+  }
   agent.destroy();
   parentPort.postMessage({ latencies, starting, statuses, wall: (performance.now() - started) / 1000 });
 })();
 `;
 
-function load(requests: { body: string; contentType: string }[]) {
+function load(requests: { body: string; contentType: string }[], overrides: { rate?: number } = {}) {
   return new Promise<{
     latencies: Float64Array;
     starting: Uint8Array;
@@ -123,7 +144,7 @@ function load(requests: { body: string; contentType: string }[]) {
   }>((resolve, reject) => {
     const worker = new Worker(LOAD, {
       eval: true,
-      workerData: { url: server.url, token: TOKEN, concurrency, requests },
+      workerData: { url: server.url, token: TOKEN, concurrency, rate: 0, requests, ...overrides },
     });
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -140,7 +161,10 @@ await load(
 );
 handlerMs.length = 0;
 
-const result = await load(storm.map(({ body, contentType }) => ({ body, contentType })));
+const result = await load(
+  storm.map(({ body, contentType }) => ({ body, contentType })),
+  { rate },
+);
 const latencies = [...result.latencies];
 // Requests that started an execution wait for one StartExecution round trip (--sfn-latency-ms).
 const withoutStarts = latencies.filter((_, i) => !result.starting[i]).sort((a, b) => a - b);

@@ -162,7 +162,16 @@ export async function startSimulatedCloud(
       throw badRequest(`Compute service of ${source.name} is still in use.`);
     }
     if (server.taskState) {
-      throw conflict(`Cannot 'evacuate' instance ${server.id} while it is in task_state ${server.taskState}`);
+      // Nova 26 checks no task state for evacuate: a second one during a rebuild answers
+      // 200, its migration stays 'accepted', and the two rebuilds collide on the
+      // destination, leaving the instance in ERROR (measured on test/lab).
+      state.counters.evacuateAccepted.set(
+        server.id,
+        (state.counters.evacuateAccepted.get(server.id) ?? 0) + 1,
+      );
+      state.newMigration(server);
+      server.rebuildCollided = true;
+      return;
     }
     if (!['active', 'stopped', 'error'].includes(server.vmState)) {
       throw conflict(`Cannot 'evacuate' instance ${server.id} while it is in vm_state ${server.vmState}`);
@@ -212,10 +221,11 @@ export async function startSimulatedCloud(
       const host = [...state.hosts.values()].find((h) => h.serviceId === serviceMatch[1]);
       if (!host) throw notFound(`Service ${serviceMatch[1]} could not be found.`);
       if (body.forced_down === false) {
+        // Nova checks this on every forced_down=false, forced down or not.
         const pending = state.migrations.some((m) => m.sourceCompute === host.name && m.status === 'done');
-        if (pending && host.forcedDown) {
+        if (pending) {
           throw badRequest(
-            `Cannot unset forced_down on ${host.name}: evacuations from it have not been cleaned up by its restarted nova-compute`,
+            `Unable to force up host ${host.name} as \`done\` evacuation migration records remain associated with the host. Ensure the compute service has been restarted, allowing these records to move to \`completed\` before retrying this request.`,
           );
         }
       }

@@ -25,6 +25,8 @@ export interface SimServer {
   tags: string[];
   /** Fault injection: the rebuild on the destination fails. */
   failRebuild?: boolean;
+  /** A second evacuate arrived during the rebuild: Nova lets them collide, the instance ends in ERROR. */
+  rebuildCollided?: boolean;
   createdAt: string;
 }
 
@@ -262,6 +264,12 @@ export class SimulatedCloudState {
       if (server.failRebuild) {
         server.vmState = 'error';
         migration.status = 'failed';
+        return;
+      }
+      if (server.rebuildCollided) {
+        server.rebuildCollided = false;
+        server.vmState = 'error';
+        migration.status = 'done';
         return;
       }
       if (server.vmState === 'error') server.vmState = 'active';

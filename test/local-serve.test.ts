@@ -124,6 +124,13 @@ describe('freezer-dr serve (npm start) as a process', () => {
     const shown = await runCli(where, server.url, ['executions', 'show']);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/✓ EvacuateInstances/);
+    const listed = await runCli(where, server.url, ['executions', 'list', '--status', 'succeeded']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/compute-1--\S+\s+compute-1\s+SUCCEEDED/);
+    const watched = await runCli(where, server.url, ['executions', 'watch', execution?.name ?? '']);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/compute-1 → compute-[23]\s+recovered/);
+    expect(watched.stdout).toMatch(/host compute-1\s+SUCCEEDED/);
   });
 
   it('killed mid-recovery and started again, it finishes the recovery without evacuating anything twice', {

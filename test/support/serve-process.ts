@@ -12,6 +12,18 @@ import { stringify } from 'yaml';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'cli/freezer-dr.ts'];
 
+/** Every child still alive; killed if the test worker exits first (a timed-out test keeps running). */
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
+  return child;
+}
+
 export interface ServeDir {
   dir: string;
   configPath: string;
@@ -65,11 +77,13 @@ export interface ServeProcess {
 
 export async function startServe(where: ServeDir, timeoutMs = 30_000): Promise<ServeProcess> {
   const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...CLI, 'serve'], {
-    cwd: ROOT,
-    env: where.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, [...CLI, 'serve'], {
+      cwd: ROOT,
+      env: where.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -79,10 +93,10 @@ export async function startServe(where: ServeDir, timeoutMs = 30_000): Promise<S
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve not ready in ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve not ready in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const check = () => {
       const match = /Step Functions API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       // The banner ends with the "Watch it" line: wait for all of it.
@@ -129,17 +143,19 @@ export interface CliResult {
 /** One CLI command against the server at `url`, stdin closed (not a terminal). */
 export function runCli(where: ServeDir, url: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], {
-      cwd: ROOT,
-      env: { ...where.env, FREEZER_DR_URL: url, SFN_ENDPOINT: url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn(process.execPath, [...CLI, ...args], {
+        cwd: ROOT,
+        env: { ...where.env, FREEZER_DR_URL: url, SFN_ENDPOINT: url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.once('exit', (code) => resolve({ code, stdout, stderr }));

@@ -40,7 +40,10 @@ program
   )
   .argument('<host>', 'compute host the alert is about')
   .option('--no-fail', 'with the simulated cloud: do not make the host fail first')
-  .action(async (host: string, options: { fail: boolean }) => exitWith(await fireCommand(host, options)));
+  .option('-y, --yes', 'with a real cloud: do not ask (required when stdin is not a terminal)')
+  .action(async (host: string, options: { fail: boolean; yes?: boolean }) =>
+    exitWith(await fireCommand(host, options)),
+  );
 
 const executions = program
   .command('executions')

@@ -4,6 +4,7 @@
 import { configPath, loadConfigFile } from '../../core/config.js';
 import { localConfig, localUrl } from '../../engine/local-config.js';
 import { webhookToken } from '../../engine/webhook-token.js';
+import { confirmHost } from '../confirm.js';
 import { CliError, describeFailure } from '../failure.js';
 
 interface Outcome {
@@ -14,7 +15,7 @@ interface Outcome {
   detail?: string;
 }
 
-export async function fireCommand(host: string, options: { fail: boolean }): Promise<number> {
+export async function fireCommand(host: string, options: { fail: boolean; yes?: boolean }): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const config = loadConfigFile(configPath());
   const local = localConfig(config);
@@ -27,7 +28,14 @@ export async function fireCommand(host: string, options: { fail: boolean }): Pro
     }
   };
 
-  if (config.cloud.driver === 'simulated' && options.fail) {
+  if (config.cloud.driver !== 'simulated') {
+    // Against a real cloud the alert is real: if Nova agrees the host is down, it is fenced.
+    await confirmHost(
+      host,
+      `fire an alert for ${host} at the ${config.cloud.driver} cloud: if Nova reports it down, it is powered off and evacuated`,
+      options.yes === true,
+    );
+  } else if (options.fail) {
     const response = await post(`/simulated/fail/${encodeURIComponent(host)}`);
     const body = (await response.json()) as { detail?: string; error?: string };
     if (!response.ok)

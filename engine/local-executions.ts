@@ -137,7 +137,7 @@ export class LocalExecutions {
   }
 
   private settle(name: string, outcome: ExecutionOutcome): void {
-    if (!this.store || !this.running.has(name)) return;
+    if (!this.running.has(name)) return;
     this.store.finish(name, {
       status: outcome.status,
       stopMs: Date.now(),

@@ -1,0 +1,143 @@
+// freezer-dr wired to the lab exactly as `freezer-dr serve` wires it, on 127.0.0.1:
+// cloud driver `openstack` (clouds.yaml cloud `lab`), fencer `ipmi-relay` through the
+// bastion relay (infra/relay, in-process here) to the lab's ipmi_sim BMCs, the e-mail
+// notifier to an SMTP server, and one HTTP server carrying the alert webhook and the
+// local Step Functions endpoint. The webhook starts recoveries with @aws-sdk/client-sfn
+// against that endpoint; each runs the real ASL on the embedded engine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionOutput,
+  type ExecutionListItem,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { parseConfig } from '../../core/config.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type SmtpSink, startSmtpSink } from '../notify-fixtures.js';
+import { memoryLogger } from '../support/intake.js';
+import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
+import { HOSTS, labInventory, relayEntry, useLabCloudsYaml } from './lab-env.js';
+
+export const WEBHOOK_TOKEN = `lab-webhook-${Math.random().toString(36).slice(2)}-0123456789`;
+export const ADMINS = ['cloud-ops@lab.example', 'oncall@lab.example'];
+
+export interface LabStackOptions {
+  /** recovery: section of freezer-dr.yaml (merged over the lab defaults below). */
+  recovery?: Record<string, unknown>;
+  /** Per host: replaces fields of its relay inventory entry (wrong password, dead port, ...). */
+  bmcOverrides?: Record<string, Record<string, unknown>>;
+}
+
+export interface LabStack {
+  rt: Runtime;
+  relay: RelayLab;
+  smtp: SmtpSink;
+  server: LocalServer;
+  executions: LocalExecutions;
+  sfn: SFNClient;
+  webhookUrl: string;
+  /** Structured log lines of the webhook and the steps (alert decisions among them). */
+  lines: string[];
+  decisions(
+    host?: string,
+  ): { host: string; decision: string; reason: string; executionName: string | null }[];
+  /** Every execution the local Step Functions endpoint knows, through ListExecutions. */
+  listExecutions(): Promise<ExecutionListItem[]>;
+  describe(name: string): Promise<DescribeExecutionOutput>;
+  /** Posts the generic alert form straight to the webhook, as a monitoring script would. */
+  postAlert(host: string, source?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function startLabStack(options: LabStackOptions = {}): Promise<LabStack> {
+  useLabCloudsYaml();
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const dataDir = mkdtempSync(join(tmpdir(), 'freezer-dr-lab-stack-'));
+  const inventory = Object.fromEntries(
+    labInventory()
+      .filter((bmc) => (HOSTS as readonly string[]).includes(bmc.host))
+      .map((bmc) => [bmc.host, relayEntry(bmc, options.bmcOverrides?.[bmc.host])]),
+  );
+  const relay = await startRelayLab(inventory);
+  const smtp = await startSmtpSink();
+  const config = parseConfig({
+    cloud: { driver: 'openstack', cloud: 'lab', timeoutMs: 60_000 },
+    fencer: relay.fencerConfig('ipmi-relay'),
+    notifiers: [
+      {
+        driver: 'email',
+        from: 'freezer-dr lab <freezer-dr@lab.example>',
+        admins: ADMINS,
+        cloudName: 'freezer-dr lab',
+        smtp: { host: '127.0.0.1', port: smtp.port, security: 'none', connectionTimeoutMs: 5_000 },
+        tenants: { excludeUsers: ['admin'], keystone: { cloud: 'lab' } },
+      },
+    ],
+    recovery: options.recovery ?? {},
+    intake: { auth: { bearer: { env: 'FREEZER_DR_WEBHOOK_TOKEN' }, hmac: null } },
+  });
+  const { logger, lines } = memoryLogger();
+  const rt = await createRuntime(config, { logger });
+  const store = new ExecutionStore(dataDir);
+  const executions = new LocalExecutions({ store, runtime: async () => rt });
+  const server = await startLocalServer({
+    host: '127.0.0.1',
+    port: 0,
+    runtime: rt,
+    executions,
+    webhookEnv: { FREEZER_DR_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+  });
+  const sfn = new SFNClient({
+    endpoint: server.url,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const webhookUrl = `${server.url}/webhook`;
+  return {
+    rt,
+    relay,
+    smtp,
+    server,
+    executions,
+    sfn,
+    webhookUrl,
+    lines,
+    decisions: (host) =>
+      lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((l) => l.message === 'alert decision' && (!host || l.host === host)) as never,
+    async listExecutions() {
+      const out = await sfn.send(new ListExecutionsCommand({ stateMachineArn: executions.stateMachineArn }));
+      return out.executions ?? [];
+    },
+    describe: (name) =>
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${executions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+        }),
+      ),
+    async postAlert(host, source = 'lab-test') {
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ host, status: 'down', source, reason: `${host} stopped answering` }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    async close() {
+      sfn.destroy();
+      await server.close();
+      await executions.idle();
+      store.close();
+      await relay.close();
+      await smtp.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

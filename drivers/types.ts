@@ -94,6 +94,13 @@ export interface HypervisorStats {
   runningVms: number;
 }
 
+export interface ServerGroup {
+  id: string;
+  name: string;
+  policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+  members: string[];
+}
+
 /** The cloud the instances live in: compute services, servers and the evacuate API. */
 export interface Cloud {
   readonly kind: string;
@@ -112,6 +119,8 @@ export interface Cloud {
   startServer(id: string): Promise<void>;
   /** Hypervisor capacity, for dry-run plans; absent where the driver cannot read it. */
   listHypervisors?(): Promise<HypervisorStats[]>;
+  /** Server groups of every project, for target planning; absent where the driver cannot read them. */
+  listServerGroups?(): Promise<ServerGroup[]>;
 }
 
 export type NotificationKind =

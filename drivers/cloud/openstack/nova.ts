@@ -8,6 +8,7 @@ import type {
   HypervisorStats,
   Migration,
   Server,
+  ServerGroup,
   ServiceChange,
 } from '../../types.js';
 import type { Connection } from './credentials.js';
@@ -260,6 +261,25 @@ export class OpenStackCloud implements Cloud {
         localGb: num(h.local_gb) ?? 0,
         localGbUsed: num(h.local_gb_used) ?? 0,
         runningVms: num(h.running_vms) ?? 0,
+      };
+    });
+  }
+
+  async listServerGroups(): Promise<ServerGroup[]> {
+    const microversion = await this.use('2.64');
+    const raw = await this.paginate(
+      '/os-server-groups?all_projects=True&limit=200',
+      'server_groups',
+      microversion,
+    );
+    return raw.map((g) => {
+      // 2.64 turned the policies list into one policy string.
+      const policy = str(g.policy) ?? (Array.isArray(g.policies) ? String(g.policies[0]) : 'anti-affinity');
+      return {
+        id: String(g.id),
+        name: String(g.name ?? ''),
+        policy: policy as ServerGroup['policy'],
+        members: Array.isArray(g.members) ? g.members.map(String) : [],
       };
     });
   }

@@ -102,7 +102,13 @@ export async function startSimulatedCloud(
       ...(atLeast(microversion, '2.73') ? { locked_reason: server.lockedReason } : {}),
       metadata: server.metadata,
       flavor: atLeast(microversion, '2.47')
-        ? { original_name: server.flavorName, extra_specs: server.extraSpecs, vcpus: 1, ram: 512, disk: 1 }
+        ? {
+            original_name: server.flavorName,
+            extra_specs: server.extraSpecs,
+            vcpus: server.vcpus,
+            ram: server.ramMb,
+            disk: server.diskGb,
+          }
         : { id: server.flavorName },
       image: { id: server.imageId },
       ...(atLeast(microversion, '2.26') ? { tags: server.tags } : {}),
@@ -302,26 +308,35 @@ export async function startSimulatedCloud(
       if (atLeast(microversion, '2.88')) return { hypervisors: [] };
       return {
         hypervisors: [...state.hosts.values()].map((host) => {
-          const count = [...state.servers.values()].filter((s) => s.host === host.name).length;
-          const { hostVcpus, hostRamMb, hostDiskGb } = state.options;
+          const { capacity, used, count } = state.usage(host.name);
           return {
             id: host.serviceId,
             hypervisor_hostname: host.name,
             hypervisor_type: 'QEMU',
             state: state.serviceState(host),
             status: host.status,
-            vcpus: hostVcpus,
-            vcpus_used: count,
-            memory_mb: hostRamMb,
-            memory_mb_used: 512 + count * 512,
-            free_ram_mb: hostRamMb - 512 - count * 512,
-            local_gb: hostDiskGb,
-            local_gb_used: count,
-            free_disk_gb: hostDiskGb - count,
+            vcpus: capacity.vcpus,
+            vcpus_used: used.vcpus,
+            memory_mb: capacity.ramMb,
+            memory_mb_used: used.ramMb,
+            free_ram_mb: capacity.ramMb - used.ramMb,
+            local_gb: capacity.diskGb,
+            local_gb_used: used.diskGb,
+            free_disk_gb: capacity.diskGb - used.diskGb,
             running_vms: count,
             service: { host: host.name, id: host.serviceId, disabled_reason: host.disabledReason },
           };
         }),
+      };
+    }
+    if (method === 'GET' && path === '/os-server-groups') {
+      return {
+        server_groups: [...state.serverGroups.values()].map((g) => ({
+          id: g.id,
+          name: g.name,
+          members: g.members,
+          ...(atLeast(microversion, '2.64') ? { policy: g.policy, rules: {} } : { policies: [g.policy] }),
+        })),
       };
     }
     if (method === 'GET' && path === '/os-migrations') {

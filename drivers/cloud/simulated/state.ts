@@ -23,6 +23,9 @@ export interface SimServer {
   extraSpecs: Record<string, string>;
   imageId: string;
   tags: string[];
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
   /** Fault injection: the rebuild on the destination fails. */
   failRebuild?: boolean;
   /** A second evacuate arrived during the rebuild: Nova lets them collide, the instance ends in ERROR. */
@@ -55,6 +58,15 @@ export interface SimHost {
   power: 'on' | 'off';
   bmcFault: BmcFault;
   zone: string;
+  /** Overrides the default host size (options.hostVcpus/hostRamMb/hostDiskGb). */
+  capacity?: { vcpus: number; ramMb: number; diskGb: number };
+}
+
+export interface SimServerGroup {
+  id: string;
+  name: string;
+  policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+  members: string[];
 }
 
 export interface SimOptions {
@@ -103,6 +115,7 @@ export class SimulatedCloudState {
   readonly hosts = new Map<string, SimHost>();
   readonly servers = new Map<string, SimServer>();
   readonly migrations: SimMigration[] = [];
+  readonly serverGroups = new Map<string, SimServerGroup>();
   readonly options: Required<SimOptions>;
   readonly counters: SimCounters = {
     evacuateAccepted: new Map(),
@@ -152,6 +165,36 @@ export class SimulatedCloudState {
     };
     this.hosts.set(name, host);
     return host;
+  }
+
+  addServerGroup(
+    policy: SimServerGroup['policy'],
+    members: string[],
+    name = `group-${this.serverGroups.size + 1}`,
+  ): SimServerGroup {
+    const group: SimServerGroup = { id: randomUUID(), name, policy, members };
+    this.serverGroups.set(group.id, group);
+    return group;
+  }
+
+  /** A host's size and what its servers use (FakeDriver-like accounting). */
+  usage(name: string) {
+    const host = this.host(name);
+    const capacity = host.capacity ?? {
+      vcpus: this.options.hostVcpus,
+      ramMb: this.options.hostRamMb,
+      diskGb: this.options.hostDiskGb,
+    };
+    const used = { vcpus: 0, ramMb: 0, diskGb: 0 };
+    let count = 0;
+    for (const s of this.servers.values()) {
+      if (s.host !== name) continue;
+      count += 1;
+      used.vcpus += s.vcpus;
+      used.ramMb += s.ramMb;
+      used.diskGb += s.diskGb;
+    }
+    return { capacity, used, count };
   }
 
   host(name: string): SimHost {
@@ -209,6 +252,9 @@ export class SimulatedCloudState {
       flavorName: partial.flavorName ?? 'm1.tiny',
       extraSpecs: partial.extraSpecs ?? {},
       imageId: partial.imageId ?? 'image-cirros',
+      vcpus: partial.vcpus ?? 1,
+      ramMb: partial.ramMb ?? 512,
+      diskGb: partial.diskGb ?? 1,
       tags: partial.tags ?? [],
       createdAt: new Date().toISOString(),
       ...(partial.failRebuild ? { failRebuild: true } : {}),

@@ -32,6 +32,7 @@ export interface SimulatedCloud {
 }
 
 type Json = Record<string, unknown>;
+const RESERVED_HOST_RAM_MB = 512;
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -318,8 +319,9 @@ export async function startSimulatedCloud(
             vcpus: capacity.vcpus,
             vcpus_used: used.vcpus,
             memory_mb: capacity.ramMb,
-            memory_mb_used: used.ramMb,
-            free_ram_mb: capacity.ramMb - used.ramMb,
+            // Nova counts reserved_host_memory_mb (512 by default) as used.
+            memory_mb_used: RESERVED_HOST_RAM_MB + used.ramMb,
+            free_ram_mb: capacity.ramMb - RESERVED_HOST_RAM_MB - used.ramMb,
             local_gb: capacity.diskGb,
             local_gb_used: used.diskGb,
             free_disk_gb: capacity.diskGb - used.diskGb,

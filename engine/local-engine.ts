@@ -83,6 +83,8 @@ export class LocalEngine {
     }
     this.definition = substitute(loadDefinition(), substitutions) as unknown as StateMachineDefinition;
     this.collectStates(this.definition.States as unknown as Record<string, Record<string, unknown>>);
+    // Validated once here (it costs a few hundred ms of CPU); every run reuses the verdict.
+    new StateMachine(this.definition, { validationOptions: { checkArn: true, checkPaths: true } });
   }
 
   private collectStates(states: Record<string, Record<string, unknown>>): void {
@@ -126,11 +128,8 @@ export class LocalEngine {
     resume?: { state: string; input: unknown },
   ): LocalExecution {
     const definition = resume ? { ...this.definition, StartAt: resume.state } : this.definition;
-    // A resumed copy leaves the states before StartAt unreachable, which the validator refuses;
-    // it is the definition already validated, only entered elsewhere.
-    const machine = new StateMachine(definition, {
-      validationOptions: resume ? { noValidate: true } : { checkArn: true, checkPaths: true },
-    });
+    // The definition was validated by the constructor; a resumed copy only starts elsewhere.
+    const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:${name}`;
     const invoke = this.invoke(name);
     const overrides: NonNullable<RunOptions['overrides']> = {

@@ -59,6 +59,18 @@ ${refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '
 </body></html>`;
 }
 
+/** The execution input as an object; anything else (Step Functions accepts any JSON) reads as empty. */
+export function inputObject(input: string | undefined): Record<string, unknown> {
+  try {
+    const value = JSON.parse(input ?? '{}') as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 const badge = (status: string) => `<span class="status ${escapeHtml(status)}">${escapeHtml(status)}</span>`;
 const durationOf = (start: Date | undefined, stop: Date | undefined, now: number) =>
   start ? formatDuration((stop?.getTime() ?? now) - start.getTime()) : '';
@@ -108,13 +120,7 @@ export function renderExecution(
   names: ReadonlyMap<string, string> = new Map(),
   now = Date.now(),
 ): string {
-  const input = (() => {
-    try {
-      return JSON.parse(execution.input ?? '{}') as Record<string, unknown>;
-    } catch {
-      return {};
-    }
-  })();
+  const input = inputObject(execution.input);
   const start = execution.startDate?.getTime() ?? now;
   const since = (date: Date) => `+${formatDuration(date.getTime() - start)}`;
   const redrives = [...timeline.redrives];

@@ -11,7 +11,7 @@ import { recoveryTimeline } from '../core/recovery-timeline.js';
 import type { Runtime } from '../core/runtime.js';
 import { createHandler } from '../functions/webhook.js';
 import { loadDefinition } from './definition.js';
-import { renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
+import { inputObject, renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
 import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
 import { lambdaContext } from './local-engine.js';
 import { executionArn, type LocalExecutions } from './local-executions.js';
@@ -88,8 +88,7 @@ async function page(
       maxResults: 200,
     });
     const listed = items.map((item) => {
-      const input = executions.describe({ executionArn: item.executionArn ?? '' }).input ?? '{}';
-      const host = (JSON.parse(input) as { host?: unknown }).host;
+      const { host } = inputObject(executions.describe({ executionArn: item.executionArn ?? '' }).input);
       return { ...item, host: typeof host === 'string' ? host : null };
     });
     return { status: 200, body: renderExecutionList(listed) };

@@ -187,6 +187,11 @@ describe('executions page in headless Chromium', () => {
       { stages: [], instances: [], redrives: [] },
     );
     expect(running).toContain('<meta http-equiv="refresh" content="2">');
+    // Step Functions takes any JSON as input; the page must too.
+    await client.send(new StartExecutionCommand({ stateMachineArn, name: 'null-input', input: 'null' }));
+    await settled('null-input');
+    expect((await fetch(`${server.url}/executions`)).status).toBe(200);
+    expect((await fetch(`${server.url}/executions/null-input`)).status).toBe(200);
     const notFound = await fetch(`${server.url}/executions/nope`);
     expect(notFound.status).toBe(404);
   });

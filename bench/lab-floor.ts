@@ -1,0 +1,56 @@
+// The floor on the lab: what the fastest correct orchestrator does with an oracle that
+// already knows the host is dead. Power off with ipmitool (direct, no relay), force the
+// service down, send every evacuate at once (2.68, {}), then poll once every 0.5 s until
+// each server is ACTIVE with no task on another host. Timed from the power-off.
+
+import { sleep } from '../core/time.js';
+import { ipmi } from '../test/lab/lab-env.js';
+import type { LabNova } from '../test/lab/lab-nova.js';
+
+export interface FloorResult {
+  /** Seconds from the power-off command, per stage. */
+  powerOff: number;
+  forcedDown: number;
+  postsAnswered: number;
+  lastActive: number;
+  perServer: number[];
+  destinations: Record<string, number>;
+}
+
+export async function runFloor(
+  nova: LabNova,
+  host: string,
+  ids: string[],
+  prefix: string,
+): Promise<FloorResult> {
+  const service = await nova.service(host);
+  const t0 = performance.now();
+  const since = () => (performance.now() - t0) / 1000;
+  const off = await ipmi(host, 'chassis', 'power', 'off');
+  if (off !== 'Chassis Power Control: Down/Off') throw new Error(`power off answered "${off}"`);
+  const powerOff = since();
+  await nova.cloud.updateComputeService(service.id, {
+    status: 'disabled',
+    disabledReason: 'lab floor benchmark',
+    forcedDown: true,
+  });
+  const forcedDown = since();
+  await Promise.all(ids.map((id) => nova.call('POST', `/servers/${id}/action`, '2.68', { evacuate: {} })));
+  const postsAnswered = since();
+  const done = new Map<string, number>();
+  const destinations: Record<string, number> = {};
+  while (done.size < ids.length) {
+    if (since() > 300) throw new Error(`floor: ${ids.length - done.size} servers not ACTIVE after 300 s`);
+    for (const server of await nova.servers(prefix)) {
+      if (done.has(server.id) || !ids.includes(server.id)) continue;
+      if (server.status === 'ERROR') throw new Error(`floor: ${server.name} went to ERROR`);
+      if (server.status === 'ACTIVE' && !server.taskState && server.host && server.host !== host) {
+        done.set(server.id, since());
+        destinations[server.host] = (destinations[server.host] ?? 0) + 1;
+      }
+    }
+    if (done.size < ids.length) await sleep(500);
+  }
+  const perServer = [...done.values()].sort((a, b) => a - b);
+  return { powerOff, forcedDown, postsAnswered, lastActive: perServer.at(-1) ?? 0, perServer, destinations };
+}

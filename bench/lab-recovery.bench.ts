@@ -1,0 +1,228 @@
+// Benchmark on the real lab (npm run bench:lab; the lab must be up): N servers on
+// compute-1, in one run
+//   (a) the floor (bench/lab-floor.ts): ipmitool power-off, force-down, parallel
+//       evacuates, poll 0.5 s; timed from the power-off;
+//   (b) freezer-dr: compute-1 hangs (its nova-compute is SIGSTOPped, so the BMC still
+//       reads on and fencing really powers it off); an alert is posted to the webhook at
+//       once and every second until the intake starts a recovery (as Alertmanager's
+//       repeats would); timed from the webhook's receipt to the last VerifyInstance exit,
+//       fencing through the relay to the same BMC.
+// Prints both, their ratio and the per-stage breakdown; writes JSON under the lab dir.
+//   npm run bench:lab -- --servers 10 --stale-after 15
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { restoreHost } from '../core/restore-host.js';
+import { parseNovaTime, sleep } from '../core/time.js';
+import type { StoredEvent } from '../engine/history.js';
+import { hangCompute, ipmi, LAB_DIR, labCloud } from '../test/lab/lab-env.js';
+import { LabNova, until } from '../test/lab/lab-nova.js';
+import { startLabStack } from '../test/lab/lab-stack.js';
+import { type FloorResult, runFloor } from './lab-floor.js';
+
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '10' },
+    'stale-after': { type: 'string', default: '15' },
+  },
+});
+const N = Number(values.servers);
+const STALE_AFTER = Number(values['stale-after']);
+const HOST = 'compute-1';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const nova = new LabNova(labCloud());
+const s = (x: number) => `${x.toFixed(2).padStart(7)} s`;
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+async function bootOnHost(prefix: string): Promise<string[]> {
+  const ids = await nova.bootActive(
+    Array.from({ length: N }, (_, i) => ({ name: `${prefix}${i + 1}`, host: HOST })),
+  );
+  await sleep(3000); // let the boot traffic settle before the clock starts
+  return ids;
+}
+
+// ---------------------------------------------------------------- (a) floor ----
+async function floor(): Promise<FloorResult> {
+  const ids = await bootOnHost('bench-floor-');
+  const result = await runFloor(nova, HOST, ids, 'bench-floor-');
+  await ipmi(HOST, 'chassis', 'power', 'on');
+  await nova.healHost(HOST);
+  await nova.deleteServers(ids);
+  return result;
+}
+
+// ----------------------------------------------------------- (b) freezer-dr ----
+interface StageTimes {
+  firstAlert: number;
+  acceptedAlert: number;
+  executionStarted: number;
+  stages: Record<string, [number, number]>;
+  firstEvacuateExit: number;
+  lastEvacuateExit: number;
+  lastVerifyExit: number;
+  alertsPosted: number;
+  reportAgeAtHang: number;
+  outcome: string;
+}
+
+function timesOf(
+  events: StoredEvent[],
+): Omit<StageTimes, 'firstAlert' | 'acceptedAlert' | 'alertsPosted' | 'reportAgeAtHang' | 'outcome'> {
+  const top = (type: string, name: string) =>
+    events.filter((e) => e.type === type && 'state' in e && e.state.name === name && e.index === undefined);
+  const inner = (name: string) =>
+    events
+      .filter(
+        (e) => e.type === 'StateExited' && 'state' in e && e.state.name === name && e.index !== undefined,
+      )
+      .map((e) => e.timestamp);
+  const stages: Record<string, [number, number]> = {};
+  for (const name of [
+    'ConfirmHostFailure',
+    'FenceHost',
+    'VerifyPowerOff',
+    'MarkHostDown',
+    'SelectInstances',
+    'EvacuateInstances',
+  ]) {
+    const entered = top('StateEntered', name)[0]?.timestamp;
+    const exited = top('StateExited', name).at(-1)?.timestamp;
+    if (entered !== undefined && exited !== undefined) stages[name] = [entered, exited];
+  }
+  const evacuations = inner('EvacuateInstance');
+  return {
+    executionStarted: events.find((e) => e.type === 'ExecutionStarted')?.timestamp ?? Number.NaN,
+    stages,
+    firstEvacuateExit: Math.min(...evacuations),
+    lastEvacuateExit: Math.max(...evacuations),
+    lastVerifyExit: Math.max(...inner('VerifyInstance')),
+  };
+}
+
+async function freezerDr(): Promise<StageTimes> {
+  const stack = await startLabStack({
+    recovery: {
+      confirm: { staleAfterSeconds: STALE_AFTER },
+      evacuation: { maxConcurrency: 10, verifyPollMs: 500 },
+    },
+  });
+  try {
+    const ids = await bootOnHost('bench-fdr-');
+    const before = await nova.service(HOST);
+    const reportAgeAtHang = (Date.now() - (parseNovaTime(before.updatedAt) ?? Number.NaN)) / 1000;
+    hangCompute(HOST);
+    const firstAlert = Date.now();
+    let alertsPosted = 0;
+    const name = await until(
+      'the intake to start a recovery',
+      async () => {
+        alertsPosted += 1;
+        const { body } = await stack.postAlert(HOST, 'bench-monitor');
+        const [outcome] = body.outcomes as { decision: string; executionName: string | null }[];
+        return outcome?.decision === 'started' ? outcome.executionName : null;
+      },
+      120_000,
+      1000,
+    );
+    const done = await until(
+      'the recovery to end',
+      async () => {
+        const described = await stack.describe(name as string);
+        return described.status !== 'RUNNING' ? described : null;
+      },
+      600_000,
+      250,
+    );
+    const input = JSON.parse(done.input ?? '{}') as { requestedAt?: string };
+    const times = timesOf(stack.executions.events(name as string));
+    await restoreHost(stack.rt, HOST, {
+      leaveDisabled: false,
+      timeoutSeconds: 300,
+      pollMs: 1000,
+      onProgress: () => undefined,
+    });
+    await nova.deleteServers(ids);
+    return {
+      ...times,
+      firstAlert,
+      acceptedAlert: Date.parse(input.requestedAt ?? ''),
+      alertsPosted,
+      reportAgeAtHang,
+      outcome: `${done.status}${done.error ? ` ${done.error}: ${(done.cause ?? '').slice(0, 400)}` : ''}`,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+// --------------------------------------------------------------------- run ----
+say(
+  `freezer-dr lab benchmark: ${N} servers on ${HOST}; Nova 26 service_down_time 60 s, report_interval 10 s`,
+);
+await nova.healLab();
+say(
+  '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
+);
+const a = await floor();
+say(`    power off answered         ${s(a.powerOff)}`);
+say(`    forced down                ${s(a.forcedDown)}`);
+say(`    ${N} evacuate POSTs answered ${s(a.postsAnswered)}`);
+say(
+  `    last server ACTIVE         ${s(a.lastActive)}   (per server: ${a.perServer.map((x) => x.toFixed(1)).join(', ')})`,
+);
+say(`    destinations ${JSON.stringify(a.destinations)}`);
+
+say(
+  `(b) freezer-dr: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10)`,
+);
+const b = await freezerDr();
+const rel = (t: number) => (t - b.firstAlert) / 1000;
+const dur = (stage: string) => {
+  const span = b.stages[stage];
+  return span ? (span[1] - span[0]) / 1000 : Number.NaN;
+};
+say(
+  `    hang; Nova's last report of ${HOST} was ${b.reportAgeAtHang.toFixed(1)} s old; first alert posted at once`,
+);
+say(
+  `    alert accepted (intake: Nova stale > ${STALE_AFTER} s) ${s(rel(b.acceptedAlert))}   (${b.alertsPosted} alerts posted, 1/s)`,
+);
+say(`    execution started          ${s(rel(b.executionStarted))}`);
+for (const stage of [
+  'ConfirmHostFailure',
+  'FenceHost',
+  'VerifyPowerOff',
+  'MarkHostDown',
+  'SelectInstances',
+]) {
+  say(
+    `    ${stage.padEnd(26)} ${s(dur(stage))}   (ends at ${s(rel(b.stages[stage]?.[1] ?? Number.NaN)).trim()})`,
+  );
+}
+say(`    evacuate POSTs answered    ${s(rel(b.firstEvacuateExit))} .. ${s(rel(b.lastEvacuateExit)).trim()}`);
+say(`    last VerifyInstance exit   ${s(rel(b.lastVerifyExit))}   (execution ${b.outcome})`);
+const fromFirst = rel(b.lastVerifyExit);
+const fromAccepted = (b.lastVerifyExit - b.acceptedAlert) / 1000;
+const evacuateStage = (b.lastVerifyExit - (b.stages.EvacuateInstances?.[0] ?? Number.NaN)) / 1000;
+say();
+say(`floor                                   ${s(a.lastActive)}`);
+say(
+  `freezer-dr from the first alert         ${s(fromFirst)}   ratio ${(fromFirst / a.lastActive).toFixed(2)}`,
+);
+say(
+  `freezer-dr from the accepted alert      ${s(fromAccepted)}   ratio ${(fromAccepted / a.lastActive).toFixed(2)}   (goal <= 1.2)`,
+);
+say(
+  `  of which evacuate + verify (Map)      ${s(evacuateStage)}   vs floor POSTs -> last ACTIVE ${s(a.lastActive - a.forcedDown).trim()}`,
+);
+
+const out = join(LAB_DIR, 'bench');
+mkdirSync(out, { recursive: true });
+const file = join(out, `lab-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, floor: a, freezerDr: { ...b, fromFirst, fromAccepted } }, null, 2)}\n`,
+);
+say(`results: ${file}`);

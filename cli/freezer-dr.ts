@@ -6,6 +6,7 @@ import { listCommand, showCommand, watchCommand } from './commands/executions.js
 import { fireCommand } from './commands/fire.js';
 import { hostsCommand } from './commands/hosts.js';
 import { planCommand } from './commands/plan.js';
+import { type ReconcileCliOptions, reconcileCommand } from './commands/reconcile.js';
 import { recoverCommand } from './commands/recover.js';
 import { type RestoreCliOptions, restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
@@ -104,6 +105,15 @@ program
   .command('hosts')
   .description('compute services: status, state, forced down, last report, and what fences each')
   .action(async () => exitWith(await hostsCommand()));
+
+program
+  .command('reconcile')
+  .description(
+    'resume or report hosts freezer-dr took down whose recovery is not running, and unlock instances a cut-short recovery left locked (never powers anything)',
+  )
+  .option('--dry-run', 'report what it would do; change nothing')
+  .option('--notify', 'also send what needs a person to the configured notifiers')
+  .action(async (options: ReconcileCliOptions) => exitWith(await reconcileCommand(options)));
 
 program
   .command('check-config')

@@ -37,8 +37,33 @@ export function executionName(host: string, incident: string): string {
   return name.length <= 80 ? name : name.slice(0, 80);
 }
 
+const RESUMED = '--resumed';
+
+/**
+ * The one execution the reconciler may start for an incident whose recovery was cut
+ * short: distinct from the first run's name (Step Functions keeps names of closed runs),
+ * and still prefixed by the host, so the intake sees it as this host's recovery.
+ */
+export function resumedExecutionName(host: string, incident: string): string {
+  return `${executionName(host, incident).slice(0, 80 - RESUMED.length)}${RESUMED}`;
+}
+
+/** Whether an execution name is this incident's (its first run or its resumed one), whatever the host. */
+export function namesIncident(name: string, incident: string): boolean {
+  const wanted = executionName('', incident); // "--" and the cleaned incident
+  const base = name.endsWith(RESUMED) ? name.slice(0, -RESUMED.length) : name;
+  if (base.endsWith(wanted)) return true;
+  if (name.length < 80) return false;
+  // Cut at 80 characters: the incident part starts at one of the name's "--".
+  for (let at = base.indexOf('--'); at >= 0; at = base.indexOf('--', at + 1)) {
+    if (wanted.startsWith(base.slice(at))) return true;
+  }
+  return false;
+}
+
 export interface ExecutionsApi {
-  start(input: RecoveryInput): Promise<StartResult>;
+  /** Starts the recovery of one incident under executionName(host, incident), or under `name`. */
+  start(input: RecoveryInput, options?: { name?: string }): Promise<StartResult>;
   /** Names of executions still running, for "already in a recovery" checks. */
   listRunning(): Promise<{ name: string; startDate: Date | null }[]>;
 }
@@ -66,8 +91,8 @@ export class StepFunctionsExecutions implements ExecutionsApi {
     return new StepFunctionsExecutions(client, arn);
   }
 
-  async start(input: RecoveryInput): Promise<StartResult> {
-    const name = executionName(input.host, input.incident);
+  async start(input: RecoveryInput, options: { name?: string } = {}): Promise<StartResult> {
+    const name = options.name ?? executionName(input.host, input.incident);
     try {
       const out = await this.client.send(
         new StartExecutionCommand({

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/lab/**', 'node_modules/**'],
+    // The lab and the fault campaign have their own configs (npm run test:lab, test:faults).
+    exclude: ['test/lab/**', 'test/faults/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

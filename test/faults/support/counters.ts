@@ -1,0 +1,54 @@
+// The campaign's four counters, computed from what the cloud and the BMCs saw, never from
+// what freezer-dr says it did:
+//   unverified: evacuations Nova accepted while the source host's power was on, or before
+//               any power reading of that host had returned off;
+//   double:     instances with more than one evacuation from the same source that Nova
+//               acted on (one that ended in `error` found no host and moved nothing);
+//   overBudget: hosts powered off beyond the mass-failure budget (maxDownShare of the fleet);
+//   completed:  recoveries that completed (compared with the number expected).
+
+export interface MigrationSeen {
+  instanceId: string;
+  sourceCompute: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface Evidence {
+  migrations: MigrationSeen[];
+  /** Evacuations a simulated BMC saw accepted while it read on (0 where real BMCs are the truth). */
+  acceptedWhilePowerOn: number;
+  /** Power readings that returned off: host and when. */
+  offReads: { host: string; at: number }[];
+  /** Hosts freezer-dr asked to power off. */
+  poweredOff: string[];
+  fleet: number;
+  maxDownShare: number;
+}
+
+export interface Counters {
+  unverified: number;
+  double: number;
+  overBudget: number;
+}
+
+export function countersOf(evidence: Evidence): Counters {
+  const firstOff = new Map<string, number>();
+  for (const { host, at } of evidence.offReads) firstOff.set(host, Math.min(at, firstOff.get(host) ?? at));
+  const beforeOff = evidence.migrations.filter((m) => {
+    const off = firstOff.get(m.sourceCompute);
+    return off === undefined || Date.parse(m.createdAt) < off;
+  }).length;
+  const acted = new Map<string, number>();
+  for (const m of evidence.migrations) {
+    if (m.status === 'error') continue;
+    const key = `${m.instanceId}@${m.sourceCompute}`;
+    acted.set(key, (acted.get(key) ?? 0) + 1);
+  }
+  const budget = Math.floor(evidence.maxDownShare * evidence.fleet);
+  return {
+    unverified: evidence.acceptedWhilePowerOn + beforeOff,
+    double: [...acted.values()].filter((n) => n > 1).length,
+    overBudget: Math.max(0, new Set(evidence.poweredOff).size - budget),
+  };
+}

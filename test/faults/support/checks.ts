@@ -12,13 +12,19 @@ export function failHost(scene: Scene, host: string, count = 3, extra: Partial<S
   return servers;
 }
 
-/** Back on another host, running, unlocked, evacuated exactly once. */
+/** Back on another host, running, unlocked, evacuated from `from` exactly once (a later host's failure may move it again). */
 export function expectRecovered(scene: Scene, servers: SimServer[], from: string): void {
   for (const server of servers) {
     const now = scene.sim.state.servers.get(server.id);
     expect(now?.host, server.name).not.toBe(from);
     expect(now, server.name).toMatchObject({ vmState: 'active', taskState: null, locked: false });
-    expect(scene.sim.state.counters.evacuateAccepted.get(server.id), server.name).toBe(1);
+    const moves = scene.sim.state.migrations.filter(
+      (m) => m.instanceId === server.id && m.sourceCompute === from,
+    );
+    expect(
+      moves.map((m) => m.status),
+      server.name,
+    ).toEqual(['done']);
   }
 }
 

@@ -1,0 +1,164 @@
+// Faults across the fleet: several hosts failing at once, more than the mass-failure
+// threshold, a slow cascade, Nova blind to every host, a burst beyond the start rate.
+// Alerts go through the real webhook; the budget is intake.protection.maxDownShare (50 %)
+// of the six hosts: three.
+import { afterEach, describe, expect } from 'vitest';
+import type { SimServer } from '../../drivers/cloud/simulated/state.js';
+import { alertmanagerPayload } from '../support/intake-samples.js';
+import { faultGroup } from './support/campaign.js';
+import { expectRecovered, failHost } from './support/checks.js';
+import { completed, type Scene, type SceneOptions, startScene } from './support/scene.js';
+
+const faultCase = faultGroup('fleet');
+let scene: Scene | null = null;
+afterEach(async () => {
+  await scene?.close();
+  scene = null;
+});
+
+async function open(options: SceneOptions = {}): Promise<Scene> {
+  scene = await startScene({ hosts: 6, ...options });
+  return scene;
+}
+
+const alertFor = (hosts: string[]) => alertmanagerPayload(hosts.map((host) => ({ host })));
+
+function reasons(body: Record<string, unknown>): string {
+  const counts = new Map<string, number>();
+  for (const alert of (body.outcomes ?? []) as { reason: string }[])
+    counts.set(alert.reason, (counts.get(alert.reason) ?? 0) + 1);
+  return [...counts].map(([r, n]) => `${n} ${r}`).join(', ');
+}
+
+describe('fleet faults', () => {
+  faultCase(
+    {
+      name: 'two-hosts-at-once',
+      fault: 'compute-1 and compute-2 fail together (one notification for both)',
+      expected: 'two recoveries; nothing lands on the other failed host; each instance evacuated once',
+      completions: 2,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      const one = failHost(s, 'compute-1');
+      const two = failHost(s, 'compute-2');
+      const answer = await s.post(alertFor(['compute-1', 'compute-2']));
+      const runs = await s.settle();
+      expectRecovered(s, one, 'compute-1');
+      expectRecovered(s, two, 'compute-2');
+      for (const server of [...one, ...two]) expect(server.host).not.toMatch(/^compute-[12]$/);
+      return {
+        actual: `${reasons(answer.body)}; ${runs.filter(completed).length} recovered`,
+        completed: runs.filter(completed).length,
+      };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'more-hosts-than-threshold',
+      fault: '4 of 6 hosts fail at once',
+      expected: 'mass failure: nothing started or fenced; admins told once',
+      completions: 0,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      const hosts = ['compute-1', 'compute-2', 'compute-3', 'compute-4'];
+      for (const host of hosts) failHost(s, host, 1);
+      const first = await s.post(alertFor(hosts));
+      const again = await s.post(alertFor(hosts));
+      expect(s.sfn.startCalls).toBe(0);
+      expect(s.sim.state.counters.powerOffCalls.size).toBe(0);
+      expect(s.memory.reports.map((r) => r.kind)).toEqual(['mass-failure']);
+      return { actual: `${reasons(first.body)}, then ${reasons(again.body)}; 1 notice`, completed: 0 };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'at-threshold',
+      fault: '3 of 6 hosts fail at once (50 %, the limit)',
+      expected: 'three recoveries (the limit is "more than 50 %"); three hosts fenced',
+      completions: 3,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      const hosts = ['compute-1', 'compute-2', 'compute-3'];
+      const servers = new Map(hosts.map((h) => [h, failHost(s, h, 2)]));
+      const answer = await s.post(alertFor(hosts));
+      const runs = await s.settle();
+      for (const [host, list] of servers) expectRecovered(s, list, host);
+      return { actual: `${reasons(answer.body)}`, completed: runs.filter(completed).length };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'slow-cascade',
+      fault: 'hosts fail one after another; each recovered before the next fails; a 4th fails',
+      expected: 'three recoveries; the 4th is refused (forced-down hosts count): never beyond the budget',
+      completions: 3,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      const recovered: [string, SimServer[]][] = [];
+      for (const host of ['compute-1', 'compute-2', 'compute-3']) {
+        recovered.push([host, failHost(s, host, 2)]);
+        await s.post(alertFor([host]));
+        await s.settle();
+      }
+      failHost(s, 'compute-4', 2);
+      const fourth = await s.post(alertFor(['compute-4']));
+      const runs = await s.settle();
+      for (const [host, list] of recovered) expectRecovered(s, list, host);
+      expect(s.sim.state.host('compute-4').power).toBe('on');
+      return {
+        actual: `3 recovered one by one; compute-4: ${reasons(fourth.body)}`,
+        completed: runs.filter(completed).length,
+      };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'nova-sees-every-host-stale',
+      fault:
+        'every compute service stops reporting at once (Nova or its message bus is broken, not the hosts)',
+      expected: 'refused as all-stale: nothing started, nothing fenced',
+      completions: 0,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      for (const host of s.sim.state.hosts.keys()) failHost(s, host, 1);
+      const answer = await s.post(alertFor(['compute-1']));
+      expect(s.sfn.startCalls).toBe(0);
+      expect(s.sim.state.counters.powerOffCalls.size).toBe(0);
+      return { actual: reasons(answer.body), completed: 0 };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'start-rate-limit',
+      fault: '3 hosts of 8 fail at once; at most 2 recoveries may start per window',
+      expected: 'two recoveries, the third refused (rate-limited) and notified',
+      completions: 2,
+    },
+    async (c) => {
+      const s = await open({ hosts: 8, intake: { protection: { maxStartsPerWindow: 2 } } });
+      c.witness(s.evidence);
+      const hosts = ['compute-1', 'compute-2', 'compute-3'];
+      for (const host of hosts) failHost(s, host, 1);
+      const answer = await s.post(alertFor(hosts));
+      const runs = await s.settle();
+      expect(s.sfn.started).toHaveLength(2);
+      expect(s.memory.reports.some((r) => r.kind === 'mass-failure' || r.cause.includes('rate'))).toBe(true);
+      return { actual: reasons(answer.body), completed: runs.filter(completed).length };
+    },
+  );
+});

@@ -3,7 +3,7 @@
 // service down, send every evacuate at once (2.68, {}), then poll once every 0.5 s until
 // each server is ACTIVE with no task on another host. Timed from the power-off.
 
-import { sleep } from '../core/time.js';
+import { parseNovaTime, sleep } from '../core/time.js';
 import { ipmi } from '../test/lab/lab-env.js';
 import type { LabNova } from '../test/lab/lab-nova.js';
 
@@ -15,6 +15,14 @@ export interface FloorResult {
   lastActive: number;
   perServer: number[];
   destinations: Record<string, number>;
+  /** When Nova recorded the last evacuation `done` (its updated_at, whole seconds), from the power-off. */
+  lastDoneInNova: number;
+}
+
+/** Latest updated_at of the `done` evacuations of these servers, in epoch ms (Nova keeps whole seconds). */
+export async function lastDoneAt(nova: LabNova, ids: string[]): Promise<number> {
+  const rows = await Promise.all(ids.map((id) => nova.evacuationsOf(id)));
+  return Math.max(...rows.flat().map((m) => parseNovaTime(m.updatedAt) ?? Number.NaN));
 }
 
 export async function runFloor(
@@ -24,8 +32,8 @@ export async function runFloor(
   prefix: string,
 ): Promise<FloorResult> {
   const service = await nova.service(host);
-  const t0 = performance.now();
-  const since = () => (performance.now() - t0) / 1000;
+  const t0 = Date.now();
+  const since = () => (Date.now() - t0) / 1000;
   const off = await ipmi(host, 'chassis', 'power', 'off');
   if (off !== 'Chassis Power Control: Down/Off') throw new Error(`power off answered "${off}"`);
   const powerOff = since();
@@ -52,5 +60,14 @@ export async function runFloor(
     if (done.size < ids.length) await sleep(500);
   }
   const perServer = [...done.values()].sort((a, b) => a - b);
-  return { powerOff, forcedDown, postsAnswered, lastActive: perServer.at(-1) ?? 0, perServer, destinations };
+  const lastDoneInNova = ((await lastDoneAt(nova, ids)) - t0) / 1000;
+  return {
+    powerOff,
+    forcedDown,
+    postsAnswered,
+    lastActive: perServer.at(-1) ?? 0,
+    perServer,
+    destinations,
+    lastDoneInNova,
+  };
 }

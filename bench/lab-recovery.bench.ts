@@ -1,5 +1,5 @@
-// Benchmark on the real lab (npm run bench:lab; the lab must be up): N servers on
-// compute-1, in one run
+// Benchmark on the real lab (npm run bench:lab brings it up first): N servers on
+// compute-1; one run alternates, for --rounds rounds,
 //   (a) the floor (bench/lab-floor.ts): ipmitool power-off, force-down, parallel
 //       evacuates, poll 0.5 s; timed from the power-off;
 //   (b) freezer-dr: compute-1 hangs (its nova-compute is SIGSTOPped, so the BMC still
@@ -7,8 +7,9 @@
 //       once and every second until the intake starts a recovery (as Alertmanager's
 //       repeats would); timed from the webhook's receipt to the last VerifyInstance exit,
 //       fencing through the relay to the same BMC.
-// Prints both, their ratio and the per-stage breakdown; writes JSON under the lab dir.
-//   npm run bench:lab -- --servers 10 --stale-after 15
+// Prints both with the per-stage breakdown per round, then the medians and their ratio
+// (Nova's own rebuild time swings by several seconds between runs); JSON under the lab dir.
+//   npm run bench:lab -- --servers 10 --stale-after 15 --rounds 3 [--lock false]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,16 +19,22 @@ import type { StoredEvent } from '../engine/history.js';
 import { hangCompute, ipmi, LAB_DIR, labCloud } from '../test/lab/lab-env.js';
 import { LabNova, until } from '../test/lab/lab-nova.js';
 import { startLabStack } from '../test/lab/lab-stack.js';
-import { type FloorResult, runFloor } from './lab-floor.js';
+import { type FloorResult, lastDoneAt, runFloor } from './lab-floor.js';
 
 const { values } = parseArgs({
   options: {
     servers: { type: 'string', default: '10' },
     'stale-after': { type: 'string', default: '15' },
+    /** recovery.evacuation.lockInstances (freezer-dr's default: true). */
+    lock: { type: 'string', default: 'true' },
+    /** Floor and freezer-dr alternate this many times; medians are reported (Nova's variance is large). */
+    rounds: { type: 'string', default: '3' },
   },
 });
 const N = Number(values.servers);
 const STALE_AFTER = Number(values['stale-after']);
+const LOCK = values.lock !== 'false';
+const ROUNDS = Number(values.rounds);
 const HOST = 'compute-1';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
@@ -64,12 +71,16 @@ interface StageTimes {
   lastVerifyExit: number;
   alertsPosted: number;
   reportAgeAtHang: number;
+  lastDoneInNova: number;
   outcome: string;
 }
 
 function timesOf(
   events: StoredEvent[],
-): Omit<StageTimes, 'firstAlert' | 'acceptedAlert' | 'alertsPosted' | 'reportAgeAtHang' | 'outcome'> {
+): Omit<
+  StageTimes,
+  'firstAlert' | 'acceptedAlert' | 'alertsPosted' | 'reportAgeAtHang' | 'lastDoneInNova' | 'outcome'
+> {
   const top = (type: string, name: string) =>
     events.filter((e) => e.type === type && 'state' in e && e.state.name === name && e.index === undefined);
   const inner = (name: string) =>
@@ -105,7 +116,7 @@ async function freezerDr(): Promise<StageTimes> {
   const stack = await startLabStack({
     recovery: {
       confirm: { staleAfterSeconds: STALE_AFTER },
-      evacuation: { maxConcurrency: 10, verifyPollMs: 500 },
+      evacuation: { maxConcurrency: 10, verifyPollMs: 500, lockInstances: LOCK },
     },
   });
   try {
@@ -137,6 +148,7 @@ async function freezerDr(): Promise<StageTimes> {
     );
     const input = JSON.parse(done.input ?? '{}') as { requestedAt?: string };
     const times = timesOf(stack.executions.events(name as string));
+    const lastDoneInNova = await lastDoneAt(nova, ids); // before the restore marks them completed
     await restoreHost(stack.rt, HOST, {
       leaveDisabled: false,
       timeoutSeconds: 300,
@@ -150,6 +162,7 @@ async function freezerDr(): Promise<StageTimes> {
       acceptedAlert: Date.parse(input.requestedAt ?? ''),
       alertsPosted,
       reportAgeAtHang,
+      lastDoneInNova,
       outcome: `${done.status}${done.error ? ` ${done.error}: ${(done.cause ?? '').slice(0, 400)}` : ''}`,
     };
   } finally {
@@ -158,64 +171,104 @@ async function freezerDr(): Promise<StageTimes> {
 }
 
 // --------------------------------------------------------------------- run ----
+function printFloor(a: FloorResult): void {
+  say(`    power off answered          ${s(a.powerOff)}`);
+  say(`    forced down                 ${s(a.forcedDown)}`);
+  say(`    ${N} evacuate POSTs answered ${s(a.postsAnswered)}`);
+  say(`    last evacuation done (Nova) ${s(a.lastDoneInNova)}   (migration updated_at, whole seconds)`);
+  say(
+    `    last server ACTIVE          ${s(a.lastActive)}   (per server: ${a.perServer.map((x) => x.toFixed(1)).join(', ')})`,
+  );
+  say(`    destinations ${JSON.stringify(a.destinations)}`);
+}
+
+interface Totals {
+  fromFirst: number;
+  fromAccepted: number;
+  evacuateStage: number;
+}
+
+function printFreezerDr(b: StageTimes): Totals {
+  const rel = (t: number) => (t - b.firstAlert) / 1000;
+  const dur = (stage: string) => {
+    const span = b.stages[stage];
+    return span ? (span[1] - span[0]) / 1000 : Number.NaN;
+  };
+  say(
+    `    hang; Nova's last report of ${HOST} was ${b.reportAgeAtHang.toFixed(1)} s old; first alert posted at once`,
+  );
+  say(
+    `    alert accepted by the intake ${s(rel(b.acceptedAlert))}   (Nova stale > ${STALE_AFTER} s; ${b.alertsPosted} alerts posted, 1/s)`,
+  );
+  say(`    execution started           ${s(rel(b.executionStarted))}`);
+  for (const stage of [
+    'ConfirmHostFailure',
+    'FenceHost',
+    'VerifyPowerOff',
+    'MarkHostDown',
+    'SelectInstances',
+  ]) {
+    say(
+      `    ${stage.padEnd(27)} ${s(dur(stage))}   (ends at ${s(rel(b.stages[stage]?.[1] ?? Number.NaN)).trim()})`,
+    );
+  }
+  say(
+    `    evacuate POSTs answered     ${s(rel(b.firstEvacuateExit))} .. ${s(rel(b.lastEvacuateExit)).trim()}`,
+  );
+  say(`    last evacuation done (Nova) ${s(rel(b.lastDoneInNova))}   (migration updated_at, whole seconds)`);
+  say(`    last VerifyInstance exit    ${s(rel(b.lastVerifyExit))}   (execution ${b.outcome})`);
+  return {
+    fromFirst: rel(b.lastVerifyExit),
+    fromAccepted: (b.lastVerifyExit - b.acceptedAlert) / 1000,
+    evacuateStage: (b.lastVerifyExit - (b.stages.EvacuateInstances?.[0] ?? Number.NaN)) / 1000,
+  };
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+say(`freezer-dr lab benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of floor then freezer-dr`);
 say(
-  `freezer-dr lab benchmark: ${N} servers on ${HOST}; Nova 26 service_down_time 60 s, report_interval 10 s`,
+  "Nova 26 with service_down_time 60 s, report_interval 10 s; Nova's own rebuild time varies a lot between runs",
 );
 await nova.healLab();
-say(
-  '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
-);
-const a = await floor();
-say(`    power off answered         ${s(a.powerOff)}`);
-say(`    forced down                ${s(a.forcedDown)}`);
-say(`    ${N} evacuate POSTs answered ${s(a.postsAnswered)}`);
-say(
-  `    last server ACTIVE         ${s(a.lastActive)}   (per server: ${a.perServer.map((x) => x.toFixed(1)).join(', ')})`,
-);
-say(`    destinations ${JSON.stringify(a.destinations)}`);
-
-say(
-  `(b) freezer-dr: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10)`,
-);
-const b = await freezerDr();
-const rel = (t: number) => (t - b.firstAlert) / 1000;
-const dur = (stage: string) => {
-  const span = b.stages[stage];
-  return span ? (span[1] - span[0]) / 1000 : Number.NaN;
-};
-say(
-  `    hang; Nova's last report of ${HOST} was ${b.reportAgeAtHang.toFixed(1)} s old; first alert posted at once`,
-);
-say(
-  `    alert accepted (intake: Nova stale > ${STALE_AFTER} s) ${s(rel(b.acceptedAlert))}   (${b.alertsPosted} alerts posted, 1/s)`,
-);
-say(`    execution started          ${s(rel(b.executionStarted))}`);
-for (const stage of [
-  'ConfirmHostFailure',
-  'FenceHost',
-  'VerifyPowerOff',
-  'MarkHostDown',
-  'SelectInstances',
-]) {
+const rounds: { floor: FloorResult; freezerDr: StageTimes & Totals }[] = [];
+for (let round = 1; round <= ROUNDS; round += 1) {
+  say(`\n--- round ${round}/${ROUNDS}`);
   say(
-    `    ${stage.padEnd(26)} ${s(dur(stage))}   (ends at ${s(rel(b.stages[stage]?.[1] ?? Number.NaN)).trim()})`,
+    '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
+  );
+  const a = await floor();
+  printFloor(a);
+  say(
+    `(b) freezer-dr: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10, lockInstances ${LOCK})`,
+  );
+  const b = await freezerDr();
+  const totals = printFreezerDr(b);
+  rounds.push({ floor: a, freezerDr: { ...b, ...totals } });
+  say(
+    `round ${round}: floor ${s(a.lastActive).trim()}; freezer-dr ${s(totals.fromAccepted).trim()} from the accepted alert (ratio ${(totals.fromAccepted / a.lastActive).toFixed(2)}), ${s(totals.fromFirst).trim()} from the first (ratio ${(totals.fromFirst / a.lastActive).toFixed(2)})`,
   );
 }
-say(`    evacuate POSTs answered    ${s(rel(b.firstEvacuateExit))} .. ${s(rel(b.lastEvacuateExit)).trim()}`);
-say(`    last VerifyInstance exit   ${s(rel(b.lastVerifyExit))}   (execution ${b.outcome})`);
-const fromFirst = rel(b.lastVerifyExit);
-const fromAccepted = (b.lastVerifyExit - b.acceptedAlert) / 1000;
-const evacuateStage = (b.lastVerifyExit - (b.stages.EvacuateInstances?.[0] ?? Number.NaN)) / 1000;
-say();
-say(`floor                                   ${s(a.lastActive)}`);
+
+const floorMedian = median(rounds.map((r) => r.floor.lastActive));
+const acceptedMedian = median(rounds.map((r) => r.freezerDr.fromAccepted));
+const firstMedian = median(rounds.map((r) => r.freezerDr.fromFirst));
+say(`\n=== medians over ${ROUNDS} round(s)`);
+say(`floor (power-off -> last ACTIVE)                  ${s(floorMedian)}`);
 say(
-  `freezer-dr from the first alert         ${s(fromFirst)}   ratio ${(fromFirst / a.lastActive).toFixed(2)}`,
+  `freezer-dr, accepted alert -> last verified       ${s(acceptedMedian)}   ratio ${(acceptedMedian / floorMedian).toFixed(2)}   (goal <= 1.2)`,
 );
 say(
-  `freezer-dr from the accepted alert      ${s(fromAccepted)}   ratio ${(fromAccepted / a.lastActive).toFixed(2)}   (goal <= 1.2)`,
+  `freezer-dr, first alert -> last verified          ${s(firstMedian)}   ratio ${(firstMedian / floorMedian).toFixed(2)}   (includes waiting for Nova to see the host stale)`,
 );
 say(
-  `  of which evacuate + verify (Map)      ${s(evacuateStage)}   vs floor POSTs -> last ACTIVE ${s(a.lastActive - a.forcedDown).trim()}`,
+  `  evacuate + verify (Map) ${s(median(rounds.map((r) => r.freezerDr.evacuateStage))).trim()} vs floor force-down -> last ACTIVE ${s(median(rounds.map((r) => r.floor.lastActive - r.floor.forcedDown))).trim()}`,
 );
 
 const out = join(LAB_DIR, 'bench');
@@ -223,6 +276,6 @@ mkdirSync(out, { recursive: true });
 const file = join(out, `lab-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, floor: a, freezerDr: { ...b, fromFirst, fromAccepted } }, null, 2)}\n`,
+  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, lockInstances: LOCK, rounds }, null, 2)}\n`,
 );
 say(`results: ${file}`);

@@ -2,68 +2,71 @@
 // Driver sections are checked twice: here for the common shape, and by the chosen
 // driver's own schema in drivers/registry.ts, so a typo fails at load, not mid-recovery.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { CONFIG_INVALID, WorkflowError } from './errors.js';
 import { intakeConfigSchema } from './intake/config.js';
+import { parseYaml } from './yaml.js';
+import * as z from './zod.js';
 
-const driverSection = z.looseObject({ driver: z.string().min(1) });
+const driverSection = z.looseObject({ driver: z.string().check(z.minLength(1)) });
 
 export const selectionPolicySchema = z.strictObject({
   /** all: every server on the host; ha-enabled: only servers with metadata key=true; tagged: flavor extra spec or image tag. */
-  mode: z.enum(['all', 'ha-enabled', 'tagged']).default('all'),
-  haEnabledKey: z.string().default('HA_Enabled'),
+  mode: z._default(z.enum(['all', 'ha-enabled', 'tagged']), 'all'),
+  haEnabledKey: z._default(z.string(), 'HA_Enabled'),
   /** Flavor extra spec (or server tag) that marks an instance evacuable in `tagged` mode. */
-  tag: z.string().default('evacuable'),
+  tag: z._default(z.string(), 'evacuable'),
   /** Server names matching any of these globs are never evacuated. */
-  skipNames: z.array(z.string()).default([]),
+  skipNames: z._default(z.array(z.string()), []),
   /** Leave instances in ERROR where they are. */
-  ignoreErrorInstances: z.boolean().default(false),
+  ignoreErrorInstances: z._default(z.boolean(), false),
 });
 
 export const recoveryPolicySchema = z.strictObject({
-  confirm: z
-    .strictObject({
+  confirm: z.prefault(
+    z.strictObject({
       /** A compute service whose last report is older than this counts as down. */
-      staleAfterSeconds: z.number().int().positive().default(30),
-    })
-    .prefault({}),
-  fence: z
-    .strictObject({
+      staleAfterSeconds: z._default(z.positiveInt(), 30),
+    }),
+    {},
+  ),
+  fence: z.prefault(
+    z.strictObject({
       /** How long to poll the power controller for 'off' after the off request. */
-      verifyTimeoutSeconds: z.number().positive().default(30),
-      pollIntervalMs: z.number().int().positive().default(500),
-    })
-    .prefault({}),
-  selection: selectionPolicySchema.prefault({}),
-  evacuation: z
-    .strictObject({
+      verifyTimeoutSeconds: z._default(z.positiveNumber(), 30),
+      pollIntervalMs: z._default(z.positiveInt(), 500),
+    }),
+    {},
+  ),
+  selection: z.prefault(selectionPolicySchema, {}),
+  evacuation: z.prefault(
+    z.strictObject({
       /** Map MaxConcurrency: evacuations in flight at once (Step Functions inline Map allows at most 40). */
-      maxConcurrency: z.number().int().min(1).max(40).default(10),
-      lockInstances: z.boolean().default(true),
+      maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(40)), 10),
+      lockInstances: z._default(z.boolean(), true),
       /** Put an instance that was in ERROR before the failure back in ERROR after the rebuild. */
-      restoreErrorState: z.boolean().default(true),
-      verifyPollMs: z.number().int().positive().default(1000),
+      restoreErrorState: z._default(z.boolean(), true),
+      verifyPollMs: z._default(z.positiveInt(), 1000),
       /** How long one verify invocation polls before handing back to the workflow to wait durably. */
-      verifyBudgetSeconds: z.number().positive().default(40),
+      verifyBudgetSeconds: z._default(z.positiveNumber(), 40),
       /** An instance not settled after this long is reported failed. */
-      timeoutSeconds: z.number().positive().default(600),
-    })
-    .prefault({}),
+      timeoutSeconds: z._default(z.positiveNumber(), 600),
+    }),
+    {},
+  ),
   /** Link to an execution in a console, with {execution} replaced by the execution name. */
-  executionUrlTemplate: z.string().nullable().default(null),
+  executionUrlTemplate: z._default(z.nullable(z.string()), null),
 });
 
 export const configSchema = z.strictObject({
   cloud: driverSection,
   fencer: driverSection,
-  notifiers: z.array(driverSection).default([{ driver: 'log' }]),
-  alertSources: z.array(driverSection).default([]),
-  recovery: recoveryPolicySchema.prefault({}),
+  notifiers: z._default(z.array(driverSection), [{ driver: 'log' }]),
+  alertSources: z._default(z.array(driverSection), []),
+  recovery: z.prefault(recoveryPolicySchema, {}),
   /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
-  intake: intakeConfigSchema.prefault({}),
+  intake: z.prefault(intakeConfigSchema, {}),
   /** Sections owned by other components (relay, local server); validated where used. */
-  local: z.record(z.string(), z.unknown()).optional(),
+  local: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export type FreezerConfig = z.infer<typeof configSchema>;
@@ -71,9 +74,11 @@ export type RecoveryPolicy = z.infer<typeof recoveryPolicySchema>;
 export type SelectionPolicy = z.infer<typeof selectionPolicySchema>;
 
 /** Formats zod issues as "path: message" lines, so an operator sees which field is wrong. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`)
     .join('; ');
 }
 

@@ -1,8 +1,10 @@
-// What every step gets: the config, the drivers and a logger. Lambda builds one per
-// container from freezer-dr.yaml; tests and the local engine build their own.
+// What every step gets: the config, the drivers and a logger. The CLI, the embedded
+// engine and tests build it with every driver kind here; a deployed function builds its
+// own with only the kinds its step uses (core/function-runtime.ts).
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createDrivers, type Drivers } from '../drivers/registry.js';
-import { configPath, type FreezerConfig, loadConfigFile, type RecoveryPolicy } from './config.js';
+import type { Drivers } from '../drivers/driver-set.js';
+import { createDrivers } from '../drivers/registry.js';
+import type { FreezerConfig, RecoveryPolicy } from './config.js';
 import { createLogger } from './logger.js';
 
 export interface Runtime extends Drivers {
@@ -29,16 +31,3 @@ export async function createRuntime(
     logger,
   };
 }
-
-let cached: Promise<Runtime> | null = null;
-
-/** The runtime of a Lambda container: built once from the config file, reused while warm. */
-export const defaultRuntime: RuntimeProvider = () => {
-  if (!cached) {
-    cached = createRuntime(loadConfigFile(configPath())).catch((error) => {
-      cached = null;
-      throw error;
-    });
-  }
-  return cached;
-};

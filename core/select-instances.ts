@@ -1,6 +1,6 @@
 // Step 5: which servers on the failed host are evacuated. Pure policy over Nova's list,
 // so the Map receives ids only (a Step Functions state holds at most 256 KiB).
-import picomatch from 'picomatch';
+import { matchesGlob } from 'node:path';
 import type { Server } from '../drivers/types.js';
 import type { SelectionPolicy } from './config.js';
 import type { Runtime } from './runtime.js';
@@ -27,7 +27,7 @@ const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
 
 /** Why a server is not evacuated under this policy, or null when it is. */
 export function skipReason(server: Server, policy: SelectionPolicy): string | null {
-  if (policy.skipNames.length && picomatch.isMatch(server.name, policy.skipNames)) {
+  if (policy.skipNames.some((glob) => matchesGlob(server.name, glob))) {
     return 'name matches a skip pattern';
   }
   if (policy.ignoreErrorInstances && server.status === 'ERROR')

@@ -1,6 +1,8 @@
-import { z } from 'zod';
 import { evacuateInstance } from '../core/evacuate-instance.js';
-import { defaultRuntime, type RuntimeProvider } from '../core/runtime.js';
+import { functionRuntime } from '../core/function-runtime.js';
+import type { RuntimeProvider } from '../core/runtime.js';
+import * as z from '../core/zod.js';
+import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, incident, instanceId } from './schemas.js';
 
@@ -12,4 +14,4 @@ const input = z.object({ id: instanceId, host: hostName, incident });
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('EvacuateInstance', input, evacuateInstance, rt);
-export const handler = createHandler(defaultRuntime);
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));

@@ -3,9 +3,13 @@
 // The CLI calls runFenceDrill/formatDrillReport from core/fence-drill.ts directly.
 import middy from '@middy/core';
 import { type DrillReport, runFenceDrill } from '../core/fence-drill.js';
-import { defaultRuntime, type RuntimeProvider } from '../core/runtime.js';
+import { functionRuntime } from '../core/function-runtime.js';
+import type { RuntimeProvider } from '../core/runtime.js';
+import { fencerDrivers } from '../drivers/fencer/registry.js';
 
 export const createHandler = (rt: RuntimeProvider) =>
   middy<unknown, DrillReport>().handler(async () => runFenceDrill(await rt()));
 
-export const handler = createHandler(defaultRuntime);
+// Fencer only: relay fencers drill their own inventory. (A fencer without one would need the
+// cloud's host list, which this function does not load, and says so.)
+export const handler = createHandler(functionRuntime({ fencer: fencerDrivers }));

@@ -1,6 +1,9 @@
-import { z } from 'zod';
+import { functionRuntime } from '../core/function-runtime.js';
 import { notify } from '../core/notify.js';
-import { defaultRuntime, type RuntimeProvider } from '../core/runtime.js';
+import type { RuntimeProvider } from '../core/runtime.js';
+import * as z from '../core/zod.js';
+import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { notifierDrivers } from '../drivers/notifier/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { fenceRecord, hostName, incident, instanceResult, stage } from './schemas.js';
 
@@ -8,17 +11,17 @@ const input = z.object({
   kind: z.enum(['recovery', 'fencing-failed', 'recovery-failed', 'not-confirmed', 'mass-failure', 'paused']),
   host: hostName,
   incident,
-  cause: z.string().max(2000),
+  cause: z.string().check(z.maxLength(2000)),
   requestedAt: z.string(),
-  executionName: z.string().nullable().optional(),
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).nullable().optional(),
-  fence: fenceRecord.nullable().optional(),
-  power: z.object({ verified: z.boolean(), at: z.string() }).nullable().optional(),
-  stages: z.array(stage).optional(),
-  results: z.array(instanceResult).optional(),
-  skippedCount: z.number().int().min(0).optional(),
+  executionName: z.optional(z.nullable(z.string())),
+  error: z.optional(z.nullable(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
+  fence: z.optional(z.nullable(fenceRecord)),
+  power: z.optional(z.nullable(z.object({ verified: z.boolean(), at: z.string() }))),
+  stages: z.optional(z.array(stage)),
+  results: z.optional(z.array(instanceResult)),
+  skippedCount: z.optional(z.int().check(z.minimum(0))),
 });
 
 /** Not idempotent by nature (a re-run sends the messages again); it never fails the recovery. */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('Notify', input, notify, rt);
-export const handler = createHandler(defaultRuntime);
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }));

@@ -1,18 +1,19 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
-import { z } from 'zod';
+import * as z from '../core/zod.js';
 
 export const hostName = z
   .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a host name (letters, digits, ".", "_", "-")');
-export const incident = z.string().min(1).max(200);
+  .check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a host name (letters, digits, ".", "_", "-")'),
+  );
+export const incident = z.string().check(z.minLength(1), z.maxLength(200));
 export const instanceId = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9-]+$/, 'must be a server id');
-const isoTime = z.string().datetime({ offset: true });
+  .check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9-]+$/, 'must be a server id'));
+const isoTime = z.iso.datetime({ offset: true });
+const nullish = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
 
 export const hostInput = z.object({ host: hostName, incident });
 
@@ -20,15 +21,15 @@ export const fenceRecord = z.object({
   method: z.string(),
   controller: z.string(),
   recordOnly: z.boolean(),
-  before: z.string().optional(),
-  offRequested: z.boolean().optional(),
-  offError: z.string().nullable().optional(),
+  before: z.optional(z.string()),
+  offRequested: z.optional(z.boolean()),
+  offError: nullish(z.string()),
   at: isoTime,
 });
 
 export const evacuationRecord = z.object({
   action: z.enum(['evacuated', 'in-progress', 'already-moved', 'gone']),
-  prior: z.string().nullable(),
+  prior: z.nullable(z.string()),
   lockedByUs: z.boolean(),
   startedAt: isoTime,
 });
@@ -36,12 +37,12 @@ export const evacuationRecord = z.object({
 export const instanceResult = z.object({
   id: instanceId,
   outcome: z.string(),
-  to: z.string().nullable().optional(),
-  final: z.string().nullable().optional(),
-  seconds: z.number().nullable().optional(),
-  reason: z.string().nullable().optional(),
-  error: z.string().optional(),
-  cause: z.string().optional(),
+  to: nullish(z.string()),
+  final: nullish(z.string()),
+  seconds: nullish(z.number()),
+  reason: nullish(z.string()),
+  error: z.optional(z.string()),
+  cause: z.optional(z.string()),
 });
 
 export const stage = z.object({ stage: z.string(), at: z.string(), detail: z.string() });

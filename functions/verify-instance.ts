@@ -1,6 +1,8 @@
-import { z } from 'zod';
-import { defaultRuntime, type RuntimeProvider } from '../core/runtime.js';
+import { functionRuntime } from '../core/function-runtime.js';
+import type { RuntimeProvider } from '../core/runtime.js';
 import { verifyInstance } from '../core/verify-instance.js';
+import * as z from '../core/zod.js';
+import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { evacuationRecord, hostName, instanceId } from './schemas.js';
 
@@ -9,4 +11,4 @@ const input = z.object({ id: instanceId, host: hostName, evacuation: evacuationR
 /** Idempotent: reads the server; its corrections (start, reset to ERROR) apply only when still needed. */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('VerifyInstance', input, verifyInstance, rt);
-export const handler = createHandler(defaultRuntime);
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));

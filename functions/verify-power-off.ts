@@ -1,12 +1,14 @@
-import { z } from 'zod';
-import { defaultRuntime, type RuntimeProvider } from '../core/runtime.js';
+import { functionRuntime } from '../core/function-runtime.js';
+import type { RuntimeProvider } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import * as z from '../core/zod.js';
+import { fencerDrivers } from '../drivers/fencer/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
-const input = hostInput.extend({ offError: z.string().nullable().optional() });
+const input = z.extend(hostInput, { offError: z.optional(z.nullable(z.string())) });
 
 /** Idempotent: reads the power state only. */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('VerifyPowerOff', input, verifyPowerOff, rt);
-export const handler = createHandler(defaultRuntime);
+export const handler = createHandler(functionRuntime({ fencer: fencerDrivers }));

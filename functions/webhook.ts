@@ -5,10 +5,13 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
+import { functionRuntime } from '../core/function-runtime.js';
 import { Intake } from '../core/intake/intake.js';
 import type { IntakeRequest } from '../core/intake/request.js';
 import { MemoryStateStore, type StateStore } from '../core/intake/state-store.js';
-import { defaultRuntime, type Runtime, type RuntimeProvider } from '../core/runtime.js';
+import type { Runtime, RuntimeProvider } from '../core/runtime.js';
+import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { notifierDrivers } from '../drivers/notifier/registry.js';
 
 export interface WebhookDeps {
   runtime: RuntimeProvider;
@@ -75,7 +78,8 @@ export function createHandler(deps: WebhookDeps): WebhookHandler {
 }
 
 export const defaultWebhookDeps: WebhookDeps = {
-  runtime: defaultRuntime,
+  // Nova's services for the mass-failure gates; notifiers for refusal notices.
+  runtime: functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }),
   executions: () => StepFunctionsExecutions.fromEnv(),
 };
 

@@ -17,7 +17,7 @@ const fast = { retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 } };
 const SECRET_PATH = '/services/T0000/B0000/XXXXsecretXXXX';
 
 const slack = (extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
-  new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', urlEnv: 'SLACK_URL', ...extra }), {
+  new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', url: { env: 'SLACK_URL' }, ...extra }), {
     env: { SLACK_URL: `${sink.url}${SECRET_PATH}`, ...env },
   });
 
@@ -102,7 +102,9 @@ describe('Slack-compatible webhook', () => {
 
   it('fails cleanly when the URL secret is missing, and refuses a URL in the config that is not http(s)', async () => {
     sink = await startHttpSink([200]);
-    const n = new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', urlEnv: 'NOPE' }), { env: {} });
+    const n = new SlackNotifier(slackNotifierSchema.parse({ driver: 'slack', url: { env: 'NOPE' } }), {
+      env: {},
+    });
     const [result] = await deliverReport([n], sampleReport(), fast);
     expect(result).toMatchObject({
       ok: false,
@@ -110,9 +112,9 @@ describe('Slack-compatible webhook', () => {
       error: 'webhook URL: environment variable NOPE is not set',
     });
     expect(slackNotifierSchema.safeParse({ driver: 'slack', url: 'file:///etc/passwd' }).success).toBe(false);
-    expect(
-      slackNotifierSchema.safeParse({ driver: 'slack', url: 'https://a.example', urlEnv: 'X' }).success,
-    ).toBe(false);
+    expect(slackNotifierSchema.safeParse({ driver: 'slack', url: { env: 'X', file: '/x' } }).success).toBe(
+      false,
+    );
   });
 });
 
@@ -123,8 +125,7 @@ describe('generic JSON webhook', () => {
       webhookNotifierSchema.parse({
         driver: 'webhook',
         url: `${sink.url}/hooks/freezer`,
-        headers: { 'X-Source': 'freezer-dr' },
-        headersFromEnv: { Authorization: 'HOOK_AUTH' },
+        headers: { 'X-Source': 'freezer-dr', Authorization: { env: 'HOOK_AUTH' } },
       }),
       { env: { HOOK_AUTH: 'Bearer hook-token-123' } },
     );
@@ -157,7 +158,7 @@ describe('generic JSON webhook', () => {
       webhookNotifierSchema.parse({
         driver: 'webhook',
         url: sink.url,
-        headersFromEnv: { Authorization: 'HOOK_AUTH' },
+        headers: { Authorization: { env: 'HOOK_AUTH' } },
       }),
       { env: { HOOK_AUTH: 'Bearer hook-token-123' } },
     );

@@ -32,7 +32,7 @@ describe('notifier configuration', () => {
       { ...valid, admins: ['not an address'] },
       { ...valid, smtp: { host: 'smtp', security: 'ssl' } },
       { ...valid, smtp: { host: 'smtp', auth: { user: 'u', password: 'inline-secret' } } },
-      { ...valid, smtp: { host: 'smtp', auth: { user: 'u', passwordFile: '/a', passwordEnv: 'B' } } },
+      { ...valid, smtp: { host: 'smtp', auth: { user: 'u', password: { file: '/a', env: 'B' } } } },
       { ...valid, tenants: { kinds: ['recovered'] } },
       { ...valid, timeZone: 'Mars/Olympus' },
       { ...valid, templatesDir: '/x' },

@@ -265,7 +265,7 @@ describe('email notifier over SMTP', () => {
         host: '127.0.0.1',
         port: smtp.port,
         security: 'none',
-        auth: { user: 'freezer', passwordFile: join(dir, 'smtp-password') },
+        auth: { user: 'freezer', password: { file: join(dir, 'smtp-password') } },
       },
     });
     const viaEnv = notifier(
@@ -274,7 +274,7 @@ describe('email notifier over SMTP', () => {
           host: '127.0.0.1',
           port: smtp.port,
           security: 'none',
-          auth: { user: 'freezer', passwordEnv: 'SMTP_PASSWORD' },
+          auth: { user: 'freezer', password: { env: 'SMTP_PASSWORD' } },
         },
       },
       { SMTP_PASSWORD: 'pa55-w0rd-from-secret' },
@@ -289,7 +289,7 @@ describe('email notifier over SMTP', () => {
           host: '127.0.0.1',
           port: smtp.port,
           security: 'none',
-          auth: { user: 'freezer', passwordEnv: 'SMTP_PASSWORD' },
+          auth: { user: 'freezer', password: { env: 'SMTP_PASSWORD' } },
         },
       },
       { SMTP_PASSWORD: 'not-the-right-one' },
@@ -305,7 +305,7 @@ describe('email notifier over SMTP', () => {
         host: '127.0.0.1',
         port: smtp.port,
         security: 'none',
-        auth: { user: 'freezer', passwordEnv: 'UNSET_VAR' },
+        auth: { user: 'freezer', password: { env: 'UNSET_VAR' } },
       },
     });
     const [unset] = await deliverReport([missing], sampleReport());

@@ -1,8 +1,5 @@
 // Secrets from AWS Secrets Manager, through the code path Lambda uses (Powertools
-// Parameters + the AWS SDK), pointed at a small Secrets Manager stand-in on 127.0.0.1
-// that speaks its JSON 1.1 protocol.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Parameters + the AWS SDK), pointed at a small Secrets Manager stand-in on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackNotifier, slackNotifierSchema } from '../drivers/notifier/chat.js';
 import { deliverReport } from '../drivers/notifier/deliver.js';
@@ -14,62 +11,22 @@ import {
   startHttpSink,
   startSmtpSink,
 } from './notify-fixtures.js';
+import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.js';
 
-const secrets: Record<string, string> = {
-  'freezer-dr/smtp': JSON.stringify({ username: 'freezer', password: 'from-secrets-manager' }),
-};
-const calls: string[] = [];
-let fake: Server;
+let fake: FakeSecretsManager;
 let sink: HttpSink;
 
 beforeAll(async () => {
   sink = await startHttpSink([200]);
-  secrets['freezer-dr/slack'] = `${sink.url}/services/T1/B2/secret-token`;
-  fake = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
-        SecretId?: string;
-      };
-      calls.push(`${target} ${SecretId}`);
-      const value = SecretId ? secrets[SecretId] : undefined;
-      res.setHeader('Content-Type', 'application/x-amz-json-1.1');
-      if (target !== 'secretsmanager.GetSecretValue' || value === undefined) {
-        res.writeHead(400);
-        res.end(
-          JSON.stringify({
-            __type: 'ResourceNotFoundException',
-            message: "Secrets Manager can't find the specified secret.",
-          }),
-        );
-        return;
-      }
-      res.writeHead(200);
-      res.end(
-        JSON.stringify({
-          ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SecretId}-AbCdEf`,
-          Name: SecretId,
-          SecretString: value,
-          VersionId: 'v1',
-        }),
-      );
-    });
+  fake = await startFakeSecretsManager({
+    'freezer-dr/smtp': JSON.stringify({ username: 'freezer', password: 'from-secrets-manager' }),
+    'freezer-dr/slack': `${sink.url}/services/T1/B2/secret-token`,
   });
-  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-  // The SDK's standard configuration, as a Lambda role would give it, but local.
-  Object.assign(process.env, {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
-    AWS_SECRET_ACCESS_KEY: 'local-test-secret',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
-  });
+  Object.assign(process.env, fake.env);
 });
 afterAll(async () => {
   await sink.close();
-  fake.closeAllConnections();
-  await new Promise<void>((resolve) => fake.close(() => resolve()));
+  await fake.close();
 });
 
 describe('secrets from AWS Secrets Manager', () => {
@@ -93,7 +50,7 @@ describe('secrets from AWS Secrets Manager', () => {
             host: '127.0.0.1',
             port: smtp.port,
             security: 'none',
-            auth: { user: 'freezer', passwordSecret: 'freezer-dr/smtp' },
+            auth: { user: 'freezer', password: { secret: 'freezer-dr/smtp' } },
           },
           tenants: { enabled: false },
         }),
@@ -102,7 +59,7 @@ describe('secrets from AWS Secrets Manager', () => {
       const [result] = await deliverReport([email], sampleReport());
       expect(result).toEqual({ notifier: 'email', ok: true, attempts: 1, error: null });
       expect(smtp.messages.map((m) => m.user)).toEqual(['freezer']);
-      expect(calls).toContain('secretsmanager.GetSecretValue freezer-dr/smtp');
+      expect(fake.calls).toContain('secretsmanager.GetSecretValue freezer-dr/smtp');
     } finally {
       await smtp.close();
     }
@@ -110,7 +67,7 @@ describe('secrets from AWS Secrets Manager', () => {
 
   it('reads a webhook URL kept as a plain secret string', async () => {
     const slack = new SlackNotifier(
-      slackNotifierSchema.parse({ driver: 'slack', urlSecret: 'freezer-dr/slack' }),
+      slackNotifierSchema.parse({ driver: 'slack', url: { secret: 'freezer-dr/slack' } }),
     );
     const [result] = await deliverReport([slack], sampleReport());
     expect(result?.ok).toBe(true);
@@ -119,7 +76,7 @@ describe('secrets from AWS Secrets Manager', () => {
 
   it('reports a missing secret once, without retrying', async () => {
     const slack = new SlackNotifier(
-      slackNotifierSchema.parse({ driver: 'slack', urlSecret: 'freezer-dr/nope' }),
+      slackNotifierSchema.parse({ driver: 'slack', url: { secret: 'freezer-dr/nope' } }),
     );
     const [result] = await deliverReport([slack], sampleReport(), { retry: { initialDelayMs: 1 } });
     expect(result).toMatchObject({ ok: false, attempts: 1 });

@@ -2,8 +2,9 @@
 // body with the HMAC secret. Both comparisons are constant-time, and a failure says
 // nothing about why (the caller learns only 401; the intake only counts it).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { SecretsManagerGet } from '../secrets.js';
 import type { IntakeConfig } from './config.js';
-import { fromSecretsManager, SecretReader, type SecretsManagerGet } from './secrets.js';
+import { SecretReader } from './secrets.js';
 
 export interface AuthRequest {
   /** Header names in lower case. */
@@ -34,7 +35,7 @@ export class Authenticator {
     env: NodeJS.ProcessEnv,
     warn: (message: string, detail: Record<string, unknown>) => void,
     private readonly now: () => number = Date.now,
-    secretsManager: SecretsManagerGet = fromSecretsManager,
+    secretsManager?: SecretsManagerGet,
   ) {
     const reloadMs = config.reloadSeconds * 1000;
     const reader = (spec: SecretReader['spec'], field: string) =>

@@ -1,77 +1,76 @@
 // The `intake` section of freezer-dr.yaml: how the alert webhook authenticates callers
 // and when it refuses to start a recovery. Defaults fail closed: without a configured
 // secret every request is 401, and the mass-failure gates are on.
-import { z } from 'zod';
+import { oneSource, orEnv, secretRefShape } from '../secrets.js';
+import * as z from '../zod.js';
 
-const secretSource = {
-  /** File holding the secret (one per line; several lines allow rotation without downtime). */
-  file: z.string().min(1).optional(),
-  /** AWS Secrets Manager secret id or ARN (its string, or the token/secret field of a JSON secret). */
-  secret: z.string().min(1).optional(),
-  /** Environment variable holding the secret, when neither a file nor a secret is named. */
-  env: z.string().min(1).optional(),
-};
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+// A webhook secret names one of `file` (one per line: rotation without downtime), `secret`
+// (Secrets Manager: its string, or the token/secret field of a JSON secret) or `env`;
+// a default variable when none. null disables the method.
+const bearerSchema = z.strictObject(secretRefShape).check(oneSource(true));
+const hmacSchema = z
+  .strictObject({
+    ...secretRefShape,
+    signatureHeader: z._default(nonEmpty(), 'x-freezer-dr-signature'),
+    timestampHeader: z._default(nonEmpty(), 'x-freezer-dr-timestamp'),
+    /** Signatures older or newer than this are refused (replayed or clock-skewed). */
+    toleranceSeconds: z._default(z.positiveInt(), 300),
+  })
+  .check(oneSource(true));
 
 export const intakeConfigSchema = z.strictObject({
-  auth: z
-    .strictObject({
+  auth: z.prefault(
+    z.strictObject({
       /** `Authorization: Bearer <token>`, what Alertmanager's http_config.authorization sends. null disables. */
-      bearer: z
-        .strictObject({ ...secretSource, env: secretSource.env.default('FREEZER_DR_WEBHOOK_TOKEN') })
-        .nullable()
-        .prefault({}),
+      bearer: z.prefault(
+        z.nullable(z.pipe(bearerSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_TOKEN')))),
+        {},
+      ),
       /** HMAC-SHA256 over "<timestamp>.<raw body>", hex, for senders that can sign. null disables. */
-      hmac: z
-        .strictObject({
-          ...secretSource,
-          env: secretSource.env.default('FREEZER_DR_WEBHOOK_HMAC_SECRET'),
-          signatureHeader: z.string().min(1).default('x-freezer-dr-signature'),
-          timestampHeader: z.string().min(1).default('x-freezer-dr-timestamp'),
-          /** Signatures older or newer than this are refused (replayed or clock-skewed). */
-          toleranceSeconds: z.number().int().positive().default(300),
-        })
-        .nullable()
-        .prefault({}),
-      /** How long a secret read from its file or variable is reused before it is read again. */
-      reloadSeconds: z.number().int().min(0).default(60),
-    })
-    .prefault({}),
+      hmac: z.prefault(
+        z.nullable(z.pipe(hmacSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_HMAC_SECRET')))),
+        {},
+      ),
+      /** How long a secret read from its file, variable or store is reused before it is read again. */
+      reloadSeconds: z._default(z.int().check(z.minimum(0)), 60),
+    }),
+    {},
+  ),
   /** Globs over Nova host names that freezer-dr may recover; empty means every nova-compute host. */
-  fleet: z.array(z.string().min(1)).default([]),
+  fleet: z._default(z.array(nonEmpty()), []),
   /** Larger bodies get 413 before anything is parsed (Alertmanager: bound it with max_alerts). */
-  maxBodyBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(6 * 1024 * 1024)
-    .default(1024 * 1024),
-  pause: z
-    .strictObject({
+  maxBodyBytes: z._default(z.positiveInt().check(z.maximum(6 * 1024 * 1024)), 1024 * 1024),
+  pause: z.prefault(
+    z.strictObject({
       /** Stops new recoveries; alerts are still recorded and answered 202. */
-      paused: z.boolean().default(false),
+      paused: z._default(z.boolean(), false),
       /** Paused while this file exists (touch it during maintenance windows). */
-      file: z.string().min(1).nullable().default(null),
+      file: z._default(z.nullable(nonEmpty()), null),
       /** Paused while this variable is "1", "true" or "yes". */
-      env: z.string().min(1).nullable().default('FREEZER_DR_PAUSED'),
-    })
-    .prefault({}),
-  protection: z
-    .strictObject({
+      env: z._default(z.nullable(nonEmpty()), 'FREEZER_DR_PAUSED'),
+    }),
+    {},
+  ),
+  protection: z.prefault(
+    z.strictObject({
       /** No automatic recovery when more than this share of fleet hosts is down (forced-down included). */
-      maxDownShare: z.number().min(0).max(1).default(0.5),
+      maxDownShare: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.5),
       /** "Every service stale at once" is checked only with at least this many hosts. */
-      allStaleMinHosts: z.number().int().min(1).default(3),
+      allStaleMinHosts: z._default(z.int().check(z.minimum(1)), 3),
       /** At most this many recoveries start within windowSeconds; the rest are refused. */
-      maxStartsPerWindow: z.number().int().min(1).default(10),
-      windowSeconds: z.number().positive().default(600),
-    })
-    .prefault({}),
+      maxStartsPerWindow: z._default(z.int().check(z.minimum(1)), 10),
+      windowSeconds: z._default(z.positiveNumber(), 600),
+    }),
+    {},
+  ),
   /** A refusal (mass failure, pause, rate limit) is notified once per reason within this time. */
-  notifyOnceSeconds: z.number().positive().default(3600),
+  notifyOnceSeconds: z._default(z.positiveNumber(), 3600),
   /** A request waits at most this long for that notice (notifiers retry); keep it under the sender's timeout. */
-  notifyWaitMs: z.number().int().min(0).max(25_000).default(10_000),
+  notifyWaitMs: z._default(z.int().check(z.minimum(0), z.maximum(25_000)), 10_000),
   /** Nova services and running executions are read at most this often (single flight in between). */
-  snapshotCacheMs: z.number().int().min(0).default(1000),
+  snapshotCacheMs: z._default(z.int().check(z.minimum(0)), 1000),
 });
 
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;

@@ -3,8 +3,8 @@
 // incident gets at most one execution (deterministic name, ExecutionAlreadyExists =
 // already handled); every refusal of a confirmed failure is notified once per reason.
 import { randomUUID } from 'node:crypto';
-import picomatch from 'picomatch';
-import { createAlertSources } from '../../drivers/registry.js';
+import { matchesGlob } from 'node:path';
+import { createAlertSources } from '../../drivers/alert-source/registry.js';
 import type { AlertSignal, AlertSource } from '../../drivers/types.js';
 import type { ExecutionsApi } from '../executions.js';
 import type { Runtime } from '../runtime.js';
@@ -107,7 +107,7 @@ export class Intake {
       this.now,
     );
     const fleet = this.config.fleet;
-    this.inFleet = fleet.length ? picomatch(fleet) : () => true;
+    this.inFleet = fleet.length ? (host) => fleet.some((glob) => matchesGlob(host, glob)) : () => true;
     this.snapshots = new SnapshotReader(
       async () => {
         const [services, running] = await Promise.all([

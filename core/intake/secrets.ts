@@ -1,27 +1,16 @@
-// Webhook secrets come from a file (a mounted secret), an AWS Secrets Manager secret or
-// an environment variable, named in config. The values are held here and compared; they
-// are never logged, echoed or put in an error message.
-import { readFileSync } from 'node:fs';
+// Webhook secrets, read through core/secrets.ts ({file}, {env} or {secret}) and held here:
+// several lines allow rotation without downtime, the last good value carries through a
+// store outage, short values are refused. Never logged, echoed or put in an error message.
+import {
+  describeSecretRef,
+  readSecret,
+  type SecretRef,
+  type SecretsManagerGet,
+  SecretUnavailable,
+} from '../secrets.js';
 
 /** Shorter secrets are refused: a guessable token would make the webhook a remote fencing switch. */
 export const MIN_SECRET_LENGTH = 16;
-
-export interface SecretSpec {
-  file?: string | undefined;
-  /** Secrets Manager secret id or ARN: its string, or the `field` of a JSON secret. */
-  secret?: string | undefined;
-  env?: string | undefined;
-}
-
-/** Fetches a Secrets Manager secret's string; replaceable in tests. */
-export type SecretsManagerGet = (secretId: string) => Promise<string | undefined>;
-
-// Loaded only when a secret is configured, so local runs need no AWS SDK.
-export const fromSecretsManager: SecretsManagerGet = async (secretId) => {
-  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-  const value = await getSecret(secretId);
-  return typeof value === 'string' ? value : value ? Buffer.from(value).toString('utf8') : undefined;
-};
 
 const RETRY_MS = 5000;
 
@@ -33,13 +22,13 @@ export class SecretReader {
   private retryAt = 0;
 
   constructor(
-    readonly spec: SecretSpec,
+    readonly spec: SecretRef,
     /** JSON secrets are read from this field ("token", "secret"). */
     private readonly field: string,
     private readonly reloadMs: number,
     private readonly env: NodeJS.ProcessEnv,
     private readonly warn: Warn,
-    private readonly secretsManager: SecretsManagerGet = fromSecretsManager,
+    private readonly secretsManager?: SecretsManagerGet,
   ) {}
 
   /**
@@ -54,7 +43,10 @@ export class SecretReader {
     try {
       text = await this.read();
     } catch (error) {
-      this.warn('webhook secret unreadable', { where: this.where(), error: errorName(error) });
+      this.warn('webhook secret unreadable', {
+        where: describeSecretRef(this.spec),
+        error: errorName(error),
+      });
       this.retryAt = now + RETRY_MS;
       return this.cached?.values ?? null; // the last good secret carries through an outage
     }
@@ -65,7 +57,7 @@ export class SecretReader {
     const usable = values.filter((value) => value.length >= MIN_SECRET_LENGTH);
     if (usable.length < values.length) {
       this.warn('webhook secret ignored: shorter than the minimum', {
-        where: this.where(),
+        where: describeSecretRef(this.spec),
         minimum: MIN_SECRET_LENGTH,
       });
     }
@@ -73,29 +65,19 @@ export class SecretReader {
     return this.cached.values;
   }
 
-  private where(): string {
-    if (this.spec.file) return `file ${this.spec.file}`;
-    if (this.spec.secret) return `Secrets Manager secret ${this.spec.secret}`;
-    return `variable ${this.spec.env ?? '(none)'}`;
-  }
-
   private async read(): Promise<string> {
-    if (this.spec.file) return readFileSync(this.spec.file, 'utf8');
-    if (this.spec.secret) return this.fromJson((await this.secretsManager(this.spec.secret)) ?? '');
-    return (this.spec.env && this.env[this.spec.env]) || '';
-  }
-
-  /** A JSON secret ({"token": "..."}) yields its field; anything else is the value itself. */
-  private fromJson(value: string): string {
-    if (!value.trimStart().startsWith('{')) return value;
-    try {
-      const picked = (JSON.parse(value) as Record<string, unknown>)[this.field];
-      return typeof picked === 'string' ? picked : '';
-    } catch {
-      return value;
-    }
+    // An unset variable means no secret (every request 401), not an outage (503).
+    if (this.spec.env && !this.env[this.spec.env]) return '';
+    return readSecret(this.spec, {
+      what: 'webhook secret',
+      field: this.field,
+      maxAgeSeconds: this.reloadMs / 1000,
+      env: this.env,
+      secretsManager: this.secretsManager,
+    });
   }
 }
 
+// A SecretUnavailable message says where and why, never what.
 const errorName = (error: unknown) =>
-  (error as NodeJS.ErrnoException).code ?? (error as Error).name ?? 'error';
+  error instanceof SecretUnavailable ? error.message : ((error as Error).name ?? 'error');

@@ -1,28 +1,31 @@
 // Prometheus Alertmanager webhook_config payloads (version "4"). One request carries a
 // group of alerts; each firing alert names its host in a label (configurable, default
 // `host`, then `instance` without its port). Resolved alerts are recorded only.
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, isRecord, parseWith, toHostName } from './common.js';
 
 export const alertmanagerOptions = z.strictObject({
   driver: z.literal('alertmanager'),
   /** Labels tried in order for the host name; a `:port` suffix is stripped. */
-  hostLabels: z.array(z.string().min(1)).min(1).default(['host', 'instance']),
+  hostLabels: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), [
+    'host',
+    'instance',
+  ]),
 });
 export type AlertmanagerOptions = z.infer<typeof alertmanagerOptions>;
 
-const label = z.string().max(4096);
+const label = z.string().check(z.maxLength(4096));
 const alert = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: z.record(z.string(), label),
-  startsAt: z.string().max(64).optional(),
-  fingerprint: z.string().max(128).optional(),
+  startsAt: z.optional(z.string().check(z.maxLength(64))),
+  fingerprint: z.optional(z.string().check(z.maxLength(128))),
 });
 const payload = z.object({
   version: z.literal('4'),
-  groupKey: z.string().max(8192).optional(),
-  alerts: z.array(alert).max(10_000),
+  groupKey: z.optional(z.string().check(z.maxLength(8192))),
+  alerts: z.array(alert).check(z.maxLength(10_000)),
 });
 
 export class AlertmanagerSource implements AlertSource {

@@ -1,7 +1,8 @@
 // Helpers every alert source shares: one error type for a body that names a field
 // wrongly, and the one rule for turning a label or macro value into a Nova host name.
-import type { z } from 'zod';
+
 import { describeIssues } from '../../core/config.js';
+import type * as z from '../../core/zod.js';
 import { hostName } from '../../functions/schemas.js';
 
 /** A body in a recognised format with a missing or mistyped field (HTTP 422). */
@@ -12,7 +13,7 @@ export class InvalidAlert extends Error {
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function parseWith<S extends z.ZodType>(source: string, schema: S, body: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(source: string, schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new InvalidAlert(`${source}: ${describeIssues(parsed.error)}`);
   return parsed.data;

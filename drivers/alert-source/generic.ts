@@ -1,21 +1,24 @@
 // The documented generic form for anything else (a script, a cron check):
 // {"host": "compute-7", "status": "down" | "up", "source": "my-check", "reason": "..."}.
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
 export const genericOptions = z.strictObject({ driver: z.literal('generic') });
 
 const body = z.object({
-  host: z.string().max(255),
+  host: z.string().check(z.maxLength(255)),
   status: z.enum(['down', 'up']),
-  source: z
-    .string()
-    .max(64)
-    .regex(/^[A-Za-z0-9._-]+$/, 'must be a short name (letters, digits, ".", "_", "-")')
-    .optional(),
-  reason: z.string().optional(),
-  fingerprint: z.string().max(128).optional(),
+  source: z.optional(
+    z
+      .string()
+      .check(
+        z.maxLength(64),
+        z.regex(/^[A-Za-z0-9._-]+$/, 'must be a short name (letters, digits, ".", "_", "-")'),
+      ),
+  ),
+  reason: z.optional(z.string()),
+  fingerprint: z.optional(z.string().check(z.maxLength(128))),
 });
 
 export class GenericSource implements AlertSource {

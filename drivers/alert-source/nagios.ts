@@ -2,7 +2,7 @@
 // JSON or as a form. Field names follow the macros ($NOTIFICATIONTYPE$, $host.state$, …)
 // in the spellings people actually use. Only PROBLEM + DOWN + HARD acts: a SOFT state
 // is still being retried by the monitor, UNREACHABLE means a parent (a switch) is down.
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
@@ -34,16 +34,16 @@ const ALIASES = {
 } as const;
 type Field = keyof typeof ALIASES;
 
-const word = z.string().trim().min(1).max(64);
+const word = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 const fields = z.object({
-  source: z.string().max(64).optional(),
+  source: z.optional(z.string().check(z.maxLength(64))),
   type: word,
-  host: z.string().max(255),
+  host: z.string().check(z.maxLength(255)),
   state: word,
   /** Icinga 2 objects keep the state type as a number: 0 SOFT, 1 HARD. */
   stateType: z.union([word, z.literal(0), z.literal(1)]),
-  attempt: z.union([z.string().max(16), z.number()]).optional(),
-  output: z.string().optional(),
+  attempt: z.optional(z.union([z.string().check(z.maxLength(16)), z.number()])),
+  output: z.optional(z.string()),
 });
 
 function pick(body: Record<string, unknown>, field: Field): { key: string; value: unknown } | undefined {

@@ -2,7 +2,7 @@
 // script in docs/intake.md sends {source:"zabbix", host, eventId, eventValue, ...}.
 // EVENT.VALUE is 1 for a problem and 0 for its recovery; an event update (an
 // acknowledgement or comment, EVENT.UPDATE.STATUS=1) is recorded only.
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
@@ -14,13 +14,13 @@ const flag = (macro: string) =>
   });
 
 const body = z.object({
-  source: z.literal('zabbix').optional(),
-  host: z.string().max(255),
-  eventId: z.union([z.string().max(64), z.number()]).optional(),
+  source: z.optional(z.literal('zabbix')),
+  host: z.string().check(z.maxLength(255)),
+  eventId: z.optional(z.union([z.string().check(z.maxLength(64)), z.number()])),
   eventValue: flag('{EVENT.VALUE}'),
-  updateStatus: flag('{EVENT.UPDATE.STATUS}').optional(),
-  severity: z.string().max(64).optional(),
-  trigger: z.string().optional(),
+  updateStatus: z.optional(flag('{EVENT.UPDATE.STATUS}')),
+  severity: z.optional(z.string().check(z.maxLength(64))),
+  trigger: z.optional(z.string()),
 });
 
 export class ZabbixSource implements AlertSource {

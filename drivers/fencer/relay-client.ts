@@ -1,10 +1,10 @@
-// Signed calls to the bastion relay (infra/relay). The HMAC key is read once from a file
-// or an environment variable and never logged; TLS is verified against caFile when the
+// Signed calls to the bastion relay (infra/relay). The HMAC key is given by the fencer
+// (read through core/secrets.ts) and never logged; TLS is verified against caFile when the
 // relay uses its own CA.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import {
   CONTROLLER_KINDS,
   FAILURE_CLASSES,
@@ -19,8 +19,8 @@ const answerSchema = z.object({
   kind: z.enum(CONTROLLER_KINDS),
   controller: z.string(),
   action: z.enum(RELAY_ACTIONS),
-  state: z.enum(['on', 'off', 'unknown']).nullable(),
-  error: z.object({ class: z.enum(FAILURE_CLASSES), message: z.string() }).nullable(),
+  state: z.nullable(z.enum(['on', 'off', 'unknown'])),
+  error: z.nullable(z.object({ class: z.enum(FAILURE_CLASSES), message: z.string() })),
   ms: z.number(),
 });
 const inventoryAnswerSchema = z.object({ hosts: z.array(answerSchema) });

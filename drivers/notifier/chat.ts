@@ -2,58 +2,45 @@
 // generic JSON webhook, both carrying the administrators' summary. Webhook URLs are
 // credentials (the path is the token), so they are read from a file or environment
 // variable when asked, and never appear in logs or errors.
-import axios, { isAxiosError } from 'axios';
-import { z } from 'zod';
+import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/secrets.js';
+import * as z from '../../core/zod.js';
+import { HttpFailure, requestJson } from '../http-json.js';
 import type { NotifyOptions, RecoveryReport } from '../types.js';
 import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
 import { adminView, type MessageView, timeZoneSchema, type ViewSettings } from './message-view.js';
 import { NotifierError, redact } from './notifier-error.js';
-import { oneSource, readSecret, type SecretsManagerGet } from './secret-source.js';
+import { readNotifierSecret } from './secret-source.js';
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+/** A value in the config (only when it is not secret), or where it is: {file}, {env} or {secret}. */
+const valueOrSecret = <T extends z.ZodMiniType<string>>(plain: T, what: string) =>
+  z.union([plain, secretRef], { error: `must be ${what}, or {file}, {env} or {secret} naming where it is` });
 
 const target = {
-  /** The webhook URL in the config: only for URLs that are not secret. */
-  url: z.url({ protocol: /^https?$/ }).optional(),
-  /** Or where the URL is: a file, an environment variable, or a Secrets Manager secret
-   *  (its string, or the "url" field of its JSON). */
-  urlFile: z.string().min(1).optional(),
-  urlEnv: z.string().min(1).optional(),
-  urlSecret: z.string().min(1).optional(),
-  timeoutMs: z.number().int().positive().default(10_000),
-  cloudName: z.string().default('OpenStack'),
+  /** The webhook URL, or where it is (a Secrets Manager secret: its string, or the "url" field of its JSON). */
+  url: valueOrSecret(httpUrl, 'an http(s) URL'),
+  timeoutMs: z._default(z.positiveInt(), 10_000),
+  cloudName: z._default(z.string(), 'OpenStack'),
   timeZone: timeZoneSchema,
   /** Retry policy for this notifier (default: deliver()'s). */
-  retry: retrySchema.optional(),
+  retry: z.optional(retrySchema),
 };
-type Target = {
-  url?: string | undefined;
-  urlFile?: string | undefined;
-  urlEnv?: string | undefined;
-  urlSecret?: string | undefined;
-};
-const oneTarget = (o: Target) => oneSource(o.url, o.urlFile, o.urlEnv, o.urlSecret);
-const oneTargetMessage = { message: 'set exactly one of url, urlFile, urlEnv or urlSecret' };
 
-export const slackNotifierSchema = z
-  .strictObject({
-    driver: z.literal('slack'),
-    ...target,
-    /** Put in front of reports that need action, e.g. "<!here>" or "<!subteam^S0123>". */
-    mention: z.string().optional(),
-    /** Instances listed before "...and N more". */
-    maxInstances: z.number().int().positive().max(100).default(25),
-  })
-  .refine(oneTarget, oneTargetMessage);
+export const slackNotifierSchema = z.strictObject({
+  driver: z.literal('slack'),
+  ...target,
+  /** Put in front of reports that need action, e.g. "<!here>" or "<!subteam^S0123>". */
+  mention: z.optional(z.string()),
+  /** Instances listed before "...and N more". */
+  maxInstances: z._default(z.positiveInt().check(z.maximum(100)), 25),
+});
 
-export const webhookNotifierSchema = z
-  .strictObject({
-    driver: z.literal('webhook'),
-    ...target,
-    /** Extra request headers that are not secret. */
-    headers: z.record(z.string(), z.string()).default({}),
-    /** Header name -> environment variable holding its value (e.g. Authorization). */
-    headersFromEnv: z.record(z.string(), z.string()).default({}),
-  })
-  .refine(oneTarget, oneTargetMessage);
+export const webhookNotifierSchema = z.strictObject({
+  driver: z.literal('webhook'),
+  ...target,
+  /** Extra request headers: a value, or where a secret one is (e.g. Authorization: {env: EVENTS_TOKEN}). */
+  headers: z._default(z.record(z.string(), valueOrSecret(z.string(), 'a string')), {}),
+});
 
 export type SlackNotifierOptions = z.infer<typeof slackNotifierSchema>;
 export type WebhookNotifierOptions = z.infer<typeof webhookNotifierSchema>;
@@ -74,14 +61,19 @@ export interface ChatDeps {
   secretsManager?: SecretsManagerGet;
 }
 
-async function resolveUrl(o: Target, deps: ChatDeps): Promise<string> {
-  if (o.url) return o.url;
-  const url = await readSecret(
-    { file: o.urlFile, env: o.urlEnv, secret: o.urlSecret },
-    { env: deps.env ?? process.env, secretsManager: deps.secretsManager },
-    'webhook URL',
-    'url',
-  );
+/** A plain value as it is; a secret read now (a rotated one is picked up on the next report). */
+async function resolve(
+  value: string | SecretRef,
+  what: string,
+  field: string,
+  deps: ChatDeps,
+): Promise<string> {
+  if (typeof value === 'string') return value;
+  return readNotifierSecret(value, { what, field, env: deps.env, secretsManager: deps.secretsManager });
+}
+
+async function resolveUrl(o: { url: string | SecretRef }, deps: ChatDeps): Promise<string> {
+  const url = await resolve(o.url, 'webhook URL', 'url', deps);
   if (!/^https?:\/\/[^\s]+$/.test(url))
     throw new NotifierError('webhook URL from the secret is not an http(s) URL', false);
   return url;
@@ -222,24 +214,27 @@ async function post(
   let data: unknown;
   let retryAfter: string | undefined;
   try {
-    const response = await axios.post(url, body, {
-      timeout: options.timeoutMs,
-      headers: { 'Content-Type': 'application/json', ...options.headers },
-      maxRedirects: 0,
-      responseType: 'text',
-      validateStatus: () => true,
-      ...(options.signal ? { signal: options.signal } : {}),
+    const response = await requestJson(url, {
+      method: 'POST',
+      body,
+      timeoutMs: options.timeoutMs,
+      ...(options.headers ? { headers: options.headers } : {}),
+      signal: options.signal,
+      anyStatus: true,
     });
     status = response.status;
     data = response.data;
-    retryAfter = response.headers['retry-after'] as string | undefined;
+    retryAfter = response.headers.get('retry-after') ?? undefined;
   } catch (error) {
-    const code = isAxiosError(error) ? (error.code ?? 'no response') : 'error';
-    const detail = isAxiosError(error) ? error.message : (error as Error).message;
-    throw new NotifierError(redact(`webhook request failed (${code}): ${detail}`, options.secrets), true);
+    const code = error instanceof HttpFailure ? error.code : 'error';
+    throw new NotifierError(
+      redact(`webhook request failed (${code}): ${(error as Error).message}`, options.secrets),
+      true,
+    );
   }
   if (status >= 200 && status < 300) return;
-  const reply = typeof data === 'string' ? data.replace(/\s+/g, ' ').slice(0, 200) : '';
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  const reply = text.replace(/\s+/g, ' ').slice(0, 200);
   const error = new NotifierError(
     redact(`webhook answered HTTP ${status}${reply ? `: ${reply}` : ''}`, options.secrets),
     status >= 500 || status === 408 || status === 429,
@@ -283,17 +278,11 @@ export class WebhookNotifier implements RetryingNotifier {
 
   async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
     const url = await resolveUrl(this.options, this.deps);
-    const headers: Record<string, string> = { ...this.options.headers };
+    const headers: Record<string, string> = {};
     const secrets = [url, new URL(url).pathname];
-    for (const [header, variable] of Object.entries(this.options.headersFromEnv)) {
-      const value = (this.deps.env ?? process.env)[variable];
-      if (!value)
-        throw new NotifierError(
-          `webhook header ${header}: environment variable ${variable} is not set`,
-          false,
-        );
-      headers[header] = value;
-      secrets.push(value);
+    for (const [header, value] of Object.entries(this.options.headers)) {
+      headers[header] = await resolve(value, `webhook header ${header}`, 'value', this.deps);
+      if (typeof value !== 'string') secrets.push(headers[header]);
     }
     await post(url, webhookPayload(report, this.options), {
       timeoutMs: this.options.timeoutMs,

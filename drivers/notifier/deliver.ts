@@ -2,15 +2,15 @@
 // exponential backoff, inside one overall deadline. It never throws: whatever happens
 // becomes a NotifierResult, because telling people must never fail or stall a recovery.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { Notifier, NotifierResult, RecoveryReport } from '../types.js';
 
 /** A notifier section's `retry:`; unset fields come from deliver()'s options, then the defaults. */
 export const retrySchema = z.strictObject({
   /** Tries in all, the first included. */
-  attempts: z.number().int().min(1).max(10).optional(),
-  initialDelayMs: z.number().int().min(0).optional(),
-  maxDelayMs: z.number().int().min(0).optional(),
+  attempts: z.optional(z.int().check(z.minimum(1), z.maximum(10))),
+  initialDelayMs: z.optional(z.int().check(z.minimum(0))),
+  maxDelayMs: z.optional(z.int().check(z.minimum(0))),
 });
 
 export interface RetryPolicy {

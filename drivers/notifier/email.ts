@@ -3,9 +3,14 @@
 // read at send time from a file or an environment variable and never logged.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
-import { z } from 'zod';
-import { type Connection, resolveConnection } from '../cloud/openstack/credentials.js';
+// Mailer over an SMTP pool is what nodemailer.createTransport({pool: true}) builds; importing
+// just those keeps its other transports (SES, sendmail, ...) out of the Lambda bundles.
+import Mailer from 'nodemailer/lib/mailer';
+import SMTPPool, { type Options as SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/secrets.js';
+import * as z from '../../core/zod.js';
+import { type CredentialOptions, openstackConnection } from '../cloud/openstack/connection-source.js';
+import type { Connection } from '../cloud/openstack/credentials.js';
 import { KeystoneSession } from '../cloud/openstack/session.js';
 import type { NotifyOptions, RecoveryReport } from '../types.js';
 import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
@@ -25,7 +30,7 @@ import {
   type ProjectRecipients,
   RecipientResolver,
 } from './recipients.js';
-import { oneSource, readSecret, type SecretsManagerGet } from './secret-source.js';
+import { readNotifierSecret } from './secret-source.js';
 import { type LoadedTemplates, loadTemplates } from './template-loader.js';
 
 const kinds = z.enum([
@@ -36,73 +41,69 @@ const kinds = z.enum([
   'mass-failure',
   'paused',
 ]);
-const address = z.string().refine(isAddress, { message: 'not an email address' });
+const address = z.string().check(z.refine(isAddress, { message: 'not an email address' }));
 
 export const emailNotifierSchema = z.strictObject({
   driver: z.literal('email'),
   /** Envelope and header sender, e.g. "freezer-dr <freezer-dr@cloud.example.org>". */
-  from: z.string().min(3),
-  replyTo: z.string().optional(),
+  from: z.string().check(z.minLength(3)),
+  replyTo: z.optional(z.string()),
   /** Administrators: get every report, and a project's message when it has no address. */
-  admins: z.array(address).min(1),
+  admins: z.array(address).check(z.minLength(1)),
   smtp: z.strictObject({
-    host: z.string().min(1),
+    host: z.string().check(z.minLength(1)),
     /** Default: 465 for tls, 25 for none, else 587. */
-    port: z.number().int().min(1).max(65535).optional(),
+    port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
     /** tls: TLS from the first byte (465); starttls: upgrade required; opportunistic: upgrade if offered; none: plain. */
-    security: z.enum(['tls', 'starttls', 'opportunistic', 'none']).default('starttls'),
-    auth: z
-      .strictObject({
-        user: z.string().min(1),
-        /** Where the password is: a file, an environment variable, or a Secrets Manager secret
-         *  (its string, or the "password" field of its JSON). Exactly one. */
-        passwordFile: z.string().min(1).optional(),
-        passwordEnv: z.string().min(1).optional(),
-        passwordSecret: z.string().min(1).optional(),
-      })
-      .refine((a) => oneSource(a.passwordFile, a.passwordEnv, a.passwordSecret), {
-        message: 'set exactly one of passwordFile, passwordEnv or passwordSecret',
-      })
-      .optional(),
+    security: z._default(z.enum(['tls', 'starttls', 'opportunistic', 'none']), 'starttls'),
+    auth: z.optional(
+      z.strictObject({
+        user: z.string().check(z.minLength(1)),
+        /** Where the password is: {file}, {env} or {secret} (its string, or the "password" field of its JSON). */
+        password: secretRef,
+      }),
+    ),
     /** PEM bundle for a private CA. */
-    caFile: z.string().optional(),
-    rejectUnauthorized: z.boolean().default(true),
+    caFile: z.optional(z.string()),
+    rejectUnauthorized: z._default(z.boolean(), true),
     /** Name sent with EHLO. */
-    clientName: z.string().optional(),
-    connectionTimeoutMs: z.number().int().positive().default(10_000),
-    socketTimeoutMs: z.number().int().positive().default(30_000),
+    clientName: z.optional(z.string()),
+    connectionTimeoutMs: z._default(z.positiveInt(), 10_000),
+    socketTimeoutMs: z._default(z.positiveInt(), 30_000),
   }),
-  tenants: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      kinds: z.array(kinds).default(DEFAULT_TENANT_KINDS),
-      addressing: z.enum(['bcc', 'to']).default('bcc'),
+  tenants: z.prefault(
+    z.strictObject({
+      enabled: z._default(z.boolean(), true),
+      kinds: z._default(z.array(kinds), DEFAULT_TENANT_KINDS),
+      addressing: z._default(z.enum(['bcc', 'to']), 'bcc'),
       /** Only users with one of these roles on the project; omit for any role. */
-      roles: z.array(z.string()).min(1).optional(),
+      roles: z.optional(z.array(z.string()).check(z.minLength(1))),
       /** User names or ids never mailed as tenants (service and cloud-admin accounts). */
-      excludeUsers: z.array(z.string()).default([]),
+      excludeUsers: z._default(z.array(z.string()), []),
       /** Project id or name -> addresses, used instead of the Keystone lookup. */
-      projects: z.record(z.string(), z.array(address)).default({}),
-      showHosts: z.boolean().default(false),
-      contact: z.string().optional(),
+      projects: z._default(z.record(z.string(), z.array(address)), {}),
+      showHosts: z._default(z.boolean(), false),
+      contact: z.optional(z.string()),
       /** Keystone for the users' addresses: a clouds.yaml cloud (default: as the cloud driver), or false. */
-      keystone: z
-        .union([
+      keystone: z._default(
+        z.union([
           z.literal(false),
           z.strictObject({
-            cloud: z.string().optional(),
-            timeoutMs: z.number().int().positive().default(15_000),
+            cloud: z.optional(z.string()),
+            timeoutMs: z._default(z.positiveInt(), 15_000),
           }),
-        ])
-        .default({ timeoutMs: 15_000 }),
-    })
-    .prefault({}),
+        ]),
+        { timeoutMs: 15_000 },
+      ),
+    }),
+    {},
+  ),
   /** Directory with admin.{mjs,js,ts} / tenant.{mjs,js,ts} replacing built-in templates. */
-  templates: z.string().optional(),
-  subjectPrefix: z.string().default('[freezer-dr]'),
-  cloudName: z.string().default('OpenStack'),
+  templates: z.optional(z.string()),
+  subjectPrefix: z._default(z.string(), '[freezer-dr]'),
+  cloudName: z._default(z.string(), 'OpenStack'),
   /** Retry policy for this notifier (default: deliver()'s). */
-  retry: retrySchema.optional(),
+  retry: z.optional(retrySchema),
   timeZone: timeZoneSchema,
 });
 
@@ -112,7 +113,7 @@ export interface EmailNotifierDeps {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   env?: NodeJS.ProcessEnv;
   /** Identity lookups; built lazily from the Keystone options when omitted. */
-  directory?: () => IdentityDirectory | null;
+  directory?: () => IdentityDirectory | null | Promise<IdentityDirectory | null>;
   /** Secrets Manager reads (default: Powertools Parameters with the Lambda's role). */
   secretsManager?: SecretsManagerGet;
 }
@@ -142,7 +143,7 @@ export class EmailNotifier implements RetryingNotifier {
   private readonly sent = new Map<string, Set<string>>();
   private readonly resolutions = new Map<string, Promise<ProjectRecipients[]>>();
   private templates: Promise<LoadedTemplates> | null = null;
-  private directory: IdentityDirectory | null | undefined;
+  private directory: Promise<IdentityDirectory | null> | undefined;
 
   constructor(
     readonly options: EmailNotifierOptions,
@@ -170,8 +171,12 @@ export class EmailNotifier implements RetryingNotifier {
     };
   }
 
-  private identity(): IdentityDirectory | null {
-    if (this.directory === undefined) this.directory = this.deps.directory?.() ?? null;
+  /** Built on first use; a failure (credentials unreadable) is tried again with the next report. */
+  private identity(): Promise<IdentityDirectory | null> {
+    this.directory ??= (async () => (await this.deps.directory?.()) ?? null)();
+    this.directory.catch(() => {
+      this.directory = undefined;
+    });
     return this.directory;
   }
 
@@ -181,29 +186,7 @@ export class EmailNotifier implements RetryingNotifier {
     if (!settings.tenantsEnabled || !settings.tenantKinds.includes(report.kind)) return Promise.resolve([]);
     let pending = this.resolutions.get(reportKey);
     if (!pending) {
-      let directory: IdentityDirectory | null = null;
-      let note: string | null = null;
-      try {
-        directory = this.options.tenants.keystone === false ? null : this.identity();
-      } catch (error) {
-        note = `Keystone is not usable: ${(error as Error).message}`;
-      }
-      const resolver = new RecipientResolver(
-        {
-          admins: this.options.admins,
-          overrides: this.options.tenants.projects,
-          roles: this.options.tenants.roles ?? null,
-          excludeUsers: this.options.tenants.excludeUsers,
-        },
-        directory,
-        this.deps.logger,
-      );
-      pending = Promise.all(
-        affectedProjects(report).map(async (id) => {
-          const found = await resolver.forProject(id);
-          return note && found.source === 'admins' ? { ...found, note } : found;
-        }),
-      );
+      pending = this.resolveRecipients(report);
       this.resolutions.set(reportKey, pending);
       pending.catch(() => this.resolutions.delete(reportKey));
       trim(this.resolutions);
@@ -211,22 +194,49 @@ export class EmailNotifier implements RetryingNotifier {
     return pending;
   }
 
+  private async resolveRecipients(report: RecoveryReport): Promise<ProjectRecipients[]> {
+    let directory: IdentityDirectory | null = null;
+    let note: string | null = null;
+    try {
+      directory = this.options.tenants.keystone === false ? null : await this.identity();
+    } catch (error) {
+      note = `Keystone is not usable: ${(error as Error).message}`;
+    }
+    const resolver = new RecipientResolver(
+      {
+        admins: this.options.admins,
+        overrides: this.options.tenants.projects,
+        roles: this.options.tenants.roles ?? null,
+        excludeUsers: this.options.tenants.excludeUsers,
+      },
+      directory,
+      this.deps.logger,
+    );
+    return Promise.all(
+      affectedProjects(report).map(async (id) => {
+        const found = await resolver.forProject(id);
+        return note && found.source === 'admins' ? { ...found, note } : found;
+      }),
+    );
+  }
+
+  /** Read at send time: a rotated password is used from the next report on. */
+  private async password(ref: SecretRef): Promise<string> {
+    return readNotifierSecret(ref, {
+      what: 'SMTP password',
+      field: 'password',
+      env: this.deps.env,
+      secretsManager: this.deps.secretsManager,
+    });
+  }
+
   private async transportOptions(): Promise<{
     options: SMTPPoolOptions & { pool: true };
     secrets: string[];
   }> {
     const smtp = this.options.smtp;
-    const deps = { env: this.deps.env ?? process.env, secretsManager: this.deps.secretsManager };
     const auth = smtp.auth
-      ? {
-          user: smtp.auth.user,
-          pass: await readSecret(
-            { file: smtp.auth.passwordFile, env: smtp.auth.passwordEnv, secret: smtp.auth.passwordSecret },
-            deps,
-            'SMTP password',
-            'password',
-          ),
-        }
+      ? { user: smtp.auth.user, pass: await this.password(smtp.auth.password) }
       : undefined;
     const port = smtp.port ?? (smtp.security === 'tls' ? 465 : smtp.security === 'none' ? 25 : 587);
     let ca: string | undefined;
@@ -286,7 +296,7 @@ export class EmailNotifier implements RetryingNotifier {
     if (!pending.length) return;
 
     const { options: transportOptions, secrets } = await this.transportOptions();
-    const transport = nodemailer.createTransport(transportOptions);
+    const transport = new Mailer(new SMTPPool(transportOptions), transportOptions);
     const failures: SendFailure[] = [];
     try {
       for (const [index, message] of pending.entries()) {
@@ -360,23 +370,32 @@ function trim(map: Map<string, unknown>, max = 20): void {
   while (map.size > max) map.delete(map.keys().next().value as string);
 }
 
-/** The registry's factory. Keystone: the named cloud, else the simulated cloud, else OS_CLOUD / OS_*. */
+/**
+ * The registry's factory. Keystone: the named cloud, else the simulated cloud, else the
+ * cloud driver's credentials (its clouds.yaml secret, OPENSTACK_SECRET_ID, OS_CLOUD / OS_*).
+ */
 export function createEmailNotifier(
   options: EmailNotifierOptions,
-  context: { logger: Logger; env: NodeJS.ProcessEnv; simulated: { connection: Connection } | null },
+  context: {
+    logger: Logger;
+    env: NodeJS.ProcessEnv;
+    simulated: { connection: Connection } | null;
+    cloudCredentials?: CredentialOptions | undefined;
+  },
 ): EmailNotifier {
   const keystone = options.tenants.keystone;
-  const connection = (): Connection => {
+  const connection = (): Promise<Connection> | Connection => {
     const cloud = keystone === false ? undefined : keystone.cloud;
     if (!cloud && context.simulated) return context.simulated.connection;
-    return resolveConnection(cloud ? { cloud } : {}, context.env);
+    const credentials = { ...context.cloudCredentials, ...(cloud ? { cloud } : {}) };
+    return openstackConnection(credentials, { env: context.env });
   };
   return new EmailNotifier(options, {
     logger: context.logger,
     env: context.env,
-    directory: () =>
+    directory: async () =>
       keystone === false
         ? null
-        : new KeystoneDirectory(new KeystoneSession(connection(), { timeoutMs: keystone.timeoutMs })),
+        : new KeystoneDirectory(new KeystoneSession(await connection(), { timeoutMs: keystone.timeoutMs })),
   });
 }

@@ -2,27 +2,29 @@
 // into display-ready values (formatted times, durations, one line per instance), cut
 // down to one project's instances for a tenant message.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../core/zod.js';
 import type { InstanceOutcomeKind, InstanceReport, NotificationKind, RecoveryReport } from '../types.js';
 import { adminWording, type KindFacts, tenantWording } from './templates/wording.js';
 
 export type Audience = 'admin' | 'tenant';
 
 /** An IANA time zone name that this Node's Intl knows. */
-export const timeZoneSchema = z
-  .string()
-  .default('UTC')
-  .refine(
-    (zone) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'unknown time zone' },
-  );
+export const timeZoneSchema = z._default(
+  z.string().check(
+    z.refine(
+      (zone) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'unknown time zone' },
+    ),
+  ),
+  'UTC',
+);
 
 export interface ViewSettings {
   /** Shown in titles and footers, e.g. "Example Cloud". */

@@ -3,15 +3,15 @@
 // so the workflow's Retry/Catch can tell transient faults from final ones.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { describeIssues } from '../../core/config.js';
 import { INPUT_INVALID, WorkflowError } from '../../core/errors.js';
 import { publishMetrics } from '../../core/metrics.js';
 import type { Runtime, RuntimeProvider } from '../../core/runtime.js';
+import type * as z from '../../core/zod.js';
 
 export type TaskHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export function taskHandler<S extends z.ZodType, R>(
+export function taskHandler<S extends z.ZodMiniType, R>(
   step: string,
   schema: S,
   run: (rt: Runtime, input: z.infer<S>) => Promise<R>,

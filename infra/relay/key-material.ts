@@ -31,13 +31,18 @@ export function readSecret(source: SecretSource, env: NodeJS.ProcessEnv, what: s
 
 export const MIN_KEY_LENGTH = 32;
 
-/** An HMAC key: at least 32 characters (e.g. `openssl rand -hex 32`). */
-export function readHmacKey(source: SecretSource, env: NodeJS.ProcessEnv): Buffer {
-  const value = readSecret(source, env, 'HMAC key').trim();
+/** The key in a secret's text: its first line, trimmed, at least 32 characters (e.g. `openssl rand -hex 32`). */
+export function hmacKeyFrom(text: string): Buffer {
+  const value = (text.split(/\r?\n/, 1)[0] ?? '').trim();
   if (value.length < MIN_KEY_LENGTH) {
     throw new Error(
       `HMAC key is shorter than ${MIN_KEY_LENGTH} characters; generate one with "openssl rand -hex 32"`,
     );
   }
   return Buffer.from(value, 'utf8');
+}
+
+/** An HMAC key from a file or variable (the relay's side; the fencer reads its key through core/secrets.ts). */
+export function readHmacKey(source: SecretSource, env: NodeJS.ProcessEnv): Buffer {
+  return hmacKeyFrom(readSecret(source, env, 'HMAC key'));
 }

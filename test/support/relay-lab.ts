@@ -101,7 +101,7 @@ export async function startRelayLab(
       const text = await response.text();
       return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
-    fencerConfig: (driver) => ({ driver, url: relay.url, keyId, keyFile, timeoutMs: 15_000 }),
+    fencerConfig: (driver) => ({ driver, url: relay.url, keyId, key: { file: keyFile }, timeoutMs: 15_000 }),
     async close() {
       await relay.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,31 +4,33 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { describeIssues } from '../../../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../../../core/errors.js';
+import { parseYaml } from '../../../core/yaml.js';
+import * as z from '../../../core/zod.js';
+
+const optionalString = () => z.optional(z.string());
 
 const authSchema = z.looseObject({
-  auth_url: z.string().url(),
-  username: z.string().optional(),
-  user_id: z.string().optional(),
-  password: z.string().optional(),
-  user_domain_name: z.string().optional(),
-  user_domain_id: z.string().optional(),
-  project_name: z.string().optional(),
-  project_id: z.string().optional(),
-  project_domain_name: z.string().optional(),
-  project_domain_id: z.string().optional(),
-  application_credential_id: z.string().optional(),
-  application_credential_secret: z.string().optional(),
+  auth_url: z.url(),
+  username: optionalString(),
+  user_id: optionalString(),
+  password: optionalString(),
+  user_domain_name: optionalString(),
+  user_domain_id: optionalString(),
+  project_name: optionalString(),
+  project_id: optionalString(),
+  project_domain_name: optionalString(),
+  project_domain_id: optionalString(),
+  application_credential_id: optionalString(),
+  application_credential_secret: optionalString(),
 });
 
 const cloudEntrySchema = z.looseObject({
   auth: authSchema,
-  auth_type: z.enum(['password', 'v3password', 'v3applicationcredential']).optional(),
-  region_name: z.string().optional(),
-  interface: z.enum(['public', 'internal', 'admin']).optional(),
+  auth_type: z.optional(z.enum(['password', 'v3password', 'v3applicationcredential'])),
+  region_name: optionalString(),
+  interface: z.optional(z.enum(['public', 'internal', 'admin'])),
 });
 
 export type CloudAuth = z.infer<typeof authSchema>;
@@ -105,14 +107,22 @@ function toConnection(entry: unknown, origin: string): Connection {
   };
 }
 
-/** A named cloud from clouds.yaml text (for example a Secrets Manager value). */
-export function connectionFromCloudsYaml(text: string, cloud: string, secureText?: string): Connection {
+/** A cloud from clouds.yaml text (a secret's value): the named one, else the only one. */
+export function connectionFromCloudsYaml(text: string, cloud?: string, secureText?: string): Connection {
   const doc = (parseYaml(text) ?? {}) as CloudsDoc;
-  let entry = doc.clouds?.[cloud] as Record<string, unknown> | undefined;
-  if (!entry) throw new WorkflowError(CONFIG_INVALID, `cloud "${cloud}" is not in the given clouds.yaml`);
-  const secure = secureText ? ((parseYaml(secureText) ?? {}) as CloudsDoc).clouds?.[cloud] : undefined;
+  const names = Object.keys(doc.clouds ?? {});
+  const name = cloud ?? (names.length === 1 ? names[0] : undefined);
+  if (!name) {
+    throw new WorkflowError(
+      CONFIG_INVALID,
+      `the given clouds.yaml has ${names.length ? `clouds ${names.join(', ')}` : 'no clouds'}: name one in cloud.cloud or OS_CLOUD`,
+    );
+  }
+  let entry = doc.clouds?.[name] as Record<string, unknown> | undefined;
+  if (!entry) throw new WorkflowError(CONFIG_INVALID, `cloud "${name}" is not in the given clouds.yaml`);
+  const secure = secureText ? ((parseYaml(secureText) ?? {}) as CloudsDoc).clouds?.[name] : undefined;
   if (secure && typeof secure === 'object') entry = mergeDeep(entry, secure as Record<string, unknown>);
-  return toConnection(entry, `clouds.yaml cloud "${cloud}"`);
+  return toConnection(entry, `clouds.yaml cloud "${name}"`);
 }
 
 function connectionFromFiles(cloud: string, env: NodeJS.ProcessEnv): Connection {

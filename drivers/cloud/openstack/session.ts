@@ -1,10 +1,8 @@
 // Keystone v3 session: one token reused until shortly before it expires, re-issued once
 // on a 401, endpoints from its catalog. Errors carry method, path, status and the
 // service's own message, never request bodies or headers (they hold secrets).
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, isAxiosError } from 'axios';
 import { CLOUD_AUTH, CLOUD_REJECTED, CLOUD_TRANSIENT, CloudError } from '../../../core/errors.js';
+import { type HttpAnswer, HttpFailure, requestJson } from '../../http-json.js';
 import type { Connection } from './credentials.js';
 
 interface CatalogEndpoint {
@@ -23,7 +21,11 @@ interface Token {
   catalog: CatalogEntry[];
 }
 
-export interface RequestOptions extends AxiosRequestConfig {
+export interface RequestOptions {
+  method?: string;
+  /** Request body, sent as JSON. */
+  data?: unknown;
+  headers?: Record<string, string>;
   /** Service type from the catalog (compute, placement, identity, ...). */
   service: string;
   /** Path relative to the endpoint, or an absolute URL on the same endpoint. */
@@ -50,9 +52,9 @@ function serviceMessage(data: unknown): string | null {
 }
 
 export function classifyHttpError(error: unknown, what: string): CloudError {
-  if (isAxiosError(error)) {
-    const status = error.response?.status ?? null;
-    const message = serviceMessage(error.response?.data);
+  if (error instanceof HttpFailure) {
+    const status = error.status;
+    const message = serviceMessage(error.data);
     const text = `${what} failed${status ? ` with HTTP ${status}` : ` (${error.code ?? 'no response'})`}${message ? `: ${message}` : ''}`;
     if (status === 401) return new CloudError(CLOUD_AUTH, text, status);
     if (status === null || status >= 500 || status === 408 || status === 429) {
@@ -71,7 +73,7 @@ export function classifyHttpError(error: unknown, what: string): CloudError {
 export class KeystoneSession {
   private token: Token | null = null;
   private pending: Promise<Token> | null = null;
-  readonly http: AxiosInstance;
+  private readonly timeoutMs: number;
   /** Tokens issued so far: lets tests and benchmarks prove tokens are reused. */
   tokensIssued = 0;
 
@@ -79,15 +81,9 @@ export class KeystoneSession {
     readonly connection: Connection,
     options: { timeoutMs?: number } = {},
   ) {
-    // Keep-alive: a recovery makes thousands of small calls; a TCP (and TLS) handshake
-    // for each would cost more than the calls themselves.
-    this.http = axios.create({
-      timeout: options.timeoutMs ?? 30_000,
-      maxRedirects: 0,
-      proxy: false,
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-    });
+    // fetch keeps connections alive: a recovery makes thousands of small calls, and a TCP
+    // (and TLS) handshake for each would cost more than the calls themselves.
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   private authBody(): unknown {
@@ -130,10 +126,12 @@ export class KeystoneSession {
   private async issue(): Promise<Token> {
     const url = `${this.connection.auth.auth_url.replace(/\/+$/, '')}/auth/tokens`;
     try {
-      const response = await this.http.post(url, this.authBody(), {
-        headers: { 'Content-Type': 'application/json' },
+      const response = await requestJson(url, {
+        method: 'POST',
+        body: this.authBody(),
+        timeoutMs: this.timeoutMs,
       });
-      const value = response.headers['x-subject-token'];
+      const value = response.headers.get('x-subject-token');
       const body = response.data as { token?: { expires_at?: string; catalog?: CatalogEntry[] } };
       if (typeof value !== 'string' || !body.token) {
         throw new CloudError(CLOUD_AUTH, 'Keystone answered without a token', response.status);
@@ -188,17 +186,18 @@ export class KeystoneSession {
   }
 
   /** Sends a request with the current token; on 401 re-authenticates once and retries. */
-  async request<T>(options: RequestOptions): Promise<AxiosResponse<T>> {
-    const { service, path, microversion, ...config } = options;
+  async request<T>(options: RequestOptions): Promise<HttpAnswer<T>> {
+    const { service, path, microversion, method = 'GET', data, headers } = options;
     const base = await this.endpoint(service);
     const url = path.startsWith('http') ? path : `${base}${path.startsWith('/') ? '' : '/'}${path}`;
-    const what = `${(config.method ?? 'GET').toUpperCase()} ${service} ${new URL(url).pathname}`;
+    const what = `${method.toUpperCase()} ${service} ${new URL(url).pathname}`;
     const send = async (token: Token) =>
-      this.http.request<T>({
-        ...config,
-        url,
+      requestJson<T>(url, {
+        method,
+        body: data,
+        timeoutMs: this.timeoutMs,
         headers: {
-          ...(config.headers as Record<string, string> | undefined),
+          ...headers,
           'X-Auth-Token': token.value,
           Accept: 'application/json',
           ...(microversion ? { 'OpenStack-API-Version': `${service} ${microversion}` } : {}),
@@ -208,7 +207,7 @@ export class KeystoneSession {
     try {
       return await send(await this.getToken());
     } catch (error) {
-      if (isAxiosError(error) && error.response?.status === 401) {
+      if (error instanceof HttpFailure && error.status === 401) {
         try {
           return await send(await this.getToken(true));
         } catch (retryError) {

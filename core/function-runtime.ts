@@ -1,0 +1,25 @@
+// The runtime of a deployed function: built once per container from the config file
+// (FREEZER_DR_CONFIG), with the driver kinds its step uses and no others, so each bundle
+// carries only those drivers' code. A failed build is not cached: the next invocation
+// tries again (a secret store that was unreachable may answer now).
+import { buildDrivers, type DriverKinds } from '../drivers/driver-set.js';
+import { configPath, loadConfigFile } from './config.js';
+import { createLogger } from './logger.js';
+import type { Runtime, RuntimeProvider } from './runtime.js';
+
+export function functionRuntime(kinds: DriverKinds): RuntimeProvider {
+  let cached: Promise<Runtime> | null = null;
+  const build = async (): Promise<Runtime> => {
+    const config = loadConfigFile(configPath());
+    const logger = createLogger();
+    const drivers = await buildDrivers(config, kinds, { logger, simulated: null, env: process.env });
+    return { ...drivers, config, policy: config.recovery, logger };
+  };
+  return () => {
+    cached ??= build().catch((error) => {
+      cached = null;
+      throw error;
+    });
+    return cached;
+  };
+}

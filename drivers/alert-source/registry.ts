@@ -1,0 +1,23 @@
+// Webhook payload formats; the order of `alertSources` is the order bodies are matched in.
+import { type DriverContext, type DriverTable, define, pickDriver } from '../driver-factory.js';
+import type { AlertSource } from '../types.js';
+import { AlertmanagerSource, alertmanagerOptions } from './alertmanager.js';
+import { GenericSource, genericOptions } from './generic.js';
+import { NagiosSource, nagiosOptions } from './nagios.js';
+import { ZabbixSource, zabbixOptions } from './zabbix.js';
+
+export const alertSourceDrivers: DriverTable<AlertSource> = {
+  alertmanager: define(alertmanagerOptions, (options) => new AlertmanagerSource(options)),
+  zabbix: define(zabbixOptions, () => new ZabbixSource()),
+  nagios: define(nagiosOptions, () => new NagiosSource()),
+  generic: define(genericOptions, () => new GenericSource()),
+};
+
+/** The webhook's payload parsers; every format with its defaults when the list is empty. */
+export function createAlertSources(sections: { driver: string }[]): AlertSource[] {
+  const chosen = sections.length ? sections : Object.keys(alertSourceDrivers).map((driver) => ({ driver }));
+  return chosen.map((section, index) => {
+    const { factory, options } = pickDriver(`alertSources[${index}]`, alertSourceDrivers, section);
+    return factory.create(options, {} as DriverContext) as AlertSource;
+  });
+}

@@ -11,6 +11,7 @@
 import { deliverReport } from '../drivers/notifier/deliver.js';
 import type { RecoveryReport } from '../drivers/types.js';
 import type { ExecutionsApi } from './executions.js';
+import { countMetric } from './metrics.js';
 import { type HostFinding, markedServices, reconcileHost } from './reconcile-hosts.js';
 import { type InstanceFinding, reconcileInstances } from './reconcile-instances.js';
 import type { Runtime } from './runtime.js';
@@ -112,6 +113,9 @@ export async function reconcile(
     attention,
     summary: summarize(hosts, instances, attention),
   };
+  // An alarm on this metric reaches the admins even when no notifier can.
+  countMetric('ReconcileAttention', attention);
+  countMetric('ReconcileResumed', hosts.filter((h) => h.action === 'resumed').length);
   if (attention > 0) rt.logger.warn('reconciler: findings need attention', { summary: report.summary });
   else rt.logger.info('reconciler: done', { summary: report.summary });
   if (!options.dryRun && options.notify !== false && attention > 0) {

@@ -9,8 +9,11 @@ import { hostName, incident, instanceId } from './schemas.js';
 const input = z.object({ id: instanceId, host: hostName, incident });
 
 /**
- * Idempotent: reads the server first; one already on another host, rebuilding, or with
- * an evacuation migration in flight is not evacuated again.
+ * Retry or re-drive: reads the server and its evacuations first; one already on another
+ * host, rebuilding, or with an evacuation in flight is not evacuated again (so an evacuate
+ * whose answer was lost is not sent twice), and a 409 from a duplicate racing it reads as
+ * in progress. A lock left by this incident's interrupted run is recognised by its reason
+ * and released by VerifyInstance.
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('EvacuateInstance', input, evacuateInstance, rt);

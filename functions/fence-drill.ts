@@ -7,6 +7,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
 
+/** Retry: reads power status only; run again it reads again and powers nothing. */
 export const createHandler = (rt: RuntimeProvider) =>
   middy<unknown, DrillReport>().handler(async () => runFenceDrill(await rt()));
 

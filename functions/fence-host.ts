@@ -5,6 +5,11 @@ import { fencerDrivers } from '../drivers/fencer/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
-/** Idempotent: a host whose power already reads off is not powered off again. */
+/**
+ * Retry or re-drive: the power is read first, and a host that reads off is not powered off
+ * again, so a run killed after its power-off (or resumed by the reconciler) sends no second
+ * one. A failed off request is recorded, not retried blind: VerifyPowerOff decides from
+ * readings alone.
+ */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('FenceHost', hostInput, fenceHost, rt);
 export const handler = createHandler(functionRuntime({ fencer: fencerDrivers }));

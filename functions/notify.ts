@@ -22,6 +22,9 @@ const input = z.object({
   skippedCount: z.optional(z.int().check(z.minimum(0))),
 });
 
-/** Not idempotent by nature (a re-run sends the messages again); it never fails the recovery. */
+/**
+ * Retry or re-drive: not idempotent by nature; run again it sends the report again (a
+ * duplicate, never a lost report) and changes nothing else. It never fails the recovery.
+ */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('Notify', input, notify, rt);
 export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }));

@@ -5,7 +5,11 @@ import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
-/** Idempotent: reads Nova only; instances already moved are handled by EvacuateInstance. */
+/**
+ * Retry or re-drive: reads Nova only. Run again it selects what is still on the host:
+ * instances already moved are no longer listed there, and those still rebuilding are
+ * recognised by EvacuateInstance, which does not evacuate them again.
+ */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('SelectInstances', hostInput, selectInstances, rt);
 export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));

@@ -12,7 +12,7 @@ const input = z.object({
   results: z.array(instanceResult),
 });
 
-/** Pure: computes the verdict from its input. */
+/** Retry or re-drive: pure, the verdict comes from its input alone; run again it gives the same answer. */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('Summarize', input, async (_rt, i) => summarize(i), rt);
 export const handler = createHandler(functionRuntime({}));

@@ -8,7 +8,10 @@ import { evacuationRecord, hostName, instanceId } from './schemas.js';
 
 const input = z.object({ id: instanceId, host: hostName, evacuation: evacuationRecord });
 
-/** Idempotent: reads the server; its corrections (start, reset to ERROR) apply only when still needed. */
+/**
+ * Retry or re-drive: reads the server; its corrections (start, reset to ERROR) apply only
+ * while still needed, and unlocking an instance that is already unlocked changes nothing.
+ */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('VerifyInstance', input, verifyInstance, rt);
 export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));

@@ -8,7 +8,10 @@ import { hostInput } from './schemas.js';
 
 const input = z.extend(hostInput, { offError: z.optional(z.nullable(z.string())) });
 
-/** Idempotent: reads the power state only. */
+/**
+ * Retry or re-drive: reads the power state only; run again it polls again, and can only
+ * confirm the fence or refuse it, never act on the host.
+ */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('VerifyPowerOff', input, verifyPowerOff, rt);
 export const handler = createHandler(functionRuntime({ fencer: fencerDrivers }));

@@ -40,6 +40,13 @@ export function toIntakeRequest(event: APIGatewayProxyEventV2): IntakeRequest {
   };
 }
 
+/**
+ * Retry: senders repeat an alert until they get a 2xx (Alertmanager on every 5xx), and
+ * several monitors report the same host. Every repeat of one incident maps to the same
+ * execution name (host + the service's last report time), so Step Functions refuses a
+ * second start (ExecutionAlreadyExists reads as already handled); refusals are notified
+ * once per reason within intake.notifyOnceSeconds.
+ */
 export function createHandler(deps: WebhookDeps): WebhookHandler {
   let built: { rt: Runtime; intake: Intake } | null = null;
   let store: StateStore | null = null;

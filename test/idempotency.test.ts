@@ -1,5 +1,6 @@
 // Every step run twice (a Lambda retry, a re-driven execution): the second run must not
 // power-cycle a host, force it down again, or evacuate an instance a second time.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { confirmHostFailure } from '../core/confirm-failure.js';
 import { evacuateInstance } from '../core/evacuate-instance.js';
@@ -8,7 +9,15 @@ import { markHostDown } from '../core/mark-host-down.js';
 import { selectInstances } from '../core/select-instances.js';
 import { verifyInstance } from '../core/verify-instance.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import { lambdaContext } from '../engine/local-engine.js';
+import { taskFunctions } from '../functions/catalog.js';
+import { createHandler as createDrill } from '../functions/fence-drill.js';
+import { createHandler as createReconciler } from '../functions/reconcile.js';
+import { createHandler as createWebhook } from '../functions/webhook.js';
+import { fakeExecutions } from './support/fake-sfn.js';
 import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { TOKEN, lambdaContext as webhookContext, webhookEvent } from './support/intake.js';
+import { alertmanagerPayload } from './support/intake-samples.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -63,5 +72,190 @@ describe('each step is safe to run twice', () => {
     for (const s of servers) expect(h.sim.state.counters.evacuateAccepted.get(s.id)).toBe(1);
     expect(h.sim.state.counters.powerOffCalls.get('compute-1')).toBe(1);
     expect(h.notifier.reports[1]?.instances.every((i) => i.outcome === 'already-recovered')).toBe(true);
+  });
+});
+
+// Every Task handler of functions/catalog.ts (middy, zod and all), called twice with the
+// same event as a Lambda retry or a re-drive would: a step added to the catalog without a
+// check here fails the first test, and each handler's file must say why a second run is safe.
+type Step = (h: Harness, call: (key: string, event: unknown) => Promise<unknown>) => Promise<void>;
+const host = 'compute-1';
+const incident = 'twice';
+
+const twice: Record<string, Step> = {
+  ConfirmHostFailureFunctionArn: async (h, call) => {
+    const event = { host, incident, executionName: 'e' };
+    const updates = h.sim.state.counters.serviceUpdates;
+    const [a, b] = [
+      await call('ConfirmHostFailureFunctionArn', event),
+      await call('ConfirmHostFailureFunctionArn', event),
+    ];
+    expect((b as { serviceId: string }).serviceId).toBe((a as { serviceId: string }).serviceId);
+    expect(h.sim.state.counters.serviceUpdates).toBe(updates);
+    expect(h.sim.state.counters.powerOffCalls.size).toBe(0);
+  },
+  FenceHostFunctionArn: async (h, call) => {
+    await call('FenceHostFunctionArn', { host, incident });
+    expect(await call('FenceHostFunctionArn', { host, incident })).toMatchObject({
+      before: 'off',
+      offRequested: false,
+    });
+    expect(h.sim.state.counters.powerOffCalls.get(host)).toBe(1);
+  },
+  VerifyPowerOffFunctionArn: async (h, call) => {
+    for (let i = 0; i < 2; i += 1)
+      expect(await call('VerifyPowerOffFunctionArn', { host, incident, offError: null })).toMatchObject({
+        verified: true,
+      });
+    expect(h.sim.state.counters.powerOffCalls.get(host)).toBe(1);
+  },
+  MarkHostDownFunctionArn: async (h, call) => {
+    const event = { host, incident, fence: 'simulated' };
+    expect(await call('MarkHostDownFunctionArn', event)).toMatchObject({ changed: true });
+    const updates = h.sim.state.counters.serviceUpdates;
+    expect(await call('MarkHostDownFunctionArn', event)).toMatchObject({ changed: false });
+    expect(h.sim.state.counters.serviceUpdates).toBe(updates);
+  },
+  SelectInstancesFunctionArn: async (_h, call) => {
+    const first = await call('SelectInstancesFunctionArn', { host, incident });
+    expect(await call('SelectInstancesFunctionArn', { host, incident })).toEqual(first);
+  },
+  PlanTargetsFunctionArn: async (h, call) => {
+    const ids = [...h.sim.state.servers.values()].filter((s) => s.host === host).map((s) => s.id);
+    const updates = h.sim.state.counters.serviceUpdates;
+    const first = (await call('PlanTargetsFunctionArn', { host, incident, ids })) as { waves: unknown };
+    const second = (await call('PlanTargetsFunctionArn', { host, incident, ids })) as { waves: unknown };
+    expect(second.waves).toEqual(first.waves);
+    expect(h.sim.state.counters.serviceUpdates).toBe(updates);
+  },
+  EvacuateInstanceFunctionArn: async (h, call) => {
+    for (const server of [...h.sim.state.servers.values()].filter((s) => s.host === host)) {
+      const event = { id: server.id, host, incident, target: null };
+      const first = (await call('EvacuateInstanceFunctionArn', event)) as { action: string };
+      expect(first.action).toBe('evacuated');
+      expect(await call('EvacuateInstanceFunctionArn', event)).toMatchObject({ action: 'in-progress' });
+      expect(h.sim.state.counters.evacuateAccepted.get(server.id)).toBe(1);
+      // Verified twice (the second after the instance landed): the same verdict, one unlock.
+      const verify = { id: server.id, host, evacuation: first };
+      expect(await call('VerifyInstanceFunctionArn', verify)).toMatchObject({ outcome: 'recovered' });
+      expect(await call('VerifyInstanceFunctionArn', verify)).toMatchObject({ outcome: 'recovered' });
+      expect(h.sim.state.servers.get(server.id)).toMatchObject({ locked: false, vmState: 'active' });
+      // Re-driven once it landed: already moved, not evacuated again.
+      expect(await call('EvacuateInstanceFunctionArn', event)).toMatchObject({ action: 'already-moved' });
+      expect(h.sim.state.counters.evacuateAccepted.get(server.id)).toBe(1);
+    }
+  },
+  // Checked with EvacuateInstance above: it needs that step's result.
+  VerifyInstanceFunctionArn: async () => undefined,
+  SummarizeFunctionArn: async (_h, call) => {
+    const event = {
+      host,
+      selectedCount: 2,
+      skippedCount: 0,
+      results: [[{ id: 'a', outcome: 'recovered' }], [{ id: 'b', outcome: 'failed', reason: 'x' }]],
+      unplacedCount: 0,
+    };
+    expect(await call('SummarizeFunctionArn', event)).toEqual(await call('SummarizeFunctionArn', event));
+  },
+  NotifyFunctionArn: async (h, call) => {
+    const event = {
+      kind: 'recovery',
+      host,
+      incident,
+      cause: 'test',
+      requestedAt: new Date().toISOString(),
+      executionName: 'e',
+      results: [],
+    };
+    const before = h.notifier.reports.length;
+    await call('NotifyFunctionArn', event);
+    await call('NotifyFunctionArn', event);
+    // Documented: a re-run sends the report again (a duplicate, never a lost report), and changes nothing else.
+    const sent = h.notifier.reports.slice(before);
+    expect(sent.map((r) => [r.kind, r.host, r.incident])).toEqual([
+      ['recovery', host, incident],
+      ['recovery', host, incident],
+    ]);
+  },
+};
+
+describe('every Task handler run twice with the same event', () => {
+  it('has a twice-check for every function in the catalog, and each handler says why a re-run is safe', () => {
+    for (const [key, fn] of Object.entries(taskFunctions)) {
+      expect(twice[key], `no twice-check for ${key}`).toBeTypeOf('function');
+      const source = readFileSync(fn.source, 'utf8');
+      const doc = /\/\*\*([\s\S]*?)\*\/\s*export const createHandler/.exec(source)?.[1] ?? '';
+      expect(doc, `${fn.source}: doc comment on createHandler`).toMatch(
+        /retr|re-?drive|re-?run|twice|again/i,
+      );
+    }
+  });
+
+  it('in workflow order, on one failed host: no second power-off, force-down or evacuation', async () => {
+    h = await startHarness();
+    for (let i = 1; i <= 2; i += 1) h.sim.state.addServer({ host, name: `app-${i}` });
+    h.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
+    const handlers = new Map(
+      Object.entries(taskFunctions).map(([key, fn]) => [key, fn.create(async () => h.rt)]),
+    );
+    const call = async (key: string, event: unknown) => {
+      const handler = handlers.get(key);
+      if (!handler) throw new Error(`${key} is not in the catalog`);
+      return handler(event, lambdaContext(key, 'twice'));
+    };
+    for (const key of Object.keys(twice)) if (handlers.has(key)) await (twice[key] as Step)(h, call);
+    expect(h.sim.state.counters.powerOffCalls.get(host)).toBe(1);
+    expect(h.sim.state.unsafeEvacuations).toBe(0);
+  });
+});
+
+describe('the functions outside the workflow, run twice', () => {
+  it('webhook: the same alert twice starts one execution', async () => {
+    h = await startHarness();
+    h.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
+    const { sfn, api } = fakeExecutions();
+    const webhook = createWebhook({
+      runtime: async () => h.rt,
+      executions: () => api,
+      env: { FREEZER_DR_WEBHOOK_TOKEN: TOKEN },
+    });
+    const body = JSON.stringify(alertmanagerPayload([{ host }]));
+    const answers = [
+      await webhook(webhookEvent(body), webhookContext),
+      await webhook(webhookEvent(body), webhookContext),
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([202, 202]);
+    expect(sfn.startCalls).toBe(1);
+    expect(sfn.started).toHaveLength(1);
+  });
+
+  it('reconcile: a second pass finds the first one resumed and starts nothing', async () => {
+    h = await startHarness();
+    h.sim.state.addServer({ host });
+    h.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
+    await markHostDown(h.rt, { host, incident, fence: 'simulated' });
+    h.sim.state.host(host).power = 'off';
+    const { sfn, api } = fakeExecutions();
+    const handler = createReconciler(
+      async () => h.rt,
+      () => api,
+    );
+    const first = await handler({}, lambdaContext('reconcile', 'scheduled'));
+    const second = await handler({}, lambdaContext('reconcile', 'scheduled'));
+    expect(first.hosts.map((x) => x.action)).toEqual(['resumed']);
+    expect(second.hosts.map((x) => x.action)).toEqual(['in-recovery']);
+    expect(sfn.startCalls).toBe(1);
+    expect(h.sim.state.counters.powerOffCalls.size).toBe(0);
+  });
+
+  it('fence drill: reads only, twice', async () => {
+    h = await startHarness();
+    const drill = createDrill(async () => h.rt);
+    const [a, b] = [
+      await drill({}, lambdaContext('fenceDrill', 'scheduled')),
+      await drill({}, lambdaContext('fenceDrill', 'scheduled')),
+    ];
+    expect(b.entries.map((e) => [e.host, e.state])).toEqual(a.entries.map((e) => [e.host, e.state]));
+    expect(h.sim.state.counters.powerOffCalls.size).toBe(0);
   });
 });

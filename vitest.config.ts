@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Packaged Lambda bundles (test/deploy.test.ts) are imported by Node as they are.
+    server: { deps: { external: [/freezer-dr-bundles-/] } },
   },
 });

@@ -1,12 +1,14 @@
 // Benchmark (not a test): cold import of each packaged Lambda bundle, as a fresh Lambda
 // container would pay it. Packages with osls (offline) unless --package-dir is given,
 // then imports each function's .mjs in a new Node 22 process, 5 times, and prints the
-// median against the 150 ms goal. Run: npx tsx bench/cold-import.bench.ts
+// median against the 150 ms goal. The bundles find only the AWS SDK beside them, as in
+// the nodejs22.x runtime. Run: npx tsx bench/cold-import.bench.ts
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { packageService, unpackBundles } from '../infra/deploy/bundles.js';
 
 const { values } = parseArgs({
   options: { 'package-dir': { type: 'string' }, runs: { type: 'string', default: '5' } },
@@ -15,31 +17,25 @@ const runs = Number(values.runs);
 let dir = values['package-dir'];
 if (!dir) {
   dir = mkdtempSync(join(tmpdir(), 'freezer-dr-bench-package-'));
-  execFileSync('npx', ['osls', 'package', '--stage', 'bench', '--package', dir], {
-    stdio: 'ignore',
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-  });
+  packageService(dir, 'bench');
 }
+const bundles = unpackBundles(dir, mkdtempSync(join(tmpdir(), 'freezer-dr-bench-zip-')));
 const node = process.execPath;
 const probe =
   'const t=performance.now();await import(process.argv[1]);process.stdout.write(String(performance.now()-t))';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-console.log(`cold import of each bundle (${runs} fresh processes each, ${process.version}); goal <= 150 ms`);
+console.log(
+  `cold import of each bundle (${runs} fresh processes each, ${process.version}, load ${loadavg()[0]?.toFixed(1)}); goal <= 150 ms`,
+);
 console.log(
   `${'function'.padEnd(22)} ${'bundle KB'.padStart(9)} ${'median ms'.padStart(10)} ${'min ms'.padStart(8)}  goal`,
 );
 let worst = 0;
-for (const zip of readdirSync(dir)
-  .filter((f) => f.endsWith('.zip'))
-  .sort()) {
-  const unpacked = mkdtempSync(join(tmpdir(), 'freezer-dr-bench-zip-'));
-  execFileSync('unzip', ['-q', join(dir, zip), '-d', unpacked]);
-  const file = readdirSync(join(unpacked, 'functions')).find((f) => f.endsWith('.mjs')) as string;
-  const path = join(unpacked, 'functions', file);
+for (const bundle of bundles) {
   const times = Array.from({ length: runs }, () =>
     Number(
-      execFileSync(node, ['--input-type=module', '-e', probe, path], {
+      execFileSync(node, ['--input-type=module', '-e', probe, bundle.file], {
         encoding: 'utf8',
         env: { PATH: process.env.PATH ?? '' },
       }),
@@ -48,7 +44,7 @@ for (const zip of readdirSync(dir)
   const m = median(times);
   worst = Math.max(worst, m);
   console.log(
-    `${zip.replace('.zip', '').padEnd(22)} ${(statSync(path).size / 1024).toFixed(0).padStart(9)} ${m.toFixed(1).padStart(10)} ${Math.min(
+    `${bundle.name.padEnd(22)} ${(bundle.bytes / 1024).toFixed(0).padStart(9)} ${m.toFixed(1).padStart(10)} ${Math.min(
       ...times,
     )
       .toFixed(1)

@@ -38,6 +38,11 @@ export interface LocalExecution {
 
 export interface LocalEngineOptions {
   runtime: RuntimeProvider;
+  /**
+   * Handlers to call instead of functions/*.ts built on `runtime`, by substitution key
+   * (e.g. FenceHostFunctionArn): the packaged bundles, to run what is deployed.
+   */
+  handlers?: Record<string, TaskHandler>;
   /** Replace every Retry interval by this many ms (tests); undefined keeps the ASL's. */
   retryIntervalMs?: number;
   /** Called for each event as it happens (progress output, persistence). */
@@ -79,7 +84,8 @@ export class LocalEngine {
     const substitutions: Record<string, string> = {};
     for (const [key, fn] of Object.entries(taskFunctions)) {
       substitutions[key] = localFunctionArn(fn.name);
-      this.handlers.set(localFunctionArn(fn.name), { name: fn.name, handler: fn.create(options.runtime) });
+      const handler = options.handlers?.[key] ?? fn.create(options.runtime);
+      this.handlers.set(localFunctionArn(fn.name), { name: fn.name, handler });
     }
     this.definition = substitute(loadDefinition(), substitutions) as unknown as StateMachineDefinition;
     this.collectStates(this.definition.States as unknown as Record<string, Record<string, unknown>>);

@@ -1,0 +1,245 @@
+// `serverless package` (osls, offline, no AWS credentials) and assertions on what would
+// be deployed: the state machine is the ASL file itself, every substitution is bound to
+// a function of this service, IAM is least-privilege, bundles are small; and the
+// packaged handlers themselves, each bundle its own module instance, run one recovery on
+// the embedded engine against the simulated cloud and real ipmi_sim BMCs behind the relay.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { loadConfigFile } from '../core/config.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
+import { validateDriverSections } from '../drivers/registry.js';
+import { loadDefinition, placeholders } from '../engine/definition.js';
+import { LocalEngine } from '../engine/local-engine.js';
+import { taskFunctions } from '../functions/catalog.js';
+import type { TaskHandler } from '../functions/lib/task-handler.js';
+import { packageService, type UnpackedBundle, unpackBundles } from '../infra/deploy/bundles.js';
+import { type HttpSink, startHttpSink } from './notify-fixtures.js';
+import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+const outDir = mkdtempSync(join(tmpdir(), 'freezer-dr-package-'));
+// vitest.config.ts leaves modules under this prefix to Node: the bundles run as packaged.
+const unpacked = mkdtempSync(join(tmpdir(), 'freezer-dr-bundles-'));
+let resources: Record<string, Resource>;
+let bundles: UnpackedBundle[];
+
+/** Actions AWS defines without resource-level permissions: "*" is the only valid resource. */
+const NO_RESOURCE_LEVEL =
+  /^(xray:|logs:(Create|Get|Update|Delete|List)LogDelivery|logs:ListLogDeliveries|logs:PutResourcePolicy|logs:DescribeResourcePolicies|logs:DescribeLogGroups)/;
+
+function statements(): { role: string; statement: Statement }[] {
+  const out: { role: string; statement: Statement }[] = [];
+  for (const [name, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::IAM::Role') continue;
+    for (const policy of (resource.Properties.Policies ?? []) as {
+      PolicyDocument: { Statement: Statement[] };
+    }[]) {
+      for (const statement of policy.PolicyDocument.Statement) out.push({ role: name, statement });
+    }
+  }
+  return out;
+}
+
+beforeAll(() => {
+  packageService(outDir, 'ci');
+  const template = JSON.parse(
+    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  resources = template.Resources;
+  bundles = unpackBundles(outDir, unpacked);
+}, 300_000);
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(unpacked, { recursive: true, force: true });
+});
+
+describe('serverless package', () => {
+  it('deploys statemachine/host-recovery.asl.json itself as a Standard state machine with logging and tracing', () => {
+    const machine = resources.HostRecoveryStateMachine as Resource;
+    expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
+    expect(machine.Properties.Definition).toEqual(loadDefinition());
+    expect(machine.Properties.StateMachineType).toBe('STANDARD');
+    expect((machine.Properties.LoggingConfiguration as { Level: string }).Level).toBe('ALL');
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('binds every placeholder of the definition to a Lambda function of this service', () => {
+    const substitutions = (resources.HostRecoveryStateMachine as Resource).Properties
+      .DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
+    const used = placeholders(loadDefinition());
+    expect(Object.keys(substitutions).sort()).toEqual([...used].sort());
+    for (const [key, value] of Object.entries(substitutions)) {
+      const [logicalId, attribute] = value['Fn::GetAtt'];
+      expect(attribute).toBe('Arn');
+      expect(resources[logicalId]?.Type, key).toBe('AWS::Lambda::Function');
+      expect(logicalId.toLowerCase()).toBe(`${taskFunctions[key]?.name}LambdaFunction`.toLowerCase());
+    }
+  });
+
+  it('lets the state machine invoke only its own functions', () => {
+    const invoke = statements().filter(({ role }) => role === 'StateMachineRole');
+    const lambda = invoke.find(({ statement }) => statement.Action === 'lambda:InvokeFunction');
+    const resource = (lambda?.statement.Resource ?? []) as { 'Fn::GetAtt': [string, string] }[];
+    const targets = resource.map((r) => r['Fn::GetAtt'][0]);
+    expect(targets.sort()).toEqual(
+      Object.values(taskFunctions)
+        .map((f) => `${f.name[0]?.toUpperCase()}${f.name.slice(1)}LambdaFunction`)
+        .sort(),
+    );
+  });
+
+  it('lets the webhook start and list executions of this state machine only', () => {
+    const webhook = statements().filter(({ role }) => role === 'WebhookRole');
+    const states = webhook.filter(({ statement }) => JSON.stringify(statement.Action).includes('states:'));
+    expect(states).toHaveLength(1);
+    expect(states[0]?.statement.Action).toEqual(['states:StartExecution', 'states:ListExecutions']);
+    expect(states[0]?.statement.Resource).toEqual({ Ref: 'HostRecoveryStateMachine' });
+    const fn = resources.WebhookLambdaFunction as Resource;
+    expect(JSON.stringify(fn.Properties.Role)).toContain('WebhookRole');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'HostRecoveryStateMachine' });
+  });
+
+  it('has no IAM statement with Resource "*" where an ARN is known', () => {
+    for (const { role, statement } of statements()) {
+      const wildcard =
+        statement.Resource === '*' || (Array.isArray(statement.Resource) && statement.Resource.includes('*'));
+      if (!wildcard) continue;
+      const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+      for (const action of actions) expect(action, `${role}: ${action} on "*"`).toMatch(NO_RESOURCE_LEVEL);
+    }
+    for (const { role, statement } of statements()) {
+      if (statement.Action === 'secretsmanager:GetSecretValue')
+        expect(JSON.stringify(statement.Resource), role).toContain(':secret:freezer-dr/');
+    }
+  });
+
+  it('runs every function on nodejs22.x with its own role', () => {
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(Object.keys(taskFunctions).length);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(JSON.stringify(fn.Properties.Role)).not.toContain('IamRoleLambdaExecution');
+    }
+  });
+
+  it('bundles freezer-dr.aws.yaml with every function, a config check-config accepts', () => {
+    const config = 'freezer-dr.aws.yaml';
+    for (const fn of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.FREEZER_DR_CONFIG).toBe(config);
+    }
+    for (const { name, file } of bundles)
+      expect(existsSync(join(dirname(file), '..', config)), name).toBe(true);
+    expect(() => validateDriverSections(loadConfigFile(config))).not.toThrow();
+  });
+
+  it('packages one small bundle per function (each under 500 KB)', () => {
+    expect(bundles.length).toBeGreaterThanOrEqual(Object.keys(taskFunctions).length);
+    for (const { name, file, bytes } of bundles) {
+      expect(bytes, `${name}: ${file} is ${Math.round(bytes / 1024)} KB`).toBeLessThan(500 * 1024);
+    }
+  });
+});
+
+describe('the packaged handlers on the embedded engine', () => {
+  let lab: BmcLab;
+  let relay: RelayLab;
+  let sim: SimulatedCloud;
+  let secrets: FakeSecretsManager;
+  let sink: HttpSink;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    lab = await startBmcLab({ count: 1 });
+    relay = await startRelayLab({ 'compute-1': ipmiEntry(lab.bmc(0)) });
+    sim = await startSimulatedCloud({ evacuateMs: 50, hosts: ['compute-1', 'compute-2', 'compute-3'] });
+    sink = await startHttpSink([200]);
+    // Credentials reach the bundles as they would on AWS: clouds.yaml and the relay key
+    // from Secrets Manager (a local stand-in), through each bundle's own Powertools + SDK.
+    const { auth, region, interface: endpoint } = sim.connection;
+    secrets = await startFakeSecretsManager({
+      'freezer-dr/openstack': stringify({
+        clouds: { sim: { auth, region_name: region, interface: endpoint } },
+      }),
+      'freezer-dr/relay-key': JSON.stringify({ key: relay.key.toString('utf8') }),
+    });
+    const config = join(unpacked, 'freezer-dr.test.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        cloud: { driver: 'openstack', clouds: { secret: 'freezer-dr/openstack' } },
+        fencer: {
+          driver: 'ipmi-relay',
+          url: relay.url,
+          keyId: relay.keyId,
+          key: { secret: 'freezer-dr/relay-key' },
+        },
+        notifiers: [{ driver: 'webhook', url: `${sink.url}/report` }],
+        recovery: {
+          fence: { verifyTimeoutSeconds: 5, pollIntervalMs: 200 },
+          evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
+        },
+      }),
+    );
+    Object.assign(process.env, secrets.env, { FREEZER_DR_CONFIG: config, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  }, 120_000);
+  afterAll(async () => {
+    process.env = saved;
+    await Promise.all([relay?.close(), lab?.stop(), sim?.close(), sink?.close(), secrets?.close()]);
+  });
+
+  /** Each Task's handler, imported from its own unpacked bundle. */
+  async function bundledHandlers(): Promise<Record<string, TaskHandler>> {
+    const handlers: Record<string, TaskHandler> = {};
+    for (const [key, fn] of Object.entries(taskFunctions)) {
+      const bundle = bundles.find((b) => b.name === fn.name);
+      if (!bundle) throw new Error(`no packaged bundle for ${fn.name} (${key}): is it in serverless.yml?`);
+      const module = (await import(pathToFileURL(bundle.file).href)) as { handler: TaskHandler };
+      handlers[key] = module.handler;
+    }
+    return handlers;
+  }
+
+  it('recover compute-1: fenced through the relay to its BMC, every instance evacuated, the report delivered', async () => {
+    const servers = [1, 2, 3].map((i) => sim.state.addServer({ host: 'compute-1', name: `web-${i}` }));
+    sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    const engine = new LocalEngine({
+      runtime: () => Promise.reject(new Error('only the bundled handlers may run')),
+      handlers: await bundledHandlers(),
+      retryIntervalMs: 10,
+    });
+
+    const outcome = await engine.start(
+      {
+        host: 'compute-1',
+        incident: 'compute-1-bundles',
+        cause: 'test: compute-1 down',
+        requestedAt: new Date().toISOString(),
+      },
+      'bundles',
+    ).done;
+
+    expect(outcome, JSON.stringify(outcome)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(lab.bmc(0).hostRunning()).toBe(false);
+    for (const server of servers) {
+      expect(server.host).not.toBe('compute-1');
+      expect(server).toMatchObject({ vmState: 'active', taskState: null, locked: false });
+    }
+    expect(sim.state.hosts.get('compute-1')).toMatchObject({ forcedDown: true, status: 'disabled' });
+    const report = sink.requests.find((r) => r.path === '/report')?.body as Record<string, unknown>;
+    expect(report).toMatchObject({ kind: 'recovery', host: 'compute-1', counts: { recovered: 3 } });
+    expect(report.fence).toMatchObject({ method: 'ipmi-relay', verified: true });
+    // Every bundle read its own secrets: nothing in memory is shared between them.
+    const reads = secrets.calls.filter((c) => c.endsWith('freezer-dr/openstack')).length;
+    expect(reads).toBeGreaterThan(1);
+  }, 120_000);
+});

@@ -108,6 +108,43 @@ describe('serverless package', () => {
     expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'HostRecoveryStateMachine' });
   });
 
+  it('runs the reconciler every 15 minutes with its own role: this state machine only, the secrets it needs only', () => {
+    const fn = resources.ReconcileLambdaFunction as Resource;
+    expect(JSON.stringify(fn.Properties.Role)).toContain('ReconcileRole');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'HostRecoveryStateMachine' });
+    const rules = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Events::Rule' &&
+        JSON.stringify(r.Properties.Targets).includes('ReconcileLambdaFunction'),
+    );
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    const own = statements()
+      .filter(({ role }) => role === 'ReconcileRole')
+      .map(({ statement }) => statement);
+    expect(own.filter((s) => JSON.stringify(s.Action).includes('states:'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['states:StartExecution', 'states:ListExecutions'],
+        Resource: { Ref: 'HostRecoveryStateMachine' },
+      },
+    ]);
+    const secrets = JSON.stringify(
+      own.filter((s) => s.Action === 'secretsmanager:GetSecretValue').map((s) => s.Resource),
+    );
+    for (const name of ['freezer-dr/openstack', 'freezer-dr/relay-key', 'freezer-dr/smtp'])
+      expect(secrets).toContain(name);
+    expect(secrets).not.toContain('webhook-token');
+    expect(own.flatMap((s) => s.Action).sort()).toEqual([
+      'secretsmanager:GetSecretValue',
+      'states:ListExecutions',
+      'states:StartExecution',
+    ]);
+    const alarm = resources.ReconcileAttentionAlarm as Resource;
+    expect(alarm.Properties).toMatchObject({ Namespace: 'freezer-dr', MetricName: 'ReconcileAttention' });
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
   it('has no IAM statement with Resource "*" where an ARN is known', () => {
     for (const { role, statement } of statements()) {
       const wildcard =

@@ -7,6 +7,8 @@ const TOP_LEVEL = new Set([
   'VerifyPowerOff',
   'MarkHostDown',
   'SelectInstances',
+  'PlanTargets',
+  'NotifyCapacityShortfall',
   'EvacuateInstances',
   'Summarize',
   'NotifyRecovery',

@@ -53,6 +53,17 @@ export const recoveryPolicySchema = z.strictObject({
     }),
     {},
   ),
+  placement: z.prefault(
+    z.strictObject({
+      /** spread: targets by free capacity and server groups; scheduler: Nova decides; reserved: spare hosts first. */
+      method: z._default(z.enum(['spread', 'scheduler', 'reserved']), 'spread'),
+      /** Hosts kept disabled as spares; with method `reserved` they are filled first (then spread). */
+      reservedHosts: z._default(z.array(z.string()), []),
+      /** Server metadata key with the restart priority: lower comes back first, in waves. */
+      priorityKey: z._default(z.string(), 'ha:priority'),
+    }),
+    {},
+  ),
   /** Link to an execution in a console, with {execution} replaced by the execution name. */
   executionUrlTemplate: z._default(z.nullable(z.string()), null),
 });

@@ -9,6 +9,8 @@ export interface EvacuateInput {
   id: string;
   host: string;
   incident: string;
+  /** Planned destination (PlanTargets); null or absent lets Nova's scheduler choose. */
+  target?: string | null;
 }
 export type EvacuateAction = 'evacuated' | 'in-progress' | 'already-moved' | 'gone';
 export interface EvacuateResult {
@@ -17,6 +19,8 @@ export interface EvacuateResult {
   prior: string | null;
   lockedByUs: boolean;
   startedAt: string;
+  /** The destination asked of Nova; null or absent when the scheduler chose. */
+  target?: string | null;
 }
 
 const REBUILDING = new Set(['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning']);
@@ -34,20 +38,29 @@ function priorStatus(vmState: string | null, status: string): string {
 
 export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promise<EvacuateResult> {
   const startedAt = nowIso();
-  const server = await rt.cloud.getServer(input.id);
-  if (!server) return { action: 'gone', prior: null, lockedByUs: false, startedAt };
+  // Both reads at once: they decide together whether this instance is already on its way.
+  const [server, migrations] = await Promise.all([
+    rt.cloud.getServer(input.id),
+    rt.cloud.listEvacuations({ instanceId: input.id, sourceCompute: input.host }),
+  ]);
+  if (!server) return { action: 'gone', prior: null, lockedByUs: false, startedAt, target: null };
   const prior = priorStatus(server.vmState, server.status);
   // Locked by this incident's earlier (interrupted) run: ours to unlock once it is back.
   const lockedEarlier = server.locked && server.lockedReason === lockReason(input.incident);
   if (server.host !== input.host) {
-    return { action: 'already-moved', prior: server.status, lockedByUs: lockedEarlier, startedAt };
+    return {
+      action: 'already-moved',
+      prior: server.status,
+      lockedByUs: lockedEarlier,
+      startedAt,
+      target: null,
+    };
   }
   if (server.taskState && REBUILDING.has(server.taskState)) {
-    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt };
+    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt, target: null };
   }
-  const migrations = await rt.cloud.listEvacuations({ instanceId: input.id, sourceCompute: input.host });
   if (migrations.some((m) => ACTIVE_MIGRATION.has(m.status))) {
-    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt };
+    return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt, target: null };
   }
   if (server.taskState) {
     // A task the dead host will never finish (powering-on, ...): clear it as Masakari does.
@@ -62,14 +75,29 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     await rt.cloud.lockServer(input.id, lockReason(input.incident));
     lockedByUs = true;
   }
+  let target = input.target ?? null;
   try {
-    await rt.cloud.evacuate(input.id);
+    try {
+      await rt.cloud.evacuate(input.id, target ? { host: target } : {});
+    } catch (error) {
+      // Nova refused the planned host (400/409): once more without a target, the scheduler decides.
+      if (!target || !(error instanceof CloudError) || (error.httpStatus !== 400 && error.httpStatus !== 409))
+        throw error;
+      if ((await rt.cloud.getServer(input.id))?.taskState) throw error;
+      rt.logger.warn('planned host refused; evacuating without a target', {
+        id: input.id,
+        target,
+        error: error.message,
+      });
+      target = null;
+      await rt.cloud.evacuate(input.id);
+    }
   } catch (error) {
     if (error instanceof CloudError && error.httpStatus === 409) {
       // Someone (a duplicate step) started it between our read and our POST.
       const again = await rt.cloud.getServer(input.id);
       if (again?.taskState && REBUILDING.has(again.taskState)) {
-        return { action: 'in-progress', prior, lockedByUs, startedAt };
+        return { action: 'in-progress', prior, lockedByUs, startedAt, target: null };
       }
     }
     if (lockedByUs) await rt.cloud.unlockServer(input.id).catch(() => undefined);
@@ -78,6 +106,6 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     }
     throw error;
   }
-  rt.logger.info('evacuation requested', { id: input.id, host: input.host });
-  return { action: 'evacuated', prior, lockedByUs, startedAt };
+  rt.logger.info('evacuation requested', { id: input.id, host: input.host, target });
+  return { action: 'evacuated', prior, lockedByUs, startedAt, target };
 }

@@ -14,6 +14,7 @@ import type {
 } from '../drivers/types.js';
 import { countMetric, secondsMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
+import { flattenResults } from './summarize.js';
 import { nowIso } from './time.js';
 
 export interface NotifyInput {
@@ -34,17 +35,21 @@ export interface NotifyInput {
   } | null;
   power?: { verified: boolean; at: string } | null;
   stages?: StageReport[];
-  results?: Array<{
-    id: string;
-    outcome: string;
-    to?: string | null;
-    final?: string | null;
-    seconds?: number | null;
-    reason?: string | null;
-    error?: string;
-    cause?: string;
-  }>;
+  /** Per-instance results; one array per restart-priority wave, or flat. */
+  results?: Array<NotifyInstanceResult | NotifyInstanceResult[]>;
+  /** Selected instances the plan found no room for. */
+  unplaced?: Array<{ id: string; name: string; reason: string }>;
   skippedCount?: number;
+}
+export interface NotifyInstanceResult {
+  id: string;
+  outcome: string;
+  to?: string | null;
+  final?: string | null;
+  seconds?: number | null;
+  reason?: string | null;
+  error?: string;
+  cause?: string;
 }
 export interface NotifyResult {
   delivered: number;
@@ -105,7 +110,15 @@ async function strandedInstances(
 }
 
 export async function buildReport(rt: Runtime, input: NotifyInput): Promise<RecoveryReport> {
-  const results = input.results ?? [];
+  const results: NotifyInstanceResult[] = [
+    ...flattenResults(input.results ?? []),
+    ...(input.unplaced ?? []).map((u) => ({
+      id: u.id,
+      outcome: 'failed',
+      to: null,
+      reason: `not evacuated: ${u.reason}`,
+    })),
+  ];
   const details = await mapLimit(results, 16, (r) =>
     rt.cloud.getServer(r.id).catch((): Server | undefined => undefined),
   );

@@ -1,10 +1,19 @@
 // Step 7: one verdict for the recovery from the Map's per-instance results.
+type InstanceResult = { id: string; outcome: string; reason?: string | null };
+
 export interface SummarizeInput {
   host: string;
   selectedCount: number;
   skippedCount: number;
-  results: Array<{ id: string; outcome: string; reason?: string | null }>;
+  /** One array per restart-priority wave (a flat list is accepted too). */
+  results: Array<InstanceResult | InstanceResult[]>;
+  /** Selected instances the plan found no room for: not recovered. */
+  unplacedCount?: number;
 }
+
+/** The Map of waves returns one array per wave. */
+export const flattenResults = <T>(results: ReadonlyArray<T | T[]>): T[] =>
+  results.flatMap((r) => (Array.isArray(r) ? r : [r]));
 export interface Summary {
   outcome: 'complete' | 'incomplete';
   selected: number;
@@ -19,11 +28,12 @@ export interface Summary {
 const MAX_LISTED = 50;
 
 export function summarize(input: SummarizeInput): Summary {
-  const count = (...outcomes: string[]) => input.results.filter((r) => outcomes.includes(r.outcome)).length;
+  const results = flattenResults(input.results);
+  const count = (...outcomes: string[]) => results.filter((r) => outcomes.includes(r.outcome)).length;
   const recovered = count('recovered', 'already-recovered');
-  const failedResults = input.results.filter((r) => r.outcome === 'failed');
+  const failedResults = results.filter((r) => r.outcome === 'failed');
   const gone = count('gone');
-  const failed = failedResults.length;
+  const failed = failedResults.length + (input.unplacedCount ?? 0);
   const outcome = failed === 0 ? 'complete' : 'incomplete';
   const message =
     outcome === 'complete'
@@ -31,7 +41,9 @@ export function summarize(input: SummarizeInput): Summary {
       : `${input.host}: ${failed} of ${input.selectedCount} instances NOT recovered (${recovered} recovered); first: ${failedResults
           .slice(0, 3)
           .map((r) => `${r.id}: ${r.reason ?? 'failed'}`)
-          .join('; ')}`;
+          .join(
+            '; ',
+          )}${input.unplacedCount ? `; ${input.unplacedCount} without room on the hosts left` : ''}`;
   return {
     outcome,
     selected: input.selectedCount,

@@ -88,6 +88,17 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
       } else if (!moved && !server.taskState && evacuation.action !== 'already-moved') {
         const migrations = await rt.cloud.listEvacuations({ instanceId: id, sourceCompute: host });
         const failed = migrations.find((m) => m.status === 'error' || m.status === 'failed');
+        if (failed && evacuation.target && migrations.length === 1) {
+          // The planned host could not take it (claim failed, instance still here): once more
+          // without a target. The second migration record makes this happen at most once.
+          rt.logger.warn('evacuation to the planned host failed; retrying without a target', {
+            id,
+            target: evacuation.target,
+          });
+          await rt.cloud.evacuate(id);
+          await sleep(policy.verifyPollMs);
+          continue;
+        }
         if (failed) {
           return done({
             outcome: 'failed',

@@ -129,7 +129,8 @@ export type NotificationKind =
   | 'recovery-failed'
   | 'not-confirmed'
   | 'mass-failure'
-  | 'paused';
+  | 'paused'
+  | 'capacity-shortfall';
 
 export type InstanceOutcomeKind = 'recovered' | 'already-recovered' | 'failed' | 'gone';
 

@@ -7,6 +7,7 @@ import * as fence from './fence-host.js';
 import type { TaskHandler } from './lib/task-handler.js';
 import * as markDown from './mark-host-down.js';
 import * as notify from './notify.js';
+import * as planTargets from './plan-targets.js';
 import * as select from './select-instances.js';
 import * as summarize from './summarize.js';
 import * as verifyInstance from './verify-instance.js';
@@ -41,6 +42,11 @@ export const taskFunctions: Record<string, TaskFunction> = {
     name: 'selectInstances',
     source: 'functions/select-instances.ts',
     create: select.createHandler,
+  },
+  PlanTargetsFunctionArn: {
+    name: 'planTargets',
+    source: 'functions/plan-targets.ts',
+    create: planTargets.createHandler,
   },
   EvacuateInstanceFunctionArn: {
     name: 'evacuateInstance',

@@ -6,7 +6,12 @@ import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, incident, instanceId } from './schemas.js';
 
-const input = z.object({ id: instanceId, host: hostName, incident });
+const input = z.object({
+  id: instanceId,
+  host: hostName,
+  incident,
+  target: z.optional(z.nullable(hostName)),
+});
 
 /**
  * Retry or re-drive: reads the server and its evacuations first; one already on another

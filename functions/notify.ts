@@ -5,10 +5,18 @@ import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
 import { taskHandler } from './lib/task-handler.js';
-import { fenceRecord, hostName, incident, instanceResult, stage } from './schemas.js';
+import { fenceRecord, hostName, incident, stage, unplacedInstance, waveResults } from './schemas.js';
 
 const input = z.object({
-  kind: z.enum(['recovery', 'fencing-failed', 'recovery-failed', 'not-confirmed', 'mass-failure', 'paused']),
+  kind: z.enum([
+    'recovery',
+    'fencing-failed',
+    'recovery-failed',
+    'not-confirmed',
+    'mass-failure',
+    'paused',
+    'capacity-shortfall',
+  ]),
   host: hostName,
   incident,
   cause: z.string().check(z.maxLength(2000)),
@@ -18,7 +26,8 @@ const input = z.object({
   fence: z.optional(z.nullable(fenceRecord)),
   power: z.optional(z.nullable(z.object({ verified: z.boolean(), at: z.string() }))),
   stages: z.optional(z.array(stage)),
-  results: z.optional(z.array(instanceResult)),
+  results: z.optional(waveResults),
+  unplaced: z.optional(z.array(unplacedInstance)),
   skippedCount: z.optional(z.int().check(z.minimum(0))),
 });
 

@@ -32,6 +32,7 @@ export const evacuationRecord = z.object({
   prior: z.nullable(z.string()),
   lockedByUs: z.boolean(),
   startedAt: isoTime,
+  target: nullish(hostName),
 });
 
 export const instanceResult = z.object({
@@ -44,5 +45,10 @@ export const instanceResult = z.object({
   error: z.optional(z.string()),
   cause: z.optional(z.string()),
 });
+
+/** The Map of restart-priority waves returns one array of results per wave. */
+export const waveResults = z.array(z.union([instanceResult, z.array(instanceResult)]));
+
+export const unplacedInstance = z.object({ id: instanceId, name: z.string(), reason: z.string() });
 
 export const stage = z.object({ stage: z.string(), at: z.string(), detail: z.string() });

@@ -3,13 +3,14 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import { summarize } from '../core/summarize.js';
 import * as z from '../core/zod.js';
 import { taskHandler } from './lib/task-handler.js';
-import { hostName, instanceResult } from './schemas.js';
+import { hostName, waveResults } from './schemas.js';
 
 const input = z.object({
   host: hostName,
   selectedCount: z.int().check(z.minimum(0)),
   skippedCount: z.int().check(z.minimum(0)),
-  results: z.array(instanceResult),
+  results: waveResults,
+  unplacedCount: z.optional(z.int().check(z.minimum(0))),
 });
 
 /** Retry or re-drive: pure, the verdict comes from its input alone; run again it gives the same answer. */

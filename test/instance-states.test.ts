@@ -65,7 +65,7 @@ describe('instance states through a recovery (simulated cloud)', () => {
     expect(instances.find((i) => i.id === doomed.id)?.outcome).toBe('gone');
   });
 
-  it('reports no valid host as a failed instance when every other host is down', async () => {
+  it('reports an instance with no host left to take it as failed, without evacuating it', async () => {
     h = await startHarness();
     const server = h.sim.state.addServer({ host: 'compute-1' });
     for (const host of ['compute-2', 'compute-3']) h.sim.state.host(host).status = 'disabled';
@@ -74,6 +74,9 @@ describe('instance states through a recovery (simulated cloud)', () => {
     expect(outcome.status).toBe('FAILED');
     expect(outcome.error).toBe('Recovery.Incomplete');
     expect(server.host).toBe('compute-1');
-    expect(h.notifier.reports[0]?.instances[0]?.reason).toMatch(/no valid host/);
+    expect(h.notifier.reports[1]?.instances[0]?.reason).toMatch(/no remaining host/);
+    expect(h.sim.state.counters.evacuateAccepted.size).toBe(0);
+    // The admins heard of the shortfall before the evacuations, then the result.
+    expect(h.notifier.reports.map((r) => r.kind)).toEqual(['capacity-shortfall', 'recovery']);
   });
 });

@@ -40,6 +40,7 @@ const kinds = z.enum([
   'not-confirmed',
   'mass-failure',
   'paused',
+  'capacity-shortfall',
 ]);
 const address = z.string().check(z.refine(isAddress, { message: 'not an email address' }));
 

@@ -296,7 +296,12 @@ export class SimulatedCloudState {
     keepStopped: boolean,
   ): void {
     const finish = () => {
-      const dest = target ?? this.schedule(migration.sourceCompute);
+      // A requested host still goes through the scheduler's filters: disabled or down -> NoValidHost.
+      const usable = (name: string) => {
+        const h = this.hosts.get(name);
+        return h !== undefined && h.status === 'enabled' && this.serviceState(h) === 'up';
+      };
+      const dest = target ? (usable(target) ? target : null) : this.schedule(migration.sourceCompute);
       const now = new Date().toISOString();
       migration.updatedAt = now;
       if (!dest) {

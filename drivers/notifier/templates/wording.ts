@@ -34,6 +34,7 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   'not-confirmed': 'Failure not confirmed',
   'mass-failure': 'Mass failure: recovery refused',
   paused: 'Recovery paused',
+  'capacity-shortfall': 'Not enough capacity',
 };
 
 const enableHost = (host: string) =>
@@ -120,6 +121,18 @@ export function adminWording(kind: NotificationKind, f: KindFacts): Wording {
           'Read the error below and the execution history.',
           `List what is still on the host: openstack server list --all-projects --host ${host}`,
           'Fix the cause, then redrive the execution, or evacuate the remaining instances by hand: openstack server evacuate <id>',
+        ],
+        actionNeeded: true,
+      };
+    case 'capacity-shortfall':
+      return {
+        label,
+        title: `ACTION NEEDED: not enough room to recover every instance of ${host}`,
+        headline: `The hosts left cannot hold every instance selected for recovery from ${host}. freezer-dr is evacuating the highest-priority instances that fit; the ${plural(f.failed, 'instance')} listed below will stay down.`,
+        nextSteps: [
+          'Add capacity (enable a spare host, free resources) and evacuate the instances listed as NOT recovered: openstack server evacuate <id>',
+          'Or accept that they stay down until the host is repaired.',
+          'Review the restart priorities (metadata ha:priority) so that what matters most comes back first.',
         ],
         actionNeeded: true,
       };

@@ -51,15 +51,17 @@ afterEach(async () => {
 
 /** The workflow's top-level Task and Map states on the way to RecoveryComplete, in order. */
 function stages(): string[] {
-  const states = loadDefinition().States as Record<string, { Type: string; Next?: string; Default?: string }>;
+  type State = { Type: string; Next?: string; Default?: string };
+  const definition = loadDefinition() as { StartAt: string; States: Record<string, State> };
   const path: string[] = [];
-  for (let name: string | undefined = String(loadDefinition().StartAt); name && path.length < 50; ) {
-    const state = states[name];
-    if (!state) break;
+  let state: State | undefined = definition.States[definition.StartAt];
+  let name = definition.StartAt;
+  while (state && path.length < 50) {
     if (state.Type === 'Task' || state.Type === 'Map') path.push(name);
-    name = state.Next ?? state.Default;
+    name = state.Next ?? state.Default ?? '';
+    state = definition.States[name];
   }
-  return path.filter((name) => name !== 'NotifyCapacityShortfall');
+  return path;
 }
 
 interface World {

@@ -28,7 +28,14 @@ export interface PlanEvacuationResult {
   /** The first unplaced instances, with why (capped to keep the state small). */
   unplaced: TargetPlan['unplaced'];
   /** Capacity the plan was based on, per host, and how many evacuees each gets. */
-  basis: { host: string; freeRamMb: number; freeVcpus: number; planned: number; reserved: boolean }[];
+  basis: {
+    host: string;
+    freeRamMb: number;
+    freeRamMbAfter: number;
+    freeVcpus: number;
+    planned: number;
+    reserved: boolean;
+  }[];
   capacitySource: string;
   /** One line for the timeline, e.g. "spread: compute-2 x5, compute-3 x5". */
   summary: string;
@@ -41,7 +48,12 @@ function priorityOf(server: Server, key: string): number {
   return Number.isFinite(value) ? value : DEFAULT_PRIORITY;
 }
 
-export async function planEvacuation(rt: Runtime, input: PlanEvacuationInput): Promise<PlanEvacuationResult> {
+/** apply: false for a dry run (`freezer-dr plan`): nothing is enabled. */
+export async function planEvacuation(
+  rt: Runtime,
+  input: PlanEvacuationInput,
+  options: { apply: boolean } = { apply: true },
+): Promise<PlanEvacuationResult> {
   const policy = rt.policy.placement;
   const wanted = new Set(input.ids);
   const servers = (await rt.cloud.listServersOnHost(input.host)).filter((s) => wanted.has(s.id));
@@ -132,7 +144,7 @@ export async function planEvacuation(rt: Runtime, input: PlanEvacuationInput): P
       waves.push({ priority: DEFAULT_PRIORITY, maxConcurrency: rt.policy.evacuation.maxConcurrency, items });
   }
   for (const b of plan.basis) {
-    if (!b.reserved || b.planned === 0) continue;
+    if (!options.apply || !b.reserved || b.planned === 0) continue;
     const spare = services.find((s) => s.host === b.host);
     if (spare && spare.status === 'disabled') {
       await rt.cloud.updateComputeService(spare.id, { status: 'enabled' });
@@ -154,6 +166,7 @@ export async function planEvacuation(rt: Runtime, input: PlanEvacuationInput): P
     basis: plan.basis.map((b) => ({
       host: b.host,
       freeRamMb: b.free.ramMb,
+      freeRamMbAfter: b.freeAfter.ramMb,
       freeVcpus: b.free.vcpus,
       planned: b.planned,
       reserved: b.reserved,

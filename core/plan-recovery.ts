@@ -1,9 +1,11 @@
 // A dry run of a host recovery: whether Nova would confirm the failure, what would be
 // fenced, which instances the policy would evacuate, and whether the hosts left (enabled,
-// up, not forced down) have room for them. Only reads: no power call but a status query,
-// no service update, no evacuation.
-import type { ComputeService, HypervisorStats, PowerState } from '../drivers/types.js';
+// up, not forced down) have room for them and where each would land (the same planner as
+// the PlanTargets step). Only reads: no power call but a status query, no service update,
+// no evacuation.
+import type { ComputeService, PowerState } from '../drivers/types.js';
 import { confirmHostFailure } from './confirm-failure.js';
+import { planEvacuation } from './plan-evacuation.js';
 import type { Runtime } from './runtime.js';
 import { skipReason } from './select-instances.js';
 
@@ -19,12 +21,12 @@ export interface PlannedInstance {
 
 export interface TargetHost {
   host: string;
-  vcpus: number;
-  vcpusUsed: number;
+  freeVcpus: number;
   ramMbFree: number;
-  /** Free RAM once the planned instances are placed (first fit, largest first). */
+  /** Free RAM once the planned instances are placed. */
   ramMbFreeAfter: number;
   placed: number;
+  reserved: boolean;
 }
 
 export interface RecoveryPlan {
@@ -48,6 +50,9 @@ export interface RecoveryPlan {
     /** null when capacity could not be read or instance sizes are unknown. */
     fits: boolean | null;
     unplaced: string[];
+    /** Restart-priority waves, in order, and the placement method. */
+    waves: { priority: number; instances: number }[];
+    method: string;
     notes: string[];
   };
 }
@@ -55,7 +60,6 @@ export interface RecoveryPlan {
 async function readCapacity(
   rt: Runtime,
   failed: string,
-  services: ComputeService[],
   planned: PlannedInstance[],
 ): Promise<RecoveryPlan['capacity']> {
   const needed = {
@@ -63,69 +67,34 @@ async function readCapacity(
     vcpus: planned.reduce((sum, i) => sum + (i.vcpus ?? 0), 0),
     ramMb: planned.reduce((sum, i) => sum + (i.ramMb ?? 0), 0),
   };
-  const notes: string[] = [];
-  const usable = new Set(
-    services
-      .filter((s) => s.host !== failed && s.status === 'enabled' && s.state === 'up' && !s.forcedDown)
-      .map((s) => s.host),
-  );
-  if (!rt.cloud.listHypervisors) {
-    return {
-      source: `not available from the ${rt.cloud.kind} driver`,
-      targets: [],
-      needed,
-      fits: null,
-      unplaced: [],
-      notes,
-    };
-  }
-  const stats: HypervisorStats[] = await rt.cloud.listHypervisors();
-  const targets: TargetHost[] = stats
-    .filter((h) => usable.has(h.host))
-    .map((h) => {
-      const free = h.memoryMb - h.memoryMbUsed;
-      return {
-        host: h.host,
-        vcpus: h.vcpus,
-        vcpusUsed: h.vcpusUsed,
-        ramMbFree: free,
-        ramMbFreeAfter: free,
-        placed: 0,
-      };
-    });
-  const source = 'Nova hypervisor statistics (os-hypervisors/detail at microversion 2.53)';
-  if (!targets.length) {
-    notes.push('no other compute host is enabled and up: nothing could be evacuated');
-    return { source, targets, needed, fits: planned.length === 0, unplaced: planned.map((i) => i.id), notes };
-  }
+  // The same planner the workflow's PlanTargets step runs, without its one change (enabling spares).
+  const plan = await planEvacuation(rt, { host: failed, ids: planned.map((i) => i.id) }, { apply: false });
+  const notes: string[] = [plan.summary];
+  if (!plan.basis.length) notes.push('no other compute host is enabled and up: nothing could be evacuated');
   if (planned.some((i) => i.ramMb === null)) {
     notes.push(
-      'instance sizes unknown (Nova older than 2.47 does not embed the flavor): capacity not judged',
-    );
-    return { source, targets, needed, fits: null, unplaced: [], notes };
-  }
-  // The scheduler's real choice depends on its filters and weights; first fit by RAM,
-  // largest first, is a fair check of whether the room exists at all.
-  const unplaced: string[] = [];
-  for (const instance of [...planned].sort((a, b) => (b.ramMb ?? 0) - (a.ramMb ?? 0))) {
-    const target = targets
-      .filter((t) => t.ramMbFreeAfter >= (instance.ramMb ?? 0))
-      .sort((a, b) => b.ramMbFreeAfter - a.ramMbFreeAfter)[0];
-    if (!target) {
-      unplaced.push(instance.id);
-      continue;
-    }
-    target.ramMbFreeAfter -= instance.ramMb ?? 0;
-    target.placed += 1;
-  }
-  const vcpuFree = targets.reduce((sum, t) => sum + (t.vcpus - t.vcpusUsed), 0);
-  if (needed.vcpus > vcpuFree) {
-    notes.push(
-      `needs ${needed.vcpus} vCPUs, ${vcpuFree} physical vCPUs free: fits only with Placement's cpu_allocation_ratio above 1`,
+      'instance sizes unknown (Nova older than 2.47 does not embed the flavor): 1 vCPU / 512 MB assumed',
     );
   }
-  notes.push('RAM is judged without overcommit (ram_allocation_ratio 1.0); Placement may allow more');
-  return { source, targets, needed, fits: unplaced.length === 0, unplaced, notes };
+  notes.push('RAM and vCPUs are judged without overcommit (allocation ratio 1.0); Placement may allow more');
+  const judged = !plan.capacitySource.startsWith('unavailable');
+  return {
+    source: plan.capacitySource,
+    targets: plan.basis.map((b) => ({
+      host: b.host,
+      freeVcpus: b.freeVcpus,
+      ramMbFree: b.freeRamMb,
+      ramMbFreeAfter: b.freeRamMbAfter,
+      placed: b.planned,
+      reserved: b.reserved,
+    })),
+    needed,
+    fits: judged ? plan.unplacedCount === 0 && plan.basis.length > 0 : null,
+    unplaced: plan.unplaced.map((u) => u.id),
+    waves: plan.waves.map((w) => ({ priority: w.priority, instances: w.items.length })),
+    method: plan.method,
+    notes,
+  };
 }
 
 export async function planRecovery(rt: Runtime, host: string): Promise<RecoveryPlan> {
@@ -162,7 +131,6 @@ export async function planRecovery(rt: Runtime, host: string): Promise<RecoveryP
   const capacity = await readCapacity(
     rt,
     host,
-    services,
     instances.filter((i) => i.evacuate),
   );
   return {

@@ -55,16 +55,21 @@ export async function planCommand(host: string): Promise<number> {
     if (c.targets.length) {
       say(
         table(
-          ['TARGET HOST', 'VCPU USED', 'RAM FREE MB', 'AFTER', 'PLACED'],
+          ['TARGET HOST', 'VCPU FREE', 'RAM FREE MB', 'AFTER', 'PLACED'],
           c.targets.map((t) => [
-            t.host,
-            `${t.vcpusUsed}/${t.vcpus}`,
+            `${t.host}${t.reserved ? ' (spare)' : ''}`,
+            String(t.freeVcpus),
             String(t.ramMbFree),
             String(t.ramMbFreeAfter),
             String(t.placed),
           ]),
           '    ',
         ),
+      );
+    }
+    if (c.waves.length > 1) {
+      say(
+        `  Waves (ha:priority, lower first): ${c.waves.map((w) => `${w.priority}: ${w.instances}`).join(', ')}`,
       );
     }
     for (const note of c.notes) say(`    note: ${note}`);

@@ -1,21 +1,9 @@
 // Human-readable progress of an execution from the engine's events.
+import { loadDefinition } from '../engine/definition.js';
 import type { EngineEvent } from '../engine/local-engine.js';
 
-const TOP_LEVEL = new Set([
-  'ConfirmHostFailure',
-  'FenceHost',
-  'VerifyPowerOff',
-  'MarkHostDown',
-  'SelectInstances',
-  'PlanTargets',
-  'NotifyCapacityShortfall',
-  'EvacuateInstances',
-  'Summarize',
-  'NotifyRecovery',
-  'NotifyFencingFailed',
-  'NotifyRecoveryFailed',
-  'NotifyHostNotDown',
-]);
+/** The workflow's top-level states: one line each as they complete. */
+const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 
 export function progressPrinter(write: (line: string) => void, startedAt = Date.now()) {
   const t = () => `${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s`;

@@ -132,8 +132,9 @@ describe('executions page in headless Chromium', () => {
       'VerifyPowerOff',
       'MarkHostDown',
       'SelectInstances',
-      'EvacuateInstances',
+      'PlanTargets',
     ]);
+    expect(stages).toContain('EvacuateInstances');
     expect(stages.at(-1)).toBe('RecoveryComplete');
     const instances = page.locator('table').nth(1).locator('tbody tr');
     expect(await instances.count()).toBe(4);

@@ -102,8 +102,9 @@ describe('freezer-dr serve (npm start) as a process', () => {
       'VerifyPowerOff',
       'MarkHostDown',
       'SelectInstances',
-      'EvacuateInstances',
+      'PlanTargets',
     ]);
+    expect(timeline.stages.map((s) => s.name)).toContain('EvacuateInstances');
     expect(timeline.instances).toHaveLength(4);
     for (const instance of timeline.instances) {
       expect(instance).toMatchObject({ from: 'compute-1', state: 'recovered', final: 'ACTIVE' });

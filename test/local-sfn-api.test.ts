@@ -134,15 +134,17 @@ describe('local Step Functions endpoint (AWS JSON 1.0, @aws-sdk/client-sfn)', ()
       'TaskStateExited',
     ]);
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+    // Two Maps: the restart-priority waves (one wave here) and the instances inside it.
     for (const type of ['MapStateEntered', 'MapStateStarted', 'MapStateSucceeded', 'MapStateExited']) {
-      expect(types.filter((t) => t === type)).toHaveLength(1);
+      expect(types.filter((t) => t === type)).toHaveLength(2);
     }
-    expect(types.filter((t) => t === 'MapIterationStarted')).toHaveLength(3);
-    expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(3);
+    expect(types.filter((t) => t === 'MapIterationStarted')).toHaveLength(1 + 3);
+    expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(1 + 3);
     expect(types).toContain('ChoiceStateEntered');
     expect(types).toContain('SucceedStateExited');
-    const mapStarted = events.find((e) => e.type === 'MapStateStarted');
-    expect(mapStarted?.mapStateStartedEventDetails?.length).toBe(3);
+    const [wavesStarted, waveStarted] = events.filter((e) => e.type === 'MapStateStarted');
+    expect(wavesStarted?.mapStateStartedEventDetails?.length).toBe(1);
+    expect(waveStarted?.mapStateStartedEventDetails?.length).toBe(3);
     const scheduled = events.find((e) => e.type === 'TaskScheduled');
     expect(scheduled?.taskScheduledEventDetails).toMatchObject({
       resourceType: 'lambda',
@@ -152,7 +154,7 @@ describe('local Step Functions endpoint (AWS JSON 1.0, @aws-sdk/client-sfn)', ()
       /function:freezer-dr-confirmHostFailure$/,
     );
     const firstIteration = events.find((e) => e.type === 'MapIterationStarted');
-    expect(firstIteration?.previousEventId).toBe(mapStarted?.id);
+    expect(firstIteration?.previousEventId).toBe(wavesStarted?.id);
     const entered = events.find((e) => e.type === 'TaskStateEntered');
     expect(JSON.parse(entered?.stateEnteredEventDetails?.input ?? '{}').host).toBe('compute-1');
     expect(events[0]?.timestamp).toBeInstanceOf(Date);

@@ -22,5 +22,11 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+# npm ci first. It refuses a lock file whose optional per-platform packages it cannot
+# all see (a registry mirror that serves only linux-x64 builds of @biomejs/cli-*, as
+# here); npm install then installs the same locked versions.
+if ! npm ci --no-audit --no-fund; then
+  echo "setup: npm ci refused the lock file; installing the locked versions with npm install" >&2
+  npm install --no-audit --no-fund
+fi
 echo "setup: done ($(node_modules/.bin/node -v) for npm scripts)"

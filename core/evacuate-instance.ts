@@ -70,11 +70,6 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     });
     await rt.cloud.resetState(input.id, 'error');
   }
-  let lockedByUs = lockedEarlier;
-  if (rt.policy.evacuation.lockInstances && !server.locked) {
-    await rt.cloud.lockServer(input.id, lockReason(input.incident));
-    lockedByUs = true;
-  }
   let target = input.target ?? null;
   try {
     try {
@@ -93,18 +88,36 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
       await rt.cloud.evacuate(input.id);
     }
   } catch (error) {
+    // Deleted between our read and the evacuate request.
+    if (error instanceof CloudError && error.httpStatus === 404) {
+      return { action: 'gone', prior, lockedByUs: false, startedAt, target: null };
+    }
     if (error instanceof CloudError && error.httpStatus === 409) {
       // Someone (a duplicate step) started it between our read and our POST.
       const again = await rt.cloud.getServer(input.id);
       if (again?.taskState && REBUILDING.has(again.taskState)) {
-        return { action: 'in-progress', prior, lockedByUs, startedAt, target: null };
+        return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt, target: null };
       }
     }
-    if (lockedByUs) await rt.cloud.unlockServer(input.id).catch(() => undefined);
+    if (lockedEarlier) await rt.cloud.unlockServer(input.id).catch(() => undefined);
     if (error instanceof CloudError && error.name === 'Cloud.Rejected') {
       throw new WorkflowError(INSTANCE_FAILED, `evacuate of ${input.id} refused: ${error.message}`);
     }
     throw error;
+  }
+  // Locked once Nova has the rebuild: its running task already refuses users' actions, and
+  // locking first would hold the evacuation back by a round trip per instance.
+  let lockedByUs = lockedEarlier;
+  if (rt.policy.evacuation.lockInstances && !server.locked) {
+    try {
+      await rt.cloud.lockServer(input.id, lockReason(input.incident));
+      lockedByUs = true;
+    } catch (error) {
+      rt.logger.warn('lock after evacuate failed; the instance stays unlocked', {
+        id: input.id,
+        error: (error as Error).message,
+      });
+    }
   }
   rt.logger.info('evacuation requested', { id: input.id, host: input.host, target });
   return { action: 'evacuated', prior, lockedByUs, startedAt, target };

@@ -329,7 +329,8 @@ export class SimulatedCloudState {
     };
     this.later(Math.floor(this.options.evacuateMs / 2), () => {
       if (server.taskState === 'rebuilding') server.taskState = 'rebuild_spawning';
-      migration.status = 'running';
+      // Only while still in flight: a rebuild released early may have settled it already.
+      if (migration.status === 'accepted') migration.status = 'running';
     });
     if (this.options.holdRebuilds) {
       this.held.set(server.id, finish);

@@ -109,7 +109,16 @@ export async function restoreHost(
   // 3. Every evacuation from the host cleaned up by that nova-compute.
   const migrations = await waitUntil<Migration[]>('migrations', async () => {
     const all = await rt.cloud.listEvacuations({ sourceCompute: host });
-    const pending = all.filter((m) => UNSETTLED.has(m.status));
+    // Nova 26 accepts a second evacuate during a rebuild; one of the two records can then
+    // stay `accepted` for ever. An `accepted` record next to a settled one for the same
+    // instance is not a rebuild still under way, and is not waited for.
+    const settledTwin = (m: Migration) =>
+      all.some(
+        (o) => o !== m && o.instanceId === m.instanceId && (o.status === 'done' || o.status === 'completed'),
+      );
+    const pending = all.filter(
+      (m) => UNSETTLED.has(m.status) && !(m.status === 'accepted' && settledTwin(m)),
+    );
     const counts = [...new Set(pending.map((m) => m.status))]
       .map((status) => `${pending.filter((m) => m.status === status).length} ${status}`)
       .join(', ');

@@ -17,7 +17,7 @@ import { LocalEngine } from '../engine/local-engine.js';
 import { taskFunctions } from '../functions/catalog.js';
 import type { TaskHandler } from '../functions/lib/task-handler.js';
 import { packageService, type UnpackedBundle, unpackBundles } from '../infra/deploy/bundles.js';
-import { type HttpSink, startHttpSink } from './notify-fixtures.js';
+import { type HttpSink, type SmtpSink, startHttpSink, startSmtpSink } from './notify-fixtures.js';
 import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
 import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.js';
@@ -193,6 +193,7 @@ describe('the packaged handlers on the embedded engine', () => {
   let sim: SimulatedCloud;
   let secrets: FakeSecretsManager;
   let sink: HttpSink;
+  let smtp: SmtpSink;
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -200,6 +201,7 @@ describe('the packaged handlers on the embedded engine', () => {
     relay = await startRelayLab({ 'compute-1': ipmiEntry(lab.bmc(0)) });
     sim = await startSimulatedCloud({ evacuateMs: 50, hosts: ['compute-1', 'compute-2', 'compute-3'] });
     sink = await startHttpSink([200]);
+    smtp = await startSmtpSink();
     // Credentials reach the bundles as they would on AWS: clouds.yaml and the relay key
     // from Secrets Manager (a local stand-in), through each bundle's own Powertools + SDK.
     const { auth, region, interface: endpoint } = sim.connection;
@@ -220,7 +222,16 @@ describe('the packaged handlers on the embedded engine', () => {
           keyId: relay.keyId,
           key: { secret: 'freezer-dr/relay-key' },
         },
-        notifiers: [{ driver: 'webhook', url: `${sink.url}/report` }],
+        notifiers: [
+          { driver: 'webhook', url: `${sink.url}/report` },
+          {
+            driver: 'email',
+            from: 'freezer-dr <freezer-dr@example.org>',
+            admins: ['ops@example.org'],
+            smtp: { host: '127.0.0.1', port: smtp.port, security: 'none' },
+            tenants: { keystone: false },
+          },
+        ],
         recovery: {
           fence: { verifyTimeoutSeconds: 5, pollIntervalMs: 200 },
           evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
@@ -231,7 +242,14 @@ describe('the packaged handlers on the embedded engine', () => {
   }, 120_000);
   afterAll(async () => {
     process.env = saved;
-    await Promise.all([relay?.close(), lab?.stop(), sim?.close(), sink?.close(), secrets?.close()]);
+    await Promise.all([
+      relay?.close(),
+      lab?.stop(),
+      sim?.close(),
+      sink?.close(),
+      smtp?.close(),
+      secrets?.close(),
+    ]);
   });
 
   /** Each Task's handler, imported from its own unpacked bundle. */
@@ -275,6 +293,11 @@ describe('the packaged handlers on the embedded engine', () => {
     const report = sink.requests.find((r) => r.path === '/report')?.body as Record<string, unknown>;
     expect(report).toMatchObject({ kind: 'recovery', host: 'compute-1', counts: { recovered: 3 } });
     expect(report.fence).toMatchObject({ method: 'ipmi-relay', verified: true });
+    // The bundled email path (nodemailer without its MIME table) delivers text and HTML.
+    const mail = smtp.messages.find((m) => m.to.includes('ops@example.org'));
+    expect(mail?.subject).toContain('compute-1');
+    expect(mail?.text).toContain('web-1');
+    expect(mail?.html).toContain('web-1');
     // Every bundle read its own secrets: nothing in memory is shared between them.
     const reads = secrets.calls.filter((c) => c.endsWith('freezer-dr/openstack')).length;
     expect(reads).toBeGreaterThan(1);

@@ -1,19 +1,18 @@
 // Against the REAL Keystone of the OpenStack lab (test/lab/up.sh): real users with
 // emails, a group and role assignments, resolved into recipients and delivered
-// through a real SMTP server on 127.0.0.1. Opt-in: FREEZER_DR_LAB=1 with the lab up.
+// through a real SMTP server on 127.0.0.1. Part of `npm run test:lab`, which brings the lab up.
 // Everything it creates is uniquely named and deleted afterwards.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionFromCloudsYaml } from '../drivers/cloud/openstack/credentials.js';
-import { KeystoneSession } from '../drivers/cloud/openstack/session.js';
-import { deliverReport } from '../drivers/notifier/deliver.js';
-import { EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import { KeystoneDirectory, RecipientResolver } from '../drivers/notifier/recipients.js';
-import { sampleReport, silentLogger, startSmtpSink } from './notify-fixtures.js';
+import { connectionFromCloudsYaml } from '../../drivers/cloud/openstack/credentials.js';
+import { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
+import { deliverReport } from '../../drivers/notifier/deliver.js';
+import { EmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
+import { KeystoneDirectory, RecipientResolver } from '../../drivers/notifier/recipients.js';
+import { sampleReport, silentLogger, startSmtpSink } from '../notify-fixtures.js';
 
 const CLOUDS = process.env.FREEZER_DR_LAB_CLOUDS ?? '/var/lib/freezer-dr-lab/clouds.yaml';
-const enabled = process.env.FREEZER_DR_LAB === '1' && existsSync(CLOUDS);
 
 const tag = `fdr-notify-${randomBytes(4).toString('hex')}`;
 let session: KeystoneSession;
@@ -35,8 +34,10 @@ async function create(kind: 'users' | 'groups' | 'projects', body: Record<string
 
 const put = (path: string) => session.request({ service: 'identity', path, method: 'PUT' });
 
-describe.runIf(enabled)('recipients from the lab Keystone (real OpenStack)', () => {
+describe('recipients from the lab Keystone (real OpenStack)', () => {
   beforeAll(async () => {
+    if (!existsSync(CLOUDS))
+      throw new Error(`${CLOUDS} is missing: bring the lab up with bash test/lab/up.sh`);
     session = new KeystoneSession(connectionFromCloudsYaml(readFileSync(CLOUDS, 'utf8'), 'lab'));
     const roles = await session.request<{ roles: { id: string }[] }>({
       service: 'identity',

@@ -7,12 +7,18 @@
 //       once and every second until the intake starts a recovery (as Alertmanager's
 //       repeats would); timed from the webhook's receipt to the last VerifyInstance exit,
 //       fencing through the relay to the same BMC.
-// Prints both with the per-stage breakdown per round, then the medians and their ratio
-// (Nova's own rebuild time swings by several seconds between runs); JSON under the lab dir.
-//   npm run bench:lab -- --servers 10 --stale-after 15 --rounds 3 [--lock false]
+// (b) runs once per placement method (--methods, default `scheduler,spread`: issue 10 asks
+// how much planning targets costs against letting Nova's scheduler choose), in alternating
+// order between rounds so drift on the shared machine does not favour one. Prints each
+// run's per-stage breakdown and where its servers landed, then the medians, freezer-dr
+// against the floor and spread against scheduler (Nova's own rebuild time swings by
+// several seconds between runs); JSON under the lab dir.
+//   npm run bench:lab -- --servers 10 --stale-after 15 --rounds 3 [--methods spread] [--floor false] [--lock false]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { PlanEvacuationResult } from '../core/plan-evacuation.js';
+import type { RecoveryMethod } from '../core/plan-targets.js';
 import { restoreHost } from '../core/restore-host.js';
 import { parseNovaTime, sleep } from '../core/time.js';
 import type { StoredEvent } from '../engine/history.js';
@@ -29,18 +35,32 @@ const { values } = parseArgs({
     lock: { type: 'string', default: 'true' },
     /** Floor and freezer-dr alternate this many times; medians are reported (Nova's variance is large). */
     rounds: { type: 'string', default: '3' },
+    /** recovery.placement.method of the freezer-dr runs, each once per round. */
+    methods: { type: 'string', default: 'scheduler,spread' },
+    /** The floor runs once per round unless false. */
+    floor: { type: 'string', default: 'true' },
   },
 });
 const N = Number(values.servers);
 const STALE_AFTER = Number(values['stale-after']);
 const LOCK = values.lock !== 'false';
 const ROUNDS = Number(values.rounds);
+const METHODS = values.methods.split(',').map((m) => m.trim()) as RecoveryMethod[];
+const FLOOR = values.floor !== 'false';
+for (const m of METHODS)
+  if (!['scheduler', 'spread', 'reserved'].includes(m)) throw new Error(`unknown placement method ${m}`);
 const HOST = 'compute-1';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const nova = new LabNova(labCloud());
 const s = (x: number) => `${x.toFixed(2).padStart(7)} s`;
 const say = (line = '') => process.stdout.write(`${line}\n`);
+/** {compute-3: 5, compute-2: 5} -> "compute-2 x5, compute-3 x5". */
+const landing = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([host, n]) => `${host} x${n}`)
+    .join(', ');
 
 async function bootOnHost(prefix: string): Promise<string[]> {
   const ids = await nova.bootActive(
@@ -73,13 +93,17 @@ interface StageTimes {
   reportAgeAtHang: number;
   lastDoneInNova: number;
   outcome: string;
+  method: RecoveryMethod;
+  /** Where the servers were when the execution ended, host -> count. */
+  destinations: Record<string, number>;
+  planSummary: string;
 }
 
 function timesOf(
   events: StoredEvent[],
-): Omit<
+): Pick<
   StageTimes,
-  'firstAlert' | 'acceptedAlert' | 'alertsPosted' | 'reportAgeAtHang' | 'lastDoneInNova' | 'outcome'
+  'executionStarted' | 'stages' | 'firstEvacuateExit' | 'lastEvacuateExit' | 'lastVerifyExit'
 > {
   const top = (type: string, name: string) =>
     events.filter((e) => e.type === type && 'state' in e && e.state.name === name && e.index === undefined);
@@ -96,6 +120,7 @@ function timesOf(
     'VerifyPowerOff',
     'MarkHostDown',
     'SelectInstances',
+    'PlanTargets',
     'EvacuateInstances',
   ]) {
     const entered = top('StateEntered', name)[0]?.timestamp;
@@ -112,11 +137,12 @@ function timesOf(
   };
 }
 
-async function freezerDr(): Promise<StageTimes> {
+async function freezerDr(method: RecoveryMethod): Promise<StageTimes> {
   const stack = await startLabStack({
     recovery: {
       confirm: { staleAfterSeconds: STALE_AFTER },
       evacuation: { maxConcurrency: 10, verifyPollMs: 500, lockInstances: LOCK },
+      placement: { method },
     },
   });
   try {
@@ -147,14 +173,22 @@ async function freezerDr(): Promise<StageTimes> {
       250,
     );
     const input = JSON.parse(done.input ?? '{}') as { requestedAt?: string };
+    const output = JSON.parse(done.output ?? '{}') as { plan?: PlanEvacuationResult };
     const times = timesOf(stack.executions.events(name as string));
     const lastDoneInNova = await lastDoneAt(nova, ids); // before the restore marks them completed
+    const destinations: Record<string, number> = {};
+    for (const server of await Promise.all(ids.map((id) => nova.cloud.getServer(id)))) {
+      const host = server?.host ?? 'gone';
+      destinations[host] = (destinations[host] ?? 0) + 1;
+    }
     await restoreHost(stack.rt, HOST, {
       leaveDisabled: false,
       timeoutSeconds: 300,
       pollMs: 1000,
       onProgress: () => undefined,
     });
+    // The next run boots on this host: the scheduler takes it only once it reports up.
+    await until(`${HOST} up`, async () => (await nova.service(HOST)).state === 'up', 120_000);
     await nova.deleteServers(ids);
     return {
       ...times,
@@ -163,6 +197,9 @@ async function freezerDr(): Promise<StageTimes> {
       alertsPosted,
       reportAgeAtHang,
       lastDoneInNova,
+      method,
+      destinations,
+      planSummary: output.plan?.summary ?? '(no plan in the output)',
       outcome: `${done.status}${done.error ? ` ${done.error}: ${(done.cause ?? '').slice(0, 400)}` : ''}`,
     };
   } finally {
@@ -179,13 +216,15 @@ function printFloor(a: FloorResult): void {
   say(
     `    last server ACTIVE          ${s(a.lastActive)}   (per server: ${a.perServer.map((x) => x.toFixed(1)).join(', ')})`,
   );
-  say(`    destinations ${JSON.stringify(a.destinations)}`);
+  say(`    landed on ${landing(a.destinations)}`);
 }
 
 interface Totals {
   fromFirst: number;
   fromAccepted: number;
   evacuateStage: number;
+  /** PlanTargets entered -> last VerifyInstance exit: the part the placement method changes. */
+  planToVerified: number;
 }
 
 function printFreezerDr(b: StageTimes): Totals {
@@ -207,6 +246,7 @@ function printFreezerDr(b: StageTimes): Totals {
     'VerifyPowerOff',
     'MarkHostDown',
     'SelectInstances',
+    'PlanTargets',
   ]) {
     say(
       `    ${stage.padEnd(27)} ${s(dur(stage))}   (ends at ${s(rel(b.stages[stage]?.[1] ?? Number.NaN)).trim()})`,
@@ -217,10 +257,12 @@ function printFreezerDr(b: StageTimes): Totals {
   );
   say(`    last evacuation done (Nova) ${s(rel(b.lastDoneInNova))}   (migration updated_at, whole seconds)`);
   say(`    last VerifyInstance exit    ${s(rel(b.lastVerifyExit))}   (execution ${b.outcome})`);
+  say(`    plan "${b.planSummary}"; landed on ${landing(b.destinations)}`);
   return {
     fromFirst: rel(b.lastVerifyExit),
     fromAccepted: (b.lastVerifyExit - b.acceptedAlert) / 1000,
     evacuateStage: (b.lastVerifyExit - (b.stages.EvacuateInstances?.[0] ?? Number.NaN)) / 1000,
+    planToVerified: (b.lastVerifyExit - (b.stages.PlanTargets?.[0] ?? Number.NaN)) / 1000,
   };
 }
 
@@ -232,50 +274,98 @@ const median = (xs: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-say(`freezer-dr lab benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of floor then freezer-dr`);
+say(
+  `freezer-dr lab benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of ${[...(FLOOR ? ['floor'] : []), ...METHODS.map((m) => `freezer-dr/${m}`)].join(', ')}`,
+);
 say(
   "Nova 26 with service_down_time 60 s, report_interval 10 s; Nova's own rebuild time varies a lot between runs",
 );
 await nova.healLab();
-const rounds: { floor: FloorResult; freezerDr: StageTimes & Totals }[] = [];
+type Run = StageTimes & Totals;
+const rounds: { floor: FloorResult | null; freezerDr: Run[] }[] = [];
 for (let round = 1; round <= ROUNDS; round += 1) {
   say(`\n--- round ${round}/${ROUNDS}`);
-  say(
-    '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
-  );
-  const a = await floor();
-  printFloor(a);
-  say(
-    `(b) freezer-dr: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10, lockInstances ${LOCK})`,
-  );
-  const b = await freezerDr();
-  const totals = printFreezerDr(b);
-  rounds.push({ floor: a, freezerDr: { ...b, ...totals } });
-  say(
-    `round ${round}: floor ${s(a.lastActive).trim()}; freezer-dr ${s(totals.fromAccepted).trim()} from the accepted alert (ratio ${(totals.fromAccepted / a.lastActive).toFixed(2)}), ${s(totals.fromFirst).trim()} from the first (ratio ${(totals.fromFirst / a.lastActive).toFixed(2)})`,
-  );
+  let a: FloorResult | null = null;
+  if (FLOOR) {
+    say(
+      '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
+    );
+    a = await floor();
+    printFloor(a);
+  }
+  // Alternate the order of the methods so neither always runs on the warmer lab.
+  const order = round % 2 ? METHODS : [...METHODS].reverse();
+  const runs: Run[] = [];
+  for (const method of order) {
+    say(
+      `(b) freezer-dr, placement ${method}: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10, lockInstances ${LOCK})`,
+    );
+    const b = await freezerDr(method);
+    runs.push({ ...b, ...printFreezerDr(b) });
+  }
+  rounds.push({ floor: a, freezerDr: runs });
+  const parts = a ? [`floor ${s(a.lastActive).trim()} (${landing(a.destinations)})`] : [];
+  for (const r of runs) {
+    parts.push(
+      `${r.method} ${s(r.fromAccepted).trim()} from the accepted alert, ${s(r.fromFirst).trim()} from the first (${landing(r.destinations)})`,
+    );
+  }
+  say(`round ${round}: ${parts.join('; ')}`);
 }
 
-const floorMedian = median(rounds.map((r) => r.floor.lastActive));
-const acceptedMedian = median(rounds.map((r) => r.freezerDr.fromAccepted));
-const firstMedian = median(rounds.map((r) => r.freezerDr.fromFirst));
+const runsOf = (method: RecoveryMethod) =>
+  rounds.flatMap((r) => r.freezerDr.filter((run) => run.method === method));
+const medianOf = (method: RecoveryMethod, pick: (r: Run) => number) => median(runsOf(method).map(pick));
+const floorMedian = FLOOR ? median(rounds.map((r) => (r.floor as FloorResult).lastActive)) : Number.NaN;
 say(`\n=== medians over ${ROUNDS} round(s)`);
-say(`floor (power-off -> last ACTIVE)                  ${s(floorMedian)}`);
-say(
-  `freezer-dr, accepted alert -> last verified       ${s(acceptedMedian)}   ratio ${(acceptedMedian / floorMedian).toFixed(2)}   (goal <= 1.2)`,
-);
-say(
-  `freezer-dr, first alert -> last verified          ${s(firstMedian)}   ratio ${(firstMedian / floorMedian).toFixed(2)}   (includes waiting for Nova to see the host stale)`,
-);
-say(
-  `  evacuate + verify (Map) ${s(median(rounds.map((r) => r.freezerDr.evacuateStage))).trim()} vs floor force-down -> last ACTIVE ${s(median(rounds.map((r) => r.floor.lastActive - r.floor.forcedDown))).trim()}`,
-);
+if (FLOOR) {
+  say(`floor (power-off -> last ACTIVE)                  ${s(floorMedian)}`);
+  say(`  landed: ${rounds.map((r) => landing((r.floor as FloorResult).destinations)).join(' | ')}`);
+}
+for (const method of METHODS) {
+  const accepted = medianOf(method, (r) => r.fromAccepted);
+  const first = medianOf(method, (r) => r.fromFirst);
+  const vsFloor = (x: number) => (FLOOR ? `   ratio to floor ${(x / floorMedian).toFixed(2)}` : '');
+  say(`freezer-dr/${method}`);
+  say(
+    `  accepted alert -> last verified                 ${s(accepted)}${vsFloor(accepted)}${FLOOR ? '   (goal <= 1.2)' : ''}`,
+  );
+  say(
+    `  first alert -> last verified                    ${s(first)}${vsFloor(first)}   (includes waiting for Nova to see the host stale)`,
+  );
+  say(
+    `  PlanTargets -> last verified                    ${s(medianOf(method, (r) => r.planToVerified))}   (evacuate + verify alone ${s(medianOf(method, (r) => r.evacuateStage)).trim()})`,
+  );
+  say(
+    `  landed: ${runsOf(method)
+      .map((r) => landing(r.destinations))
+      .join(' | ')}`,
+  );
+}
+if (FLOOR) {
+  say(
+    `floor force-down -> last ACTIVE ${s(median(rounds.map((r) => (r.floor as FloorResult).lastActive - (r.floor as FloorResult).forcedDown))).trim()}`,
+  );
+}
+if (METHODS.includes('spread') && METHODS.includes('scheduler')) {
+  const ratio = (pick: (r: Run) => number) => medianOf('spread', pick) / medianOf('scheduler', pick);
+  const accepted = ratio((r) => r.fromAccepted);
+  say(
+    `\nspread / scheduler, accepted alert -> last verified: ${accepted.toFixed(2)}   (goal <= 1.10: ${accepted <= 1.1 ? 'met' : 'NOT met'})`,
+  );
+  say(
+    `spread / scheduler, PlanTargets -> last verified:    ${ratio((r) => r.planToVerified).toFixed(2)}   (the placement-dependent part alone)`,
+  );
+  say(
+    `spread / scheduler, first alert -> last verified:    ${ratio((r) => r.fromFirst).toFixed(2)}   (noisy: Nova staleness)`,
+  );
+}
 
 const out = join(LAB_DIR, 'bench');
 mkdirSync(out, { recursive: true });
 const file = join(out, `lab-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, lockInstances: LOCK, rounds }, null, 2)}\n`,
+  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, lockInstances: LOCK, methods: METHODS, rounds }, null, 2)}\n`,
 );
 say(`results: ${file}`);

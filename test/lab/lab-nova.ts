@@ -10,7 +10,7 @@ import type { ComputeService, Migration, Server } from '../../drivers/types.js';
 import { computePid, computeScript, HOSTS, labEnv } from './lab-env.js';
 
 /** Name prefixes of the servers lab tests and benchmarks create; cleanup deletes only these. */
-export const LAB_PREFIXES = ['contract-', 'gd-', 'fail-', 'bench-'];
+export const LAB_PREFIXES = ['contract-', 'gd-', 'fail-', 'bench-', 'place-'];
 
 export interface ServerSpec {
   name: string;

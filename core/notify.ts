@@ -12,6 +12,7 @@ import type {
   Server,
   StageReport,
 } from '../drivers/types.js';
+import { mapLimit } from './map-limit.js';
 import { countMetric, secondsMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { flattenResults } from './summarize.js';
@@ -68,19 +69,6 @@ export function describeError(error: { Error?: string; Cause?: string } | null |
     // plain text cause
   }
   return `${error.Error ?? 'Error'}: ${cause}`;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 const OUTCOMES = new Set<InstanceOutcomeKind>(['recovered', 'already-recovered', 'failed', 'gone']);

@@ -123,14 +123,17 @@ export interface Cloud {
   listServerGroups?(): Promise<ServerGroup[]>;
 }
 
-export type NotificationKind =
-  | 'recovery'
-  | 'fencing-failed'
-  | 'recovery-failed'
-  | 'not-confirmed'
-  | 'mass-failure'
-  | 'paused'
-  | 'capacity-shortfall';
+/** Every kind of report notifiers receive (the one list schemas take their enum from). */
+export const NOTIFICATION_KINDS = [
+  'recovery',
+  'fencing-failed',
+  'recovery-failed',
+  'not-confirmed',
+  'mass-failure',
+  'paused',
+  'capacity-shortfall',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export type InstanceOutcomeKind = 'recovered' | 'already-recovered' | 'failed' | 'gone';
 

@@ -4,19 +4,12 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
+import { NOTIFICATION_KINDS } from '../drivers/types.js';
 import { taskHandler } from './lib/task-handler.js';
 import { fenceRecord, hostName, incident, stage, unplacedInstance, waveResults } from './schemas.js';
 
 const input = z.object({
-  kind: z.enum([
-    'recovery',
-    'fencing-failed',
-    'recovery-failed',
-    'not-confirmed',
-    'mass-failure',
-    'paused',
-    'capacity-shortfall',
-  ]),
+  kind: z.enum(NOTIFICATION_KINDS),
   host: hostName,
   incident,
   cause: z.string().check(z.maxLength(2000)),

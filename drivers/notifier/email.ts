@@ -12,7 +12,7 @@ import * as z from '../../core/zod.js';
 import { type CredentialOptions, openstackConnection } from '../cloud/openstack/connection-source.js';
 import type { Connection } from '../cloud/openstack/credentials.js';
 import { KeystoneSession } from '../cloud/openstack/session.js';
-import type { NotifyOptions, RecoveryReport } from '../types.js';
+import { NOTIFICATION_KINDS, type NotifyOptions, type RecoveryReport } from '../types.js';
 import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
 import {
   affectedProjects,
@@ -33,15 +33,7 @@ import {
 import { readNotifierSecret } from './secret-source.js';
 import { type LoadedTemplates, loadTemplates } from './template-loader.js';
 
-const kinds = z.enum([
-  'recovery',
-  'fencing-failed',
-  'recovery-failed',
-  'not-confirmed',
-  'mass-failure',
-  'paused',
-  'capacity-shortfall',
-]);
+const kinds = z.enum(NOTIFICATION_KINDS);
 const address = z.string().check(z.refine(isAddress, { message: 'not an email address' }));
 
 export const emailNotifierSchema = z.strictObject({

@@ -4,6 +4,7 @@
 // One resolver serves one run, so a user in many projects is looked up once.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CLOUD_TRANSIENT, CloudError } from '../../core/errors.js';
+import { mapLimit } from '../../core/map-limit.js';
 import { sleep } from '../../core/time.js';
 import type { KeystoneSession } from '../cloud/openstack/session.js';
 
@@ -139,19 +140,6 @@ function unique(addresses: string[]): string[] {
     if (address && !seen.has(address.toLowerCase())) seen.set(address.toLowerCase(), address);
   }
   return [...seen.values()];
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Keystone blips (5xx, timeouts) are retried briefly; refusals (403, 404) are not. */

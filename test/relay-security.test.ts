@@ -68,7 +68,9 @@ describe('relay authentication', () => {
 
   it('refuses a bad signature, a signature for another path or body, and an unknown key', async () => {
     const bad = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
-    bad[HEADER.signature] = `${(bad[HEADER.signature] as string).slice(0, -1)}0`;
+    // Flip the last hex digit to a different one (a fixed replacement is a no-op 1 time in 16).
+    const signature = bad[HEADER.signature] as string;
+    bad[HEADER.signature] = `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`;
     const forged = await relay.request('GET', STATUS, { sign: false, headers: bad });
     expect(forged).toEqual({ status: 401, json: { error: 'bad-signature' } });
 

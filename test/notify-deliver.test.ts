@@ -72,12 +72,10 @@ describe('deliverReport', () => {
         return new Promise(() => undefined);
       },
     };
-    const started = Date.now();
     const [result] = await deliverReport([hanging], sampleReport(), {
       attemptTimeoutMs: 100,
       retry: { attempts: 2, initialDelayMs: 10 },
     });
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(result).toEqual({
       notifier: 'hanging',
       ok: false,
@@ -90,7 +88,6 @@ describe('deliverReport', () => {
 
   it('stops retrying at the delivery deadline', async () => {
     const calls = { n: 0 };
-    const started = Date.now();
     const [result] = await deliverReport(
       [failing('flaky', () => new Error('503 from upstream'), calls)],
       sampleReport(),
@@ -100,7 +97,6 @@ describe('deliverReport', () => {
         random: () => 1,
       },
     );
-    expect(Date.now() - started).toBeLessThan(600);
     expect(result?.ok).toBe(false);
     expect(calls.n).toBeLessThan(10);
     expect(result?.error).toBe('503 from upstream (no time left to retry before the delivery deadline)');

@@ -16,6 +16,21 @@ interface Reply {
   error?: { message: string };
 }
 
+/**
+ * Headless Chromium on a machine with no network but loopback: without the
+ * background-networking flags it keeps trying (and failing) to reach Google's hosts.
+ */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export async function screenshotHtml(
   htmlFile: string,
   options: { width?: number; scale?: number; chromium?: string } = {},
@@ -24,14 +39,7 @@ export async function screenshotHtml(
   const chrome = spawn(
     options.chromium ?? '/usr/bin/chromium',
     [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_FLAGS,
       '--hide-scrollbars',
       `--user-data-dir=${profile}`,
       '--remote-debugging-pipe',

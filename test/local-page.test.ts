@@ -2,6 +2,7 @@
 // a recovery fired through the webhook shows its stages and instances; a failed one shows
 // why; values are escaped. UPDATE_SCREENSHOTS=1 refreshes docs/executions-page.png.
 // biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's innerText() is the rendered text a person reads, not the DOM property
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_FLAGS } from '../docs/chromium-screenshot.js';
 import { ExecutionStore } from '../engine/execution-store.js';
 import { renderExecution } from '../engine/executions-page.js';
 import { stateMachineArn } from '../engine/local-engine.js';
@@ -79,16 +81,7 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_FLAGS,
   });
 });
 

@@ -7,6 +7,7 @@ import { createLogger } from '../core/logger.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import type { Connection } from '../drivers/cloud/openstack/credentials.js';
 import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
+import { requestJson } from '../drivers/http-json.js';
 import type { Fencer, PowerState } from '../drivers/types.js';
 import { localConfig, localUrl } from '../engine/local-config.js';
 import { CliError, describeFailure } from './failure.js';
@@ -34,10 +35,14 @@ class ServedSimulatedFencer implements Fencer {
 
   private async call(host: string, method: 'GET' | 'POST', action = ''): Promise<PowerState> {
     const path = `/simulated/power/${encodeURIComponent(host)}${action ? `/${action}` : ''}`;
-    const response = await fetch(`${this.base}${path}`, { method });
-    const body = (await response.json()) as { power?: PowerState; error?: string };
-    if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
-    return body.power ?? 'unknown';
+    const response = await requestJson<{ power?: PowerState; error?: string }>(`${this.base}${path}`, {
+      method,
+      anyStatus: true,
+      timeoutMs: 30_000,
+    });
+    if (response.status < 200 || response.status >= 300)
+      throw new Error(response.data.error ?? `HTTP ${response.status}`);
+    return response.data.power ?? 'unknown';
   }
 
   powerStatus(host: string): Promise<PowerState> {
@@ -62,12 +67,10 @@ export async function operatorRuntime(config: FreezerConfig): Promise<OperatorRu
   const base = localUrl(localConfig(config));
   let served: { connection: Connection; hosts: string[] };
   try {
-    const response = await fetch(`${base}/simulated/connection`);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    served = (await response.json()) as typeof served;
+    served = (await requestJson<typeof served>(`${base}/simulated/connection`, { timeoutMs: 30_000 })).data;
   } catch (error) {
     throw new CliError(
-      `the simulated cloud lives inside \`freezer-dr serve\`: ${describeFailure((error as Error).cause ?? error, base)}`,
+      `the simulated cloud lives inside \`freezer-dr serve\`: ${describeFailure(error, base)}`,
     );
   }
   const rt: Runtime = {

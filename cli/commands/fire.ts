@@ -2,6 +2,7 @@
 // monitoring system would send it. With the simulated cloud the host is made to fail
 // first (its nova-compute stops reporting), so the recovery has a real failure to confirm.
 import { configPath, loadConfigFile } from '../../core/config.js';
+import { requestJson } from '../../drivers/http-json.js';
 import { localConfig, localUrl } from '../../engine/local-config.js';
 import { webhookToken } from '../../engine/webhook-token.js';
 import { confirmHost } from '../confirm.js';
@@ -20,13 +21,22 @@ export async function fireCommand(host: string, options: { fail: boolean; yes?: 
   const config = loadConfigFile(configPath());
   const local = localConfig(config);
   const base = localUrl(local);
-  const post = async (path: string, init: RequestInit = {}) => {
+  const post = async <T>(
+    path: string,
+    options: { headers?: Record<string, string>; body?: unknown } = {},
+  ) => {
     try {
-      return await fetch(`${base}${path}`, { method: 'POST', ...init });
+      return await requestJson<T>(`${base}${path}`, {
+        method: 'POST',
+        anyStatus: true,
+        timeoutMs: 30_000,
+        ...options,
+      });
     } catch (error) {
-      throw new CliError(describeFailure((error as Error).cause ?? error, base));
+      throw new CliError(describeFailure(error, base));
     }
   };
+  const ok = (status: number) => status >= 200 && status < 300;
 
   if (config.cloud.driver !== 'simulated') {
     // Against a real cloud the alert is real: if Nova agrees the host is down, it is fenced.
@@ -36,9 +46,11 @@ export async function fireCommand(host: string, options: { fail: boolean; yes?: 
       options.yes === true,
     );
   } else if (options.fail) {
-    const response = await post(`/simulated/fail/${encodeURIComponent(host)}`);
-    const body = (await response.json()) as { detail?: string; error?: string };
-    if (!response.ok)
+    const response = await post<{ detail?: string; error?: string }>(
+      `/simulated/fail/${encodeURIComponent(host)}`,
+    );
+    const body = typeof response.data === 'object' && response.data ? response.data : {};
+    if (!ok(response.status))
       throw new CliError(`cannot fail ${host} in the simulated cloud: ${body.error ?? response.status}`);
     say(`SIMULATED failure: ${body.detail}`);
   }
@@ -52,19 +64,16 @@ export async function fireCommand(host: string, options: { fail: boolean; yes?: 
     source: 'freezer-dr-fire',
     reason: 'test alert sent by freezer-dr fire',
   };
-  const response = await post('/webhook', {
-    headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(alert),
+  const response = await post<{ outcomes?: Outcome[]; error?: string } | string>('/webhook', {
+    headers: { authorization: `Bearer ${token.token}` },
+    body: alert,
   });
-  const text = await response.text();
-  let body: { outcomes?: Outcome[]; error?: string } = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: shown as is below
-  }
+  // Parsed JSON, or the text as is when the answer is not JSON.
+  const body = typeof response.data === 'object' && response.data ? response.data : {};
+  const text = typeof response.data === 'string' ? response.data : '';
   say(`alert for ${host} → POST ${base}/webhook: HTTP ${response.status}`);
-  if (!response.ok) throw new CliError(`the webhook refused the alert: ${body.error ?? text.slice(0, 200)}`);
+  if (!ok(response.status))
+    throw new CliError(`the webhook refused the alert: ${body.error ?? text.slice(0, 200)}`);
   for (const outcome of body.outcomes ?? []) {
     const reason = outcome.reason && outcome.reason !== outcome.decision ? ` (${outcome.reason})` : '';
     say(`  ${outcome.host}: ${outcome.decision}${reason}${outcome.detail ? `: ${outcome.detail}` : ''}`);

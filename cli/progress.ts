@@ -8,7 +8,16 @@ const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 export function progressPrinter(write: (line: string) => void, startedAt = Date.now()) {
   const t = () => `${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s`;
   return (event: EngineEvent) => {
-    if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
+    if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
+      const confirm = (event.state.output as { confirm?: { status?: string; evidence?: string } })?.confirm;
+      if (confirm?.status === 'waiting') write(`${t()}  … ${confirm.evidence}`);
+      else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
+    } else if (
+      event.type === 'StateExited' &&
+      (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')
+    ) {
+      // part of the confirmation loop, printed above
+    } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =
         event.state.name === 'ConfirmHostFailure'
@@ -27,8 +36,6 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       write(`${t()}    ✗ ${r.id} failed: ${r.error}`);
     } else if (event.type === 'StateCaught') {
       write(`${t()}  ! ${event.state.name} caught an error`);
-    } else if (event.type === 'StateRetried' && event.state.name === 'ConfirmHostFailure') {
-      write(`${t()}  … waiting for Nova to confirm the host down`);
     }
   };
 }

@@ -7,8 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../core/executions.js';
+import { startMonitorLoop } from '../core/monitor.js';
 import { recoveryTimeline } from '../core/recovery-timeline.js';
 import type { Runtime } from '../core/runtime.js';
+import { createMonitors } from '../drivers/monitor/registry.js';
 import { createHandler } from '../functions/webhook.js';
 import { loadDefinition } from './definition.js';
 import { inputObject, renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
@@ -26,6 +28,8 @@ export interface LocalServerOptions {
   executions: LocalExecutions;
   /** Environment for the webhook (carries the local bearer token). */
   webhookEnv: NodeJS.ProcessEnv;
+  /** Poll freezer-dr's own monitors (config `monitors`) into the webhook's intake; default true. */
+  monitors?: boolean;
 }
 
 export interface LocalServer {
@@ -128,6 +132,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   let webhookRequests = 0;
   const namesOf = instanceNames(runtime);
+  let monitorLoop: { stop(): void } | null = null;
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -176,10 +181,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // The same intake as the webhook: an alert and the poll for one incident share its state.
+  if (options.monitors !== false && runtime.config.monitors.length) {
+    monitorLoop = startMonitorLoop(runtime, webhook.intake, createMonitors(runtime.config.monitors));
+  }
   return {
     url: base,
     server,
     async close() {
+      monitorLoop?.stop();
       sfn?.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

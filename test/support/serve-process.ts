@@ -32,7 +32,12 @@ export interface ServeDir {
 
 /** A data directory and a config using it: simulated cloud, port 0, the given overrides. */
 export function serveDir(
-  overrides: { cloud?: Record<string, unknown>; recovery?: Record<string, unknown> } = {},
+  overrides: {
+    cloud?: Record<string, unknown>;
+    recovery?: Record<string, unknown>;
+    /** freezer-dr's own monitors; off unless a test is about them (a poll would race its alerts). */
+    monitors?: Record<string, unknown>[];
+  } = {},
 ): ServeDir {
   const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-serve-'));
   const config = {
@@ -44,6 +49,7 @@ export function serveDir(
     },
     fencer: { driver: 'simulated' },
     notifiers: [{ driver: 'log' }],
+    monitors: overrides.monitors ?? [],
     recovery: {
       fence: { pollIntervalMs: 50 },
       evacuation: { verifyPollMs: 100 },

@@ -53,13 +53,10 @@ describe('per-host decisions', () => {
       'alert (alertmanager) + nova-down',
       'alert (alertmanager) + nova-stale',
     ]);
-    const inputs = rig.sfn.started.map(
-      (s) => JSON.parse(s.input ?? '{}') as { host: string; channels: unknown[] },
-    );
+    type Input = { host: string; channels: { channel: string; source: string }[] };
+    const inputs = rig.sfn.started.map((s) => JSON.parse(s.input ?? '{}') as Input);
     const channelsOf = (host: string) =>
-      (inputs.find((i) => i.host === host)?.channels as { channel: string; source: string }[]).map(
-        (c) => `${c.channel}/${c.source}`,
-      );
+      (inputs.find((i) => i.host === host)?.channels ?? []).map((c) => `${c.channel}/${c.source}`);
     expect(channelsOf('compute-1')).toEqual(['alert/alertmanager']);
     expect(channelsOf('compute-2')).toEqual(['alert/alertmanager', 'nova-down/nova']);
     expect(channelsOf('compute-3')).toEqual(['alert/alertmanager', 'nova-stale/nova']);

@@ -34,6 +34,8 @@ export interface LabStackOptions {
   bmcOverrides?: Record<string, Record<string, unknown>>;
   /** freezer-dr's own monitors (config `monitors`); off unless given, so a test's alert is what starts. */
   monitors?: Record<string, unknown>[];
+  /** Added to the webhook's environment (which the intake also reads its pause switch from). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LabStack {
@@ -46,6 +48,8 @@ export interface LabStack {
   webhookUrl: string;
   /** Structured log lines of the webhook and the steps (alert decisions among them). */
   lines: string[];
+  /** The intake's environment: set or delete FREEZER_DR_PAUSED here to pause it. */
+  env: NodeJS.ProcessEnv;
   decisions(
     host?: string,
   ): { host: string; decision: string; reason: string; executionName: string | null }[];
@@ -89,12 +93,13 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
   const rt = await createRuntime(config, { logger });
   const store = new ExecutionStore(dataDir);
   const executions = new LocalExecutions({ store, runtime: async () => rt });
+  const env: NodeJS.ProcessEnv = { FREEZER_DR_WEBHOOK_TOKEN: WEBHOOK_TOKEN, ...options.env };
   const server = await startLocalServer({
     host: '127.0.0.1',
     port: 0,
     runtime: rt,
     executions,
-    webhookEnv: { FREEZER_DR_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+    webhookEnv: env,
   });
   const sfn = new SFNClient({
     endpoint: server.url,
@@ -111,6 +116,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
     sfn,
     webhookUrl,
     lines,
+    env,
     decisions: (host) =>
       lines
         .map((line) => JSON.parse(line) as Record<string, unknown>)

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The freezer-dr command line. Errors are one clear line and a non-zero exit.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/check-config.js';
 import { listCommand, showCommand, watchCommand } from './commands/executions.js';
@@ -12,8 +13,13 @@ import { type RestoreCliOptions, restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { describeFailure } from './failure.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command()
   .name('freezer-dr')
+  .version(version, '-V, --version', 'print the version of freezer-dr')
   .description(
     'Compute-node high availability for OpenStack: fence, evacuate, verify, notify.\n' +
       'Config: $FREEZER_DR_CONFIG or ./freezer-dr.yaml.',

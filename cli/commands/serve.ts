@@ -11,7 +11,7 @@ import type { EngineEvent } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
-import { progressPrinter } from '../progress.js';
+import { executionEndLine, progressPrinter } from '../progress.js';
 
 export interface ServeOptions {
   port?: string;
@@ -41,7 +41,7 @@ function progressByExecution() {
       event.type === 'ExecutionFailed' ||
       event.type === 'ExecutionAborted'
     ) {
-      say(`[${name}] ${event.type.replace('Execution', '').toUpperCase()}`);
+      say(`[${name}] ${executionEndLine(event)}`);
       printers.delete(name);
       return;
     }

@@ -12,6 +12,7 @@ import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
 import { executionEndLine, progressPrinter } from '../progress.js';
+import { consoleEchoLogger } from '../serve-console.js';
 
 export interface ServeOptions {
   port?: string;
@@ -61,7 +62,7 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
     for (const step of opened.reverse()) await step();
   };
   try {
-    const rt = await createRuntime(config);
+    const rt = await createRuntime(config, { logger: consoleEchoLogger(say) });
     opened.push(() => rt.simulated?.close());
     let simNote: string | null = null;
     if (rt.simulated) {

@@ -55,7 +55,7 @@ export async function fireCommand(host: string, options: { fail: boolean; yes?: 
     say(`SIMULATED failure: ${body.detail}`);
   }
 
-  const token = webhookToken(config, local.dataDir, process.env, { create: false });
+  const token = await webhookToken(config, local.dataDir, process.env, { create: false });
   if (!token)
     throw new CliError('intake.auth.bearer is off: `fire` authenticates with the bearer token only');
   const alert = {

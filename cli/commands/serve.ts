@@ -85,7 +85,7 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
           process.stderr.write(`freezer-dr: cannot record an event of ${name}: ${error.message}\n`);
       },
     });
-    const token = webhookToken(config, local.dataDir);
+    const token = await webhookToken(config, local.dataDir);
     const server = await startLocalServer({
       host: local.host,
       port: local.port,
@@ -129,13 +129,10 @@ function printBanner(
   const firstHost = rt.simulated ? ([...rt.simulated.state.hosts.keys()][0] ?? 'compute-1') : '<host>';
   say('Fire a test alert (in another terminal):');
   say(`  npm run freezer-dr -- fire ${firstHost}`);
-  if (token) {
-    const secret = token.origin.startsWith('$')
-      ? token.origin
-      : `$(head -n1 ${token.origin.replace(/^file /, '')})`;
+  if (token?.shell) {
     say('or post one yourself (the generic JSON form):');
     say(
-      `  curl -sS -H "Authorization: Bearer ${secret}" -H 'content-type: application/json' -d '{"host":"${firstHost}","status":"down","source":"curl"}' ${url}/webhook`,
+      `  curl -sS -H "Authorization: Bearer ${token.shell}" -H 'content-type: application/json' -d '{"host":"${firstHost}","status":"down","source":"curl"}' ${url}/webhook`,
     );
   }
   say(`Watch it: npm run freezer-dr -- executions watch   (or open ${url}/executions)`);

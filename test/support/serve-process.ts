@@ -32,7 +32,11 @@ export interface ServeDir {
 
 /** A data directory and a config using it: simulated cloud, port 0, the given overrides. */
 export function serveDir(
-  overrides: { cloud?: Record<string, unknown>; recovery?: Record<string, unknown> } = {},
+  overrides: {
+    cloud?: Record<string, unknown>;
+    recovery?: Record<string, unknown>;
+    intake?: Record<string, unknown>;
+  } = {},
 ): ServeDir {
   const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-serve-'));
   const config = {
@@ -50,6 +54,7 @@ export function serveDir(
       ...overrides.recovery,
     },
     local: { port: 0, dataDir: dir },
+    ...(overrides.intake ? { intake: overrides.intake } : {}),
   };
   const configPath = join(dir, 'freezer-dr.yaml');
   writeFileSync(configPath, stringify(config));

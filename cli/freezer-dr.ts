@@ -8,7 +8,7 @@ import { fireCommand } from './commands/fire.js';
 import { hostsCommand } from './commands/hosts.js';
 import { planCommand } from './commands/plan.js';
 import { type ReconcileCliOptions, reconcileCommand } from './commands/reconcile.js';
-import { recoverCommand } from './commands/recover.js';
+import { type RecoverOptions, recoverCommand } from './commands/recover.js';
 import { type RestoreCliOptions, restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { describeFailure } from './failure.js';
@@ -79,14 +79,15 @@ executions
 
 program
   .command('recover')
-  .description('recover <host> now, in this process, on the embedded engine (asks first)')
-  .argument('[host]', 'failed compute host', 'compute-1')
+  .description(
+    'recover <host> now (asks first): through the running freezer-dr serve, or AWS with STATE_MACHINE_ARN; with neither, on the embedded engine in this process',
+  )
+  // Required: a command that powers a host off never picks one by itself.
+  .argument('<host>', 'failed compute host')
   .option('--incident <id>', 'incident id (default: manual-<time>)')
   .option('--no-simulate-failure', 'with the simulated cloud: do not stop the host first')
   .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
-  .action(async (host: string, options: { incident?: string; simulateFailure: boolean; yes?: boolean }) =>
-    exitWith(await recoverCommand(host, options)),
-  );
+  .action(async (host: string, options: RecoverOptions) => exitWith(await recoverCommand(host, options)));
 
 program
   .command('restore')

@@ -2,7 +2,9 @@
 // configured drivers, as the workflow uses them. The simulated cloud: the one living inside
 // the running `freezer-dr serve`, reached through its Nova API and its local-only BMC
 // routes, so these commands see the same failed host the server recovered.
+
 import type { FreezerConfig } from '../core/config.js';
+import { MemoryStateStore } from '../core/intake/state-store.js';
 import { createLogger } from '../core/logger.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import type { Connection } from '../drivers/cloud/openstack/credentials.js';
@@ -80,6 +82,7 @@ export async function operatorRuntime(config: FreezerConfig): Promise<OperatorRu
     simulated: null,
     config,
     policy: config.recovery,
+    state: new MemoryStateStore(),
     logger: createLogger('freezer-dr-cli'),
   };
   return {

@@ -30,11 +30,18 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       else failures.set(event.state.name, failureText(event.Error, event.Cause));
     } else if (event.type === 'StateRetried' && TOP_LEVEL.has(event.state.name)) {
       failures.delete(event.state.name);
-      if (event.state.name === 'ConfirmHostFailure')
-        write(`${t()}  … waiting for Nova to confirm the host down`);
     } else if (event.type === 'StateExited' && failures.has(event.state.name)) {
       write(`${t()}  ✗ ${event.state.name} failed: ${failures.get(event.state.name)}`);
       failures.delete(event.state.name);
+    } else if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
+      const confirm = (event.state.output as { confirm?: { status?: string; evidence?: string } })?.confirm;
+      if (confirm?.status === 'waiting') write(`${t()}  … ${confirm.evidence}`);
+      else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
+    } else if (
+      event.type === 'StateExited' &&
+      (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')
+    ) {
+      // part of the confirmation loop, printed above
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =

@@ -22,11 +22,38 @@ export const selectionPolicySchema = z.strictObject({
 });
 
 export const recoveryPolicySchema = z.strictObject({
+  // State: ConfirmHostFailure. A recovery starts at the first down alert; the workflow then
+  // waits (Wait states, durably) until Nova agrees. Nova's defaults: nova-compute reports
+  // every report_interval (10 s) and Nova itself calls it down after service_down_time (60 s).
   confirm: z.prefault(
-    z.strictObject({
-      /** A compute service whose last report is older than this counts as down. */
-      staleAfterSeconds: z._default(z.positiveInt(), 30),
-    }),
+    z
+      .strictObject({
+        /**
+         * Silence (by Nova's clock when it sends a Date header) after which the service counts
+         * as down: 30 s is three missed reports at report_interval 10 s, half of service_down_time.
+         */
+        staleAfterSeconds: z._default(z.positiveInt(), 30),
+        /**
+         * How long the workflow waits for Nova to agree before the alert counts as a false
+         * alarm (HostNotDown): service_down_time (60 s) plus three report intervals, so Nova's
+         * own verdict always arrives within it.
+         */
+        windowSeconds: z._default(z.positiveInt().check(z.maximum(3600)), 90),
+        /**
+         * Nova's report_interval: how often a live nova-compute reports. The longest Wait
+         * between two reads of a service that still reports, and, just before fencing, hosts
+         * silent for 1.5 report intervals count as down in the fleet gates.
+         */
+        reportIntervalSeconds: z._default(z.positiveNumber().check(z.maximum(60)), 10),
+        /** A service seen reporting this many times after the alert ends the wait: not down. */
+        reportsUntilNotDown: z._default(z.positiveInt(), 2),
+      })
+      .check(
+        z.refine((c) => c.staleAfterSeconds > c.reportIntervalSeconds * 1.5, {
+          message: 'staleAfterSeconds must be more than 1.5 x reportIntervalSeconds, or live hosts look down',
+          path: ['staleAfterSeconds'],
+        }),
+      ),
     {},
   ),
   fence: z.prefault(
@@ -73,6 +100,8 @@ export const configSchema = z.strictObject({
   fencer: driverSection,
   notifiers: z._default(z.array(driverSection), [{ driver: 'log' }]),
   alertSources: z._default(z.array(driverSection), []),
+  /** freezer-dr's own monitors (the nova-services poll by default); [] turns them off. */
+  monitors: z._default(z.array(driverSection), [{ driver: 'nova-services' }]),
   recovery: z.prefault(recoveryPolicySchema, {}),
   /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
   intake: z.prefault(intakeConfigSchema, {}),

@@ -15,8 +15,8 @@ export const CLOUD_REJECTED = 'Cloud.Rejected';
 export const CLOUD_AUTH = 'Cloud.AuthFailed';
 export const FENCE_FAILED = 'Fence.Failed';
 export const FENCE_NOT_VERIFIED = 'Fence.NotVerified';
-export const HOST_NOT_CONFIRMED = 'Host.NotYetDown';
-export const HOST_HEALTHY = 'Host.Healthy';
+/** Nova has no nova-compute service on the host named by the alert or the operator. */
+export const HOST_UNKNOWN = 'Host.Unknown';
 export const INSTANCE_NOT_SETTLED = 'Instance.NotSettled';
 export const INSTANCE_FAILED = 'Instance.Failed';
 export const INPUT_INVALID = 'Input.Invalid';

@@ -6,12 +6,17 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { Channel } from '../drivers/types.js';
 
 export interface RecoveryInput {
   host: string;
   incident: string;
   cause: string;
   requestedAt: string;
+  /** The witnesses that started it (an alert, the nova-services poll, Nova already agreeing). */
+  channels?: Channel[];
+  /** Started by an operator's command: the gates that protect automatic recovery do not apply. */
+  operator?: boolean;
   /** The alert(s) that led here, trimmed: kept in the execution input for the record. */
   alert?: Record<string, unknown>;
 }
@@ -35,6 +40,12 @@ export function executionName(host: string, incident: string): string {
   const clean = (text: string) => text.replace(NAME_FORBIDDEN, '-').replace(/-+/g, '-');
   const name = `${clean(host)}--${clean(incident)}`;
   return name.length <= 80 ? name : name.slice(0, 80);
+}
+
+/** The host an execution recovers: its name starts with the host and "--". */
+export function hostOfExecution(name: string): string {
+  const at = name.indexOf('--');
+  return at < 0 ? name : name.slice(0, at);
 }
 
 const RESUMED = '--resumed';

@@ -2,7 +2,7 @@
 // of after service_down_time, disabled keeps the scheduler away. Idempotent: a service
 // already forced down and disabled by this incident is left as it is.
 import { formatDisabledReason, parseDisabledReason } from './disabled-reason.js';
-import { WorkflowError } from './errors.js';
+import { HOST_UNKNOWN, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 
@@ -24,7 +24,7 @@ export async function markHostDown(rt: Runtime, input: MarkDownInput): Promise<M
     (s) => s.host === input.host,
   );
   if (!service)
-    throw new WorkflowError('Host.Unknown', `Nova has no nova-compute service on host ${input.host}`);
+    throw new WorkflowError(HOST_UNKNOWN, `Nova has no nova-compute service on host ${input.host}`);
   const ours = parseDisabledReason(service.disabledReason);
   if (service.forcedDown && service.status === 'disabled' && ours?.incident === input.incident) {
     return {

@@ -4,10 +4,10 @@
 // the PlanTargets step). Only reads: no power call but a status query, no service update,
 // no evacuation.
 import type { ComputeService, PowerState } from '../drivers/types.js';
-import { confirmHostFailure } from './confirm-failure.js';
 import { planEvacuation } from './plan-evacuation.js';
 import type { Runtime } from './runtime.js';
 import { skipReason } from './select-instances.js';
+import { assessService } from './service-health.js';
 
 export interface PlannedInstance {
   id: string;
@@ -100,10 +100,11 @@ async function readCapacity(
 export async function planRecovery(rt: Runtime, host: string): Promise<RecoveryPlan> {
   const services = await rt.cloud.listComputeServices();
   const service = services.find((s) => s.host === host) ?? null;
-  const confirm = await confirmHostFailure(rt, { host }).then(
-    (result) => ({ confirmed: true, evidence: result.evidence }),
-    (error: Error) => ({ confirmed: false, evidence: error.message }),
-  );
+  // What ConfirmHostFailure would read now (a dry run: no notice is claimed, nothing waits).
+  const health = service ? assessService(service, rt.policy.confirm.staleAfterSeconds) : null;
+  const confirm = health
+    ? { confirmed: health.down, evidence: health.evidence }
+    : { confirmed: false, evidence: `Nova has no nova-compute service on host ${host}` };
   let power: PowerState | null = null;
   let powerError: string | null = null;
   if (!rt.fencer.recordOnly) {

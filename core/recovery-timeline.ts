@@ -67,8 +67,11 @@ export function causeText(cause: string | undefined | null): string | null {
 /** One line saying what a top-level stage found or did, from its output. */
 function stageDetail(name: string, output: Json): string | null {
   switch (name) {
-    case 'ConfirmHostFailure':
-      return str(field(output.confirm, 'evidence'));
+    case 'ConfirmHostFailure': {
+      const checks = field(output.confirm, 'checks');
+      const evidence = str(field(output.confirm, 'evidence'));
+      return typeof checks === 'number' && checks > 1 ? `${evidence} (${checks} reads of Nova)` : evidence;
+    }
     case 'FenceHost': {
       const fence = output.fence as Json | undefined;
       if (!fence) return null;
@@ -104,6 +107,13 @@ function stageDetail(name: string, output: Json): string | null {
       return null;
   }
 }
+
+/**
+ * ConfirmHostFailure reads Nova, the Choice NovaVerdict routes, and the Wait WaitForNova
+ * waits before the next read: one stage for the operator, its reads counted as attempts.
+ */
+const CONFIRM = 'ConfirmHostFailure';
+const CONFIRM_LOOP = new Set(['NovaVerdict', 'WaitForNova']);
 
 export function recoveryTimeline(
   history: readonly HistoryEvent[],
@@ -170,6 +180,13 @@ export function recoveryTimeline(
     } else if (event.type === 'ExecutionAborted' || event.type === 'ExecutionTimedOut') {
       for (const stage of open.values()) stage.status = 'aborted';
       open.clear();
+    } else if (entered?.name && CONFIRM_LOOP.has(entered.name)) {
+      // The confirmation loop's Choice and Wait are part of ConfirmHostFailure's stage.
+    } else if (entered?.name === CONFIRM && stages.at(-1)?.name === CONFIRM && stages.at(-1)?.run === run) {
+      const again = stages.at(-1) as StageView;
+      again.status = 'running';
+      again.exitedAt = null;
+      open.set(CONFIRM, again);
     } else if (entered?.name && topLevel.has(entered.name)) {
       const stage: StageView = {
         name: entered.name,

@@ -5,7 +5,7 @@
 // still holds stale copies of instances now running elsewhere.
 import type { ComputeService, Migration } from '../drivers/types.js';
 import { parseDisabledReason } from './disabled-reason.js';
-import { WorkflowError } from './errors.js';
+import { HOST_UNKNOWN, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { sleep } from './time.js';
 
@@ -68,7 +68,7 @@ async function healthy(rt: Runtime, host: string, service: ComputeService): Prom
 
 async function serviceOf(rt: Runtime, host: string): Promise<ComputeService> {
   const service = (await rt.cloud.listComputeServices({ host })).find((s) => s.host === host);
-  if (!service) throw new WorkflowError('Host.Unknown', `Nova has no nova-compute service on host ${host}`);
+  if (!service) throw new WorkflowError(HOST_UNKNOWN, `Nova has no nova-compute service on host ${host}`);
   return service;
 }
 

@@ -5,19 +5,22 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Drivers } from '../drivers/driver-set.js';
 import { createDrivers } from '../drivers/registry.js';
 import type { FreezerConfig, RecoveryPolicy } from './config.js';
+import { MemoryStateStore, type StateStore } from './intake/state-store.js';
 import { createLogger } from './logger.js';
 
 export interface Runtime extends Drivers {
   config: FreezerConfig;
   policy: RecoveryPolicy;
   logger: Logger;
+  /** Small shared state: notify-once claims and start windows (intake and workflow steps). */
+  state: StateStore;
 }
 
 export type RuntimeProvider = () => Promise<Runtime>;
 
 export async function createRuntime(
   config: FreezerConfig,
-  overrides: Partial<Pick<Runtime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud'>> = {},
+  overrides: Partial<Pick<Runtime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state'>> = {},
 ): Promise<Runtime> {
   const logger = overrides.logger ?? createLogger();
   const drivers = await createDrivers(config, { logger, simulated: overrides.simulated ?? null });
@@ -29,5 +32,6 @@ export async function createRuntime(
     config,
     policy: config.recovery,
     logger,
+    state: overrides.state ?? new MemoryStateStore(),
   };
 }

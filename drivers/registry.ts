@@ -10,6 +10,7 @@ import { type SimulatedCloud, startSimulatedCloud } from './cloud/simulated/serv
 import { pickDriver } from './driver-factory.js';
 import { buildDrivers, type DriverKinds, type Drivers, validateKinds } from './driver-set.js';
 import { fencerDrivers } from './fencer/registry.js';
+import { monitorDrivers } from './monitor/registry.js';
 import { notifierDrivers } from './notifier/registry.js';
 
 export { alertSourceDrivers, createAlertSources } from './alert-source/registry.js';
@@ -30,6 +31,9 @@ export function validateDriverSections(config: FreezerConfig): void {
   validateKinds(config, allDriverKinds);
   config.alertSources.forEach((section, index) => {
     pickDriver(`alertSources[${index}]`, alertSourceDrivers, section);
+  });
+  config.monitors.forEach((section, index) => {
+    pickDriver(`monitors[${index}]`, monitorDrivers, section);
   });
 }
 

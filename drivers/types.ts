@@ -106,6 +106,11 @@ export interface Cloud {
   readonly kind: string;
   capabilities(): Promise<CloudCapabilities>;
   listComputeServices(filter?: { host?: string }): Promise<ComputeService[]>;
+  /**
+   * Nova's time now, read from its answers' Date header, or null when Nova sends none:
+   * a service's updated_at is Nova's time, so its age is measured on Nova's clock.
+   */
+  novaNow?(): number | null;
   updateComputeService(id: string, change: ServiceChange): Promise<ComputeService>;
   /** Every server on the host, across all projects, following pagination. */
   listServersOnHost(host: string): Promise<Server[]>;
@@ -190,6 +195,22 @@ export interface Notifier {
   notify(report: RecoveryReport, options?: NotifyOptions): Promise<void>;
 }
 
+/**
+ * The independent witnesses a recovery may rest on: a monitor's alert, Nova's own verdict
+ * (service `down` after service_down_time), Nova's silence read by freezer-dr (the service
+ * has not reported for recovery.confirm.staleAfterSeconds), or an operator's command.
+ */
+export const CHANNELS = ['alert', 'nova-down', 'nova-stale', 'operator'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+/** One witness of a host failure: which channel, through which source, when, and what it saw. */
+export interface Channel {
+  channel: ChannelName;
+  source: string;
+  at: string;
+  detail: string;
+}
+
 /** A host-down (or recovered) signal normalised from one monitoring system's payload. */
 export interface AlertSignal {
   source: string;
@@ -198,6 +219,16 @@ export interface AlertSignal {
   state: 'down' | 'up' | 'ignored';
   reason: string;
   fingerprint: string | null;
+  /** What kind of witness sent it: a monitor's alert unless said otherwise (the nova-services poll). */
+  channel?: ChannelName;
+}
+
+/** freezer-dr's own monitor: read on a schedule, each signal goes through the intake like an alert. */
+export interface Monitor {
+  readonly name: string;
+  /** How often `npm start` polls it (AWS runs it on its own schedule). */
+  readonly intervalSeconds: number;
+  poll(cloud: Cloud): Promise<AlertSignal[]>;
 }
 
 export interface AlertSource {

@@ -45,6 +45,8 @@ export interface LocalEngineOptions {
   handlers?: Record<string, TaskHandler>;
   /** Replace every Retry interval by this many ms (tests); undefined keeps the ASL's. */
   retryIntervalMs?: number;
+  /** Replace every Wait state's time by this many ms (tests); undefined keeps the ASL's. */
+  waitMs?: number;
   /** Called for each event as it happens (progress output, persistence). */
   onEvent?: (event: EngineEvent, execution: LocalExecution) => void;
 }
@@ -79,6 +81,7 @@ export class LocalEngine {
   private readonly handlers = new Map<string, { name: string; handler: TaskHandler }>();
   private readonly taskStates: string[] = [];
   private readonly retryStates: string[] = [];
+  private readonly waitStates: string[] = [];
 
   constructor(private readonly options: LocalEngineOptions) {
     const substitutions: Record<string, string> = {};
@@ -97,6 +100,7 @@ export class LocalEngine {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') this.taskStates.push(name);
       if (state.Retry) this.retryStates.push(name);
+      if (state.Type === 'Wait') this.waitStates.push(name);
       const processor = (state.ItemProcessor ?? state.Iterator) as
         | { States?: Record<string, Record<string, unknown>> }
         | undefined;
@@ -144,6 +148,11 @@ export class LocalEngine {
     if (this.options.retryIntervalMs !== undefined) {
       overrides.retryIntervalOverrides = Object.fromEntries(
         this.retryStates.map((s) => [s, this.options.retryIntervalMs as number]),
+      );
+    }
+    if (this.options.waitMs !== undefined) {
+      overrides.waitTimeOverrides = Object.fromEntries(
+        this.waitStates.map((s) => [s, this.options.waitMs as number]),
       );
     }
     const run = machine.run((resume ? resume.input : input) as Json, {

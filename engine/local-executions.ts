@@ -45,6 +45,8 @@ export interface LocalExecutionsOptions {
   runtime: RuntimeProvider;
   /** Replace every Retry interval by this many ms (tests, demos). */
   retryIntervalMs?: number;
+  /** Replace every Wait state's time by this many ms (tests). */
+  waitMs?: number;
   /** Every engine event as it happens, after it is stored (progress output). */
   onEvent?: (execution: string, event: EngineEvent) => void;
   /** A failed write to the store (disk full, store closed); default: one line on stderr. */
@@ -84,6 +86,7 @@ export class LocalExecutions {
     this.engine = new LocalEngine({
       runtime: options.runtime,
       ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
       onEvent: (event, execution) => this.record(execution.name, event),
     });
     this.historyOptions = {

@@ -9,8 +9,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../core/executions.js';
 import { intakeConfigSchema } from '../core/intake/config.js';
 import { bodyTooLarge } from '../core/intake/request.js';
+import { startMonitorLoop } from '../core/monitor.js';
 import { recoveryTimeline } from '../core/recovery-timeline.js';
 import type { Runtime } from '../core/runtime.js';
+import { createMonitors } from '../drivers/monitor/registry.js';
 import { createHandler } from '../functions/webhook.js';
 import { loadDefinition } from './definition.js';
 import { inputObject, renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
@@ -30,6 +32,8 @@ export interface LocalServerOptions {
   webhookEnv: NodeJS.ProcessEnv;
   /** A request whose body has not arrived in full by then is answered 408 and closed. */
   bodyTimeoutMs?: number;
+  /** Poll freezer-dr's own monitors (config `monitors`) into the webhook's intake; default true. */
+  monitors?: boolean;
 }
 
 export interface LocalServer {
@@ -143,6 +147,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const namesOf = instanceNames(runtime);
   const { maxBodyBytes } = intakeConfigSchema.parse(runtime.config.intake ?? {});
   const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+  let monitorLoop: { stop(): void } | null = null;
 
   // requestTimeout bounds the time to receive a whole request (then 408 and close), not
   // the time to answer it; the check runs every connectionsCheckingInterval.
@@ -203,10 +208,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  // The same intake as the webhook: an alert and the poll for one incident share its state.
+  if (options.monitors !== false && runtime.config.monitors.length) {
+    monitorLoop = startMonitorLoop(runtime, webhook.intake, createMonitors(runtime.config.monitors));
+  }
   return {
     url: base,
     server,
     async close() {
+      monitorLoop?.stop();
       sfn?.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

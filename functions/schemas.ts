@@ -1,5 +1,7 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
+import { CONFIRM_STATUSES } from '../core/confirm-host-failure.js';
 import * as z from '../core/zod.js';
+import { CHANNELS, NOTIFICATION_KINDS } from '../drivers/types.js';
 
 export const hostName = z
   .string()
@@ -52,3 +54,28 @@ export const waveResults = z.array(z.union([instanceResult, z.array(instanceResu
 export const unplacedInstance = z.object({ id: instanceId, name: z.string(), reason: z.string() });
 
 export const stage = z.object({ stage: z.string(), at: z.string(), detail: z.string() });
+
+/** A witness of the failure, as the intake puts it in the execution input. */
+export const channel = z.object({
+  channel: z.enum(CHANNELS),
+  source: z.string().check(z.maxLength(64)),
+  at: z.string().check(z.maxLength(40)),
+  detail: z.string().check(z.maxLength(500)),
+});
+
+/** ConfirmHostFailure's record, handed back to it by the workflow on the next read. */
+export const confirmRecord = z.object({
+  status: z.enum(CONFIRM_STATUSES),
+  serviceId: z.string(),
+  evidence: z.string(),
+  at: z.string(),
+  since: z.string(),
+  checks: z.int().check(z.minimum(0)),
+  lastUpdatedAt: z.nullable(z.string()),
+  reports: z.int().check(z.minimum(0)),
+  waitSeconds: z.int().check(z.minimum(0)),
+  channels: z.array(channel),
+  notify: z.boolean(),
+  notifyKind: z.nullable(z.enum(NOTIFICATION_KINDS)),
+  clock: z.enum(['nova', 'local']),
+});

@@ -8,7 +8,7 @@ import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.
 import { functionRuntime } from '../core/function-runtime.js';
 import { Intake } from '../core/intake/intake.js';
 import type { IntakeRequest } from '../core/intake/request.js';
-import { MemoryStateStore, type StateStore } from '../core/intake/state-store.js';
+import type { StateStore } from '../core/intake/state-store.js';
 import type { Runtime, RuntimeProvider } from '../core/runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
@@ -16,7 +16,7 @@ import { notifierDrivers } from '../drivers/notifier/registry.js';
 export interface WebhookDeps {
   runtime: RuntimeProvider;
   executions: () => ExecutionsApi;
-  /** Notify-once and start-window state; in memory (per process) unless given. */
+  /** Notify-once and start-window state; the runtime's (in memory, per process) unless given. */
   stateStore?: () => StateStore;
   env?: NodeJS.ProcessEnv;
 }
@@ -49,15 +49,20 @@ export function toIntakeRequest(event: APIGatewayProxyEventV2): IntakeRequest {
  */
 export function createHandler(deps: WebhookDeps): WebhookHandler {
   let built: { rt: Runtime; intake: Intake } | null = null;
-  let store: StateStore | null = null;
+  let store: StateStore | undefined;
   const intake = async (): Promise<Intake> => {
     const rt = await deps.runtime();
     if (built?.rt !== rt) {
-      store ??= deps.stateStore?.() ?? new MemoryStateStore();
+      store ??= deps.stateStore?.();
       const executions = deps.executions();
       built = {
         rt,
-        intake: new Intake({ runtime: rt, executions, store, ...(deps.env ? { env: deps.env } : {}) }),
+        intake: new Intake({
+          runtime: rt,
+          executions,
+          ...(store ? { store } : {}),
+          ...(deps.env ? { env: deps.env } : {}),
+        }),
       };
     }
     return built.intake;

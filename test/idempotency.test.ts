@@ -2,7 +2,7 @@
 // power-cycle a host, force it down again, or evacuate an instance a second time.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmHostFailure } from '../core/confirm-failure.js';
+import { confirmHostFailure } from '../core/confirm-host-failure.js';
 import { evacuateInstance } from '../core/evacuate-instance.js';
 import { fenceHost } from '../core/fence-host.js';
 import { markHostDown } from '../core/mark-host-down.js';
@@ -31,7 +31,9 @@ describe('each step is safe to run twice', () => {
     const { rt } = h;
     const host = { host: 'compute-1' };
 
-    await confirmHostFailure(rt, host);
+    const confirm = { host: 'compute-1', incident: 'inc-1', executionName: 'twice' };
+    expect((await confirmHostFailure(rt, confirm)).status).toBe('confirmed');
+    expect((await confirmHostFailure(rt, confirm)).status).toBe('confirmed');
     const fence1 = await fenceHost(rt, host);
     const fence2 = await fenceHost(rt, host);
     expect(fence1.offRequested).toBe(true);
@@ -84,13 +86,14 @@ const incident = 'twice';
 
 const twice: Record<string, Step> = {
   ConfirmHostFailureFunctionArn: async (h, call) => {
-    const event = { host, incident, executionName: 'e' };
+    const event = { recovery: { host, incident }, executionName: 'e' };
     const updates = h.sim.state.counters.serviceUpdates;
     const [a, b] = [
       await call('ConfirmHostFailureFunctionArn', event),
       await call('ConfirmHostFailureFunctionArn', event),
     ];
     expect((b as { serviceId: string }).serviceId).toBe((a as { serviceId: string }).serviceId);
+    expect([a, b].map((r) => (r as { status: string }).status)).toEqual(['confirmed', 'confirmed']);
     expect(h.sim.state.counters.serviceUpdates).toBe(updates);
     expect(h.sim.state.counters.powerOffCalls.size).toBe(0);
   },

@@ -36,18 +36,33 @@ const alertFor = (...hosts: string[]) => alertmanagerPayload(hosts.map((host) =>
 const ours = formatDisabledReason({ incident: 'x', fence: 'simulated', fencedAt: '2026-01-01T00:00:00Z' });
 
 describe('per-host decisions', () => {
-  it('confirms against Nova: up is not-confirmed, down or stale starts', async () => {
+  it('starts at the first alert whatever Nova says yet, and names the witnesses that agree', async () => {
     rig = await startIntakeRig();
     down('compute-2');
     down('compute-3', 40_000); // still "up" for Nova (service_down_time 60 s) but silent > 30 s
     const r = await rig.post(alertFor('compute-1', 'compute-2', 'compute-3'));
     expect(outcomes(r).map((o) => [o.host, o.decision])).toEqual([
-      ['compute-1', 'not-confirmed'],
+      ['compute-1', 'started'],
       ['compute-2', 'started'],
       ['compute-3', 'started'],
     ]);
-    expect(outcomes(r)[0]?.detail).toMatch(/is up and reported \d+ s ago/);
+    expect(outcomes(r)[0]?.detail).toMatch(/is up and reported \d+ s ago.*waits for Nova to agree/);
     expect(outcomes(r)[2]?.detail).toMatch(/stale after 30 s/);
+    expect(outcomes(r).map((o) => (o as { channels?: string }).channels)).toEqual([
+      expect.stringMatching(/^alert \(alertmanager\); Nova: not yet/),
+      'alert (alertmanager) + nova-down',
+      'alert (alertmanager) + nova-stale',
+    ]);
+    const inputs = rig.sfn.started.map(
+      (s) => JSON.parse(s.input ?? '{}') as { host: string; channels: unknown[] },
+    );
+    const channelsOf = (host: string) =>
+      (inputs.find((i) => i.host === host)?.channels as { channel: string; source: string }[]).map(
+        (c) => `${c.channel}/${c.source}`,
+      );
+    expect(channelsOf('compute-1')).toEqual(['alert/alertmanager']);
+    expect(channelsOf('compute-2')).toEqual(['alert/alertmanager', 'nova-down/nova']);
+    expect(channelsOf('compute-3')).toEqual(['alert/alertmanager', 'nova-stale/nova']);
   });
 
   it('skips forced-down, freezer-dr-disabled, operator maintenance, unknown and out-of-fleet hosts', async () => {

@@ -66,6 +66,7 @@ beforeAll(async () => {
   executions = new LocalExecutions({ store, runtime: async () => h.rt, retryIntervalMs: 10 });
   server = await startLocalServer({
     host: '127.0.0.1',
+    monitors: false,
     port: 0,
     runtime: h.rt,
     executions,

@@ -5,12 +5,14 @@
 // incident: the BMC is not powered off again and each instance is evacuated once.
 // Restarted on its own store, the engine re-drives the run itself and the reconciler,
 // running at the same time, starts nothing.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { executionName, resumedExecutionName } from '../core/executions.js';
+import { MemoryStateStore } from '../core/intake/state-store.js';
 import { reconcile } from '../core/reconcile.js';
 import type { Runtime } from '../core/runtime.js';
 import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
@@ -65,6 +67,7 @@ function reconcilerRuntime(notifier: MemoryNotifier): Runtime {
     simulated: null,
     config,
     policy: config.recovery,
+    state: new MemoryStateStore(),
     logger: quietLogger(),
   };
 }

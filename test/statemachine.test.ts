@@ -56,7 +56,12 @@ describe('statemachine/host-recovery.asl.json', () => {
   it('evacuates only after the power-off is verified and the service is forced down', () => {
     const top = definition.States as Record<string, State>;
     expect(definition.StartAt).toBe('ConfirmHostFailure');
-    expect(top.ConfirmHostFailure?.Next).toBe('FenceHost');
+    // Only a confirmed read of Nova leads to FenceHost; every other verdict ends or waits.
+    expect(top.ConfirmHostFailure?.Next).toBe('NovaVerdict');
+    const verdicts = top.NovaVerdict?.Choices as { Next: string; StringEquals?: string }[];
+    expect(verdicts.filter((c) => c.Next === 'FenceHost').map((c) => c.StringEquals)).toEqual(['confirmed']);
+    expect(top.NovaVerdict?.Default).not.toBe('FenceHost');
+    expect(top.WaitForNova).toMatchObject({ Type: 'Wait', Next: 'ConfirmHostFailure' });
     expect(top.FenceHost?.Next).toBe('VerifyPowerOff');
     expect(top.VerifyPowerOff?.Next).toBe('MarkHostDown');
     expect(top.MarkHostDown?.Next).toBe('SelectInstances');

@@ -103,17 +103,81 @@ describe('host recovery workflow (simulated cloud)', () => {
     expect(h.notifier.reports[0]?.counts).toMatchObject({ selected: 1, recovered: 1, skipped: 2 });
   });
 
-  it('does nothing to a host that Nova keeps reporting up', async () => {
-    h = await startHarness();
+  it('does nothing to a host that Nova keeps reporting up, and tells the admins once per window', async () => {
+    // Reports every 200 ms: the service is seen reporting twice after the alert within a few reads.
+    h = await startHarness({
+      sim: { reportIntervalMs: 200 },
+      recovery: { confirm: { reportIntervalSeconds: 0.2 } },
+    });
     const { state } = h.sim;
     const server = state.addServer({ host: 'compute-1' });
 
-    const outcome = await h.engine.start(recoveryInput('compute-1'), 'healthy').done;
+    const outcome = await h.engine.start(alertInput('compute-1'), 'healthy').done;
+    const again = await h.engine.start(alertInput('compute-1', 'compute-1-again'), 'healthy-again').done;
 
-    expect(outcome.status).toBe('SUCCEEDED');
+    expect([outcome.status, again.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect((outcome.output as { confirm: { status: string; reports: number } }).confirm).toMatchObject({
+      status: 'not-down',
+      reports: 2,
+    });
     expect(state.host('compute-1').power).toBe('on');
     expect(state.counters.powerOffCalls.size).toBe(0);
     expect(server.host).toBe('compute-1');
+    // Two false alarms for one host, one notice.
     expect(h.notifier.reports.map((r) => r.kind)).toEqual(['not-confirmed']);
+    expect(h.notifier.reports[0]?.cause).toMatch(/reported 2 times after the alert/);
+  });
+
+  it('starts while Nova still reports the host up and fences only once Nova sees it stale', async () => {
+    h = await startHarness({
+      sim: { reportIntervalMs: 200 },
+      recovery: { confirm: { staleAfterSeconds: 2, reportIntervalSeconds: 0.2 } },
+    });
+    const { state } = h.sim;
+    const server = state.addServer({ host: 'compute-1' });
+    state.killCompute('compute-1'); // hung just now: Nova still says up, the last report is fresh
+
+    const run = h.engine.start(alertInput('compute-1'), 'hung');
+    const outcome = await run.done;
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    const confirm = (outcome.output as { confirm: { checks: number; channels: { channel: string }[] } })
+      .confirm;
+    expect(confirm.checks).toBeGreaterThan(1); // it waited (Wait states) and read again
+    expect(confirm.channels.map((c) => c.channel)).toEqual(['alert', 'nova-stale']);
+    expect(statesEntered(run.events as never)).toContain('WaitForNova');
+    expect(server.host).not.toBe('compute-1');
+    expect(state.unsafeEvacuations).toBe(0);
+  });
+
+  it("started by the nova-services poll alone, waits for Nova's own verdict, not mere silence", async () => {
+    h = await startHarness({
+      sim: { serviceDownMs: 1500, reportIntervalMs: 200 },
+      recovery: { confirm: { staleAfterSeconds: 1, reportIntervalSeconds: 0.2 } },
+    });
+    const { state } = h.sim;
+    state.addServer({ host: 'compute-1' });
+    state.killCompute('compute-1');
+    const input = {
+      ...recoveryInput('compute-1'),
+      channels: [
+        { channel: 'nova-down', source: 'nova-services', at: new Date().toISOString(), detail: 'poll' },
+      ],
+    };
+
+    const outcome = await h.engine.start(input, 'poll-only').done;
+
+    expect(outcome.status).toBe('SUCCEEDED');
+    const confirm = (outcome.output as { confirm: { channels: { channel: string }[]; evidence: string } })
+      .confirm;
+    expect(confirm.channels.map((c) => c.channel)).toEqual(['nova-down', 'nova-down']);
+    expect(confirm.evidence).toMatch(/Nova reports nova-compute on compute-1 down/);
   });
 });
+
+function alertInput(host: string, incident = `${host}-test`) {
+  return {
+    ...recoveryInput(host, incident),
+    channels: [{ channel: 'alert', source: 'test', at: new Date().toISOString(), detail: `${host} down` }],
+  };
+}

@@ -1,10 +1,11 @@
 // The decision rules, as pure functions of one fleet snapshot. Per host: is it ours to
-// recover, is it really down. For the fleet: does the picture look like a mass failure
-// or a blind observer, in which case nothing starts (fail closed), as InstanceHA's gates
-// do: the down share counts hosts already forced down, so a slow cascade still trips it.
+// recover, and under which incident. For the fleet: does the picture look like a mass
+// failure or a blind observer, in which case nothing starts (fail closed), as InstanceHA's
+// gates do: the down share counts hosts already forced down, so a slow cascade trips it.
+import type { ComputeService } from '../../drivers/types.js';
 import { parseDisabledReason } from '../disabled-reason.js';
-import { executionName } from '../executions.js';
-import { assessService } from '../service-health.js';
+import { executionName, hostOfExecution } from '../executions.js';
+import { assessService, type ServiceHealth } from '../service-health.js';
 import type { IntakeConfig } from './config.js';
 import type { FleetSnapshot } from './snapshot.js';
 
@@ -14,8 +15,7 @@ export type SkipReason =
   | 'forced-down'
   | 'awaiting-restore'
   | 'maintenance'
-  | 'running-recovery'
-  | 'not-confirmed';
+  | 'running-recovery';
 
 export type Eligibility =
   | { eligible: false; reason: SkipReason; detail: string }
@@ -24,12 +24,19 @@ export type Eligibility =
       incident: string;
       /** The execution name of this host incident. */
       name: string;
-      evidence: string;
+      /** Nova's reading of the service now: down or stale (it agrees already), or still up. */
+      nova: ServiceHealth;
+      /** Nova's own verdict (state down), as opposed to silence read by freezer-dr. */
+      novaDown: boolean;
       /** This very incident's execution is already running. */
       running: boolean;
     };
 
-/** Whether one host, named by a down alert, may be recovered now, and under which incident key. */
+/**
+ * Whether one host, named by a down signal, may be recovered, and under which incident key.
+ * Nova need not agree yet: the recovery starts at once and its ConfirmHostFailure waits,
+ * durably, for Nova's staleness or verdict before anything is powered off.
+ */
 export function hostEligibility(
   host: string,
   snapshot: FleetSnapshot,
@@ -65,18 +72,22 @@ export function hostEligibility(
         };
   }
   // The last report time identifies the incident: every repeat of the alert, from any
-  // monitor, maps to the same execution name until the service reports again.
+  // monitor or the nova-services poll, maps to the same execution name until the service
+  // reports again (a hung host's updated_at stays where its last report left it).
   const incident = service.updatedAt ?? 'never-reported';
   const name = executionName(host, incident);
-  // executionName(host, '') is the prefix every execution name of this host starts with.
-  const prefix = executionName(host, '');
-  const running = snapshot.running.find((e) => e.name.startsWith(prefix));
+  const running = snapshot.running.find((e) => hostOfExecution(e.name) === host);
   if (running && running.name !== name) {
     return { eligible: false, reason: 'running-recovery', detail: `recovery ${running.name} is running` };
   }
-  const health = assessService(service, staleAfterSeconds, now);
-  if (!health.down) return { eligible: false, reason: 'not-confirmed', detail: health.evidence };
-  return { eligible: true, incident, name, evidence: health.evidence, running: running !== undefined };
+  return {
+    eligible: true,
+    incident,
+    name,
+    nova: assessService(service, staleAfterSeconds, now),
+    novaDown: service.state === 'down',
+    running: running !== undefined,
+  };
 }
 
 export interface FleetPicture {
@@ -87,15 +98,20 @@ export interface FleetPicture {
   refusal: { reason: 'all-stale' | 'mass-failure'; detail: string } | null;
 }
 
+/**
+ * The fleet-wide gates over Nova's services in scope. `lookingDown` says which hosts count
+ * as down: the intake counts Nova's verdict (down, stale, forced down); ConfirmHostFailure,
+ * just before fencing, also counts hosts that missed one report (hosts that failed together
+ * go stale a few seconds apart).
+ */
 export function fleetPicture(
-  snapshot: FleetSnapshot,
+  services: Iterable<ComputeService>,
   inFleet: (host: string) => boolean,
-  staleAfterSeconds: number,
+  lookingDown: (service: ComputeService) => boolean,
   protection: IntakeConfig['protection'],
-  now: number,
 ): FleetPicture {
-  const scope = [...snapshot.byHost.values()].filter((s) => inFleet(s.host));
-  const down = scope.filter((s) => assessService(s, staleAfterSeconds, now).down);
+  const scope = [...services].filter((s) => inFleet(s.host));
+  const down = scope.filter(lookingDown);
   const forcedDown = scope.filter((s) => s.forcedDown).length;
   const picture: FleetPicture = { total: scope.length, down: down.length, forcedDown, refusal: null };
   const share = scope.length ? down.length / scope.length : 1;

@@ -5,12 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { matchesGlob } from 'node:path';
 import { createAlertSources } from '../../drivers/alert-source/registry.js';
-import type { AlertSignal, AlertSource } from '../../drivers/types.js';
+import type { AlertSignal, AlertSource, Channel } from '../../drivers/types.js';
 import type { ExecutionsApi } from '../executions.js';
 import type { Runtime } from '../runtime.js';
+import { assessService } from '../service-health.js';
 import { Authenticator } from './auth.js';
 import type { IntakeConfig } from './config.js';
-import { type FleetPicture, fleetPicture, hostEligibility, runningSince } from './gates.js';
+import { type Eligibility, type FleetPicture, fleetPicture, hostEligibility, runningSince } from './gates.js';
 import { normalise } from './normalise.js';
 import { pausedBy } from './pause.js';
 import { notifyRefusals, type RefusalReason, type Refusals } from './refusals.js';
@@ -19,14 +20,7 @@ import { decisionsResponse, type IntakeResponse, refusalResponse } from './respo
 import { type FleetSnapshot, SnapshotReader } from './snapshot.js';
 import type { StateStore } from './state-store.js';
 
-export type Decision =
-  | 'started'
-  | 'already-handled'
-  | 'recorded'
-  | 'skipped'
-  | 'not-confirmed'
-  | 'refused'
-  | 'error';
+export type Decision = 'started' | 'already-handled' | 'recorded' | 'skipped' | 'refused' | 'error';
 
 export interface AlertOutcome {
   source: string;
@@ -34,11 +28,13 @@ export interface AlertOutcome {
   signal: AlertSignal['state'];
   fingerprint: string | null;
   decision: Decision;
-  /** Short code: resolved, ignored, started, not-confirmed, maintenance, mass-failure, ... */
+  /** Short code: resolved, ignored, started, maintenance, mass-failure, ... */
   reason: string;
   detail: string;
   incident: string | null;
   executionName: string | null;
+  /** Which witnesses agree so far, e.g. "alert (alertmanager) + nova-stale", or "alert (generic); Nova: up". */
+  channels: string | null;
 }
 
 export interface IntakeCounters {
@@ -54,7 +50,8 @@ export interface IntakeCounters {
 export interface IntakeDeps {
   runtime: Runtime;
   executions: ExecutionsApi;
-  store: StateStore;
+  /** Notify-once and start-window state; the runtime's own when not given. */
+  store?: StateStore;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
 }
@@ -67,7 +64,10 @@ interface DecideContext {
   picture: FleetPicture | null;
 }
 
-type HostResult = Pick<AlertOutcome, 'decision' | 'reason' | 'detail' | 'incident' | 'executionName'>;
+type HostResult = Pick<
+  AlertOutcome,
+  'decision' | 'reason' | 'detail' | 'incident' | 'executionName' | 'channels'
+>;
 
 const SLOT_BUCKET = 'recovery-starts';
 /** How long this process remembers names it started, to answer repeats without a call. */
@@ -92,6 +92,7 @@ export class Intake {
   private readonly now: () => number;
   private readonly inFlight = new Map<string, Promise<HostResult>>();
   private readonly knownStarted = new Map<string, number>();
+  private readonly store: StateStore;
   private warnedUnconfigured = false;
 
   constructor(private readonly deps: IntakeDeps) {
@@ -99,6 +100,7 @@ export class Intake {
     this.config = rt.config.intake;
     this.env = deps.env ?? process.env;
     this.now = deps.now ?? Date.now;
+    this.store = deps.store ?? rt.state;
     this.sources = createAlertSources(rt.config.alertSources);
     this.auth = new Authenticator(
       this.config.auth,
@@ -123,7 +125,6 @@ export class Intake {
 
   async handle(request: IntakeRequest, requestId: string | null = null): Promise<IntakeResponse> {
     this.counters.requests += 1;
-    const receivedAt = new Date(this.now()).toISOString();
     const early = await this.refuseEarly(request);
     if ('status' in early) {
       if (early.status === 401) this.counters.unauthorized += 1;
@@ -137,21 +138,30 @@ export class Intake {
       }
       return early;
     }
+    return decisionsResponse(await this.decideSignals(early.signals, requestId));
+  }
+
+  /**
+   * Decides each signal (from the webhook or freezer-dr's own monitor), logs one line per
+   * decision unless `quiet`, and sends the refusal notices (once per reason per window).
+   */
+  async decideSignals(
+    signals: AlertSignal[],
+    requestId: string | null = null,
+    options: { quiet?: boolean } = {},
+  ): Promise<AlertOutcome[]> {
+    const receivedAt = new Date(this.now()).toISOString();
     const refusals: Refusals = new Map();
-    const outcomes = await this.decide(early.signals, receivedAt, refusals);
+    const outcomes = await this.decide(signals, receivedAt, refusals);
     // Decisions are on record before anything slow (a notifier) can run out the clock.
-    for (const outcome of outcomes)
-      this.deps.runtime.logger.info('alert decision', { requestId, ...outcome });
+    if (!options.quiet) {
+      for (const outcome of outcomes)
+        this.deps.runtime.logger.info('alert decision', { requestId, ...outcome });
+    }
     this.counters.alerts += outcomes.length;
     if (refusals.size) {
       const rt = this.deps.runtime;
-      const notified = notifyRefusals(
-        rt,
-        this.deps.store,
-        refusals,
-        receivedAt,
-        this.config.notifyOnceSeconds,
-      );
+      const notified = notifyRefusals(rt, this.store, refusals, receivedAt, this.config.notifyOnceSeconds);
       let timer: NodeJS.Timeout | undefined;
       const budget = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), this.config.notifyWaitMs);
@@ -164,7 +174,7 @@ export class Intake {
       }
       clearTimeout(timer);
     }
-    return decisionsResponse(outcomes);
+    return outcomes;
   }
 
   /** Everything that can refuse a request before any alert is looked at. */
@@ -222,6 +232,7 @@ export class Intake {
         detail: signal.reason,
         incident: null,
         executionName: null,
+        channels: null,
       };
     });
     if (downByHost.size === 0) return outcomes;
@@ -249,6 +260,7 @@ export class Intake {
             detail: failure,
             incident: null,
             executionName: null,
+            channels: null,
           };
       for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
     }
@@ -268,14 +280,16 @@ export class Intake {
     const verdict = hostEligibility(host, snapshot, this.inFleet, staleAfter, now);
     if (!verdict.eligible) {
       return {
-        decision: verdict.reason === 'not-confirmed' ? 'not-confirmed' : 'skipped',
+        decision: 'skipped',
         reason: verdict.reason,
         detail: verdict.detail,
         incident: null,
         executionName: null,
+        channels: null,
       };
     }
     const name = verdict.name;
+    const channels = channelSummary(signal, verdict);
     // Single flight per execution name: concurrent repeats of one incident wait for the
     // first attempt instead of racing it for a start slot. get and set happen with no
     // await in between, so this is atomic on the event loop.
@@ -289,6 +303,7 @@ export class Intake {
             decision: 'already-handled',
             reason: 'already-handled',
             detail: 'started by a concurrent alert',
+            channels,
           }
         : first;
     }
@@ -301,9 +316,10 @@ export class Intake {
         detail: 'execution already exists',
         incident: verdict.incident,
         executionName: name,
+        channels,
       };
     }
-    const attempt = this.attemptStart(host, name, signal, repeats, verdict, snapshot, now, context);
+    const attempt = this.attemptStart(host, signal, repeats, verdict, snapshot, now, context);
     this.inFlight.set(name, attempt);
     try {
       return await attempt;
@@ -315,15 +331,19 @@ export class Intake {
   /** The fleet-wide gates, then a start slot, then StartExecution. Never throws. */
   private async attemptStart(
     host: string,
-    name: string,
     signal: AlertSignal,
     repeats: number,
-    verdict: { incident: string; evidence: string },
+    verdict: Extract<Eligibility, { eligible: true }>,
     snapshot: FleetSnapshot,
     now: number,
     context: DecideContext,
   ): Promise<HostResult> {
-    const named = { incident: verdict.incident, executionName: name };
+    const name = verdict.name;
+    const named = {
+      incident: verdict.incident,
+      executionName: name,
+      channels: channelSummary(signal, verdict),
+    };
     const refuse = (reason: RefusalReason, detail: string): HostResult => {
       this.counters.refused += 1;
       const entry = context.refusals.get(reason) ?? { hosts: [], detail };
@@ -332,8 +352,7 @@ export class Intake {
       return { decision: 'refused', reason, detail, ...named };
     };
     if (context.paused) return refuse('paused', `recoveries are paused (${context.paused})`);
-    const staleAfter = this.deps.runtime.policy.confirm.staleAfterSeconds;
-    context.picture ??= fleetPicture(snapshot, this.inFleet, staleAfter, this.config.protection, now);
+    context.picture ??= this.picture(snapshot, now);
     const { picture } = context;
     if (picture.refusal) return refuse(picture.refusal.reason, picture.refusal.detail);
 
@@ -341,20 +360,19 @@ export class Intake {
     const windowMs = windowSeconds * 1000;
     let slot: string | null = null;
     try {
-      slot = await this.deps.store.takeSlot(
-        SLOT_BUCKET,
-        limit,
-        windowMs,
-        runningSince(snapshot, now - windowMs),
-      );
+      slot = await this.store.takeSlot(SLOT_BUCKET, limit, windowMs, runningSince(snapshot, now - windowMs));
       if (slot === null) {
         return refuse('rate-limited', `${limit} recoveries already started within ${windowSeconds} s`);
       }
+      const waiting = verdict.nova.down
+        ? verdict.nova.evidence
+        : `${verdict.nova.evidence}: the recovery waits for Nova to agree before anything is powered off`;
       const result = await this.deps.executions.start({
         host,
         incident: verdict.incident,
-        cause: `${signal.reason}; ${verdict.evidence}`,
+        cause: `${signal.reason}; ${waiting}`,
         requestedAt: context.receivedAt,
+        channels: inputChannels(signal, verdict, context.receivedAt),
         alert: {
           // Unique per attempt: Step Functions answers a same-name, same-input start with
           // success (not ExecutionAlreadyExists), which would report one run as started twice.
@@ -362,7 +380,7 @@ export class Intake {
           source: signal.source,
           fingerprint: signal.fingerprint,
           reason: signal.reason,
-          evidence: verdict.evidence,
+          evidence: verdict.nova.evidence,
           alertsInRequest: repeats,
           receivedAt: context.receivedAt,
         },
@@ -370,9 +388,9 @@ export class Intake {
       this.remember(name, now);
       if (result.started) {
         this.counters.started += 1;
-        return { decision: 'started', reason: 'started', detail: verdict.evidence, ...named };
+        return { decision: 'started', reason: 'started', detail: waiting, ...named };
       }
-      await this.deps.store.releaseSlot(SLOT_BUCKET, slot);
+      await this.store.releaseSlot(SLOT_BUCKET, slot);
       this.counters.alreadyHandled += 1;
       return {
         decision: 'already-handled',
@@ -381,9 +399,25 @@ export class Intake {
         ...named,
       };
     } catch (error) {
-      if (slot !== null) await this.deps.store.releaseSlot(SLOT_BUCKET, slot).catch(() => undefined);
+      if (slot !== null) await this.store.releaseSlot(SLOT_BUCKET, slot).catch(() => undefined);
       return { decision: 'error', reason: 'start-failed', detail: (error as Error).message, ...named };
     }
+  }
+
+  /**
+   * The fleet gates on Nova's view (down, stale or forced down). Alerts start recoveries
+   * before Nova sees anything, so this gate only catches what Nova already shows; the same
+   * gates run again in ConfirmHostFailure just before fencing, when hosts that failed
+   * together have all gone silent, and that check is the one that guards the power.
+   */
+  private picture(snapshot: FleetSnapshot, now: number): FleetPicture {
+    const staleAfter = this.deps.runtime.policy.confirm.staleAfterSeconds;
+    return fleetPicture(
+      snapshot.byHost.values(),
+      this.inFleet,
+      (s) => assessService(s, staleAfter, now).down,
+      this.config.protection,
+    );
   }
 
   private remember(name: string, now: number): void {
@@ -400,3 +434,31 @@ const base = (signal: AlertSignal) => ({
   signal: signal.state,
   fingerprint: signal.fingerprint,
 });
+
+/** The witnesses so far, for the decision record: "alert (alertmanager) + nova-stale". */
+function channelSummary(signal: AlertSignal, verdict: Extract<Eligibility, { eligible: true }>): string {
+  const first = `${signal.channel ?? 'alert'} (${signal.source})`;
+  if (signal.channel === 'nova-down') return first;
+  if (!verdict.nova.down) return `${first}; Nova: not yet (${verdict.nova.evidence})`;
+  return `${first} + ${verdict.novaDown ? 'nova-down' : 'nova-stale'}`;
+}
+
+/** The execution input's channels: the signal, and Nova when it already agrees. */
+function inputChannels(
+  signal: AlertSignal,
+  verdict: Extract<Eligibility, { eligible: true }>,
+  at: string,
+): Channel[] {
+  const channels: Channel[] = [
+    { channel: signal.channel ?? 'alert', source: signal.source, at, detail: signal.reason },
+  ];
+  if (signal.channel !== 'nova-down' && verdict.nova.down) {
+    channels.push({
+      channel: verdict.novaDown ? 'nova-down' : 'nova-stale',
+      source: 'nova',
+      at,
+      detail: verdict.nova.evidence,
+    });
+  }
+  return channels;
+}

@@ -39,6 +39,7 @@ export function decisionsResponse(outcomes: AlertOutcome[]): IntakeResponse {
         reason: o.reason,
         executionName: o.executionName,
         detail: o.detail,
+        channels: o.channels,
       })),
       ...(outcomes.length > MAX_OUTCOMES ? { truncated: outcomes.length - MAX_OUTCOMES } : {}),
     },

@@ -4,8 +4,8 @@
 //
 // MemoryStateStore lives in one process: right for the local server and a Lambda with
 // reserved concurrency 1. A DynamoDB store for a fleet of containers maps directly:
-//   claimOnce  -> PutItem {pk: key, expiresAt} with
-//                 ConditionExpression "attribute_not_exists(pk) OR expiresAt < :now"
+//   claimOnce  -> PutItem {pk: key, expiresAt, owner} with ConditionExpression
+//                 "attribute_not_exists(pk) OR expiresAt < :now OR owner = :owner"
 //                 (ConditionalCheckFailed = already claimed); a TTL attribute cleans up.
 //   takeSlot   -> one item per bucket holding [{token, at}] and a version number:
 //                 read, drop entries older than the window, append if under the limit,
@@ -14,8 +14,11 @@
 //   releaseSlot-> the same update removing the token.
 
 export interface StateStore {
-  /** Records `key` for ttlMs unless it is already recorded; true when this call recorded it. */
-  claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Records `key` for ttlMs unless it is already recorded; true when this call recorded it,
+   * or when `owner` recorded it (a retried step gets its own claim back, never a second one).
+   */
+  claimOnce(key: string, ttlMs: number, owner?: string): Promise<boolean>;
   /** Drops a claim early (the notification it guarded could not be delivered). */
   unclaim(key: string): Promise<void>;
   /**
@@ -30,19 +33,19 @@ export interface StateStore {
 }
 
 export class MemoryStateStore implements StateStore {
-  private readonly claims = new Map<string, number>();
+  private readonly claims = new Map<string, { until: number; owner: string | null }>();
   private readonly slots = new Map<string, { token: string; at: number }[]>();
   private nextToken = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async claimOnce(key: string, ttlMs: number): Promise<boolean> {
+  async claimOnce(key: string, ttlMs: number, owner?: string): Promise<boolean> {
     const now = this.now();
-    const until = this.claims.get(key);
-    if (until !== undefined && until > now) return false;
-    this.claims.set(key, now + ttlMs);
+    const held = this.claims.get(key);
+    if (held && held.until > now) return owner !== undefined && held.owner === owner;
+    this.claims.set(key, { until: now + ttlMs, owner: owner ?? null });
     // Bounded: expired claims are dropped whenever a new one is recorded.
-    if (this.claims.size > 1000) for (const [k, t] of this.claims) if (t <= now) this.claims.delete(k);
+    if (this.claims.size > 1000) for (const [k, c] of this.claims) if (c.until <= now) this.claims.delete(k);
     return true;
   }
 

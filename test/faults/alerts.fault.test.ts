@@ -1,12 +1,14 @@
 // Faults in the alerts: duplicates, several monitors at once, out of order, resolved then
 // firing again, flapping. Each goes through the real webhook (functions/webhook.ts), whose
-// executions run on the embedded engine: at most one recovery per host incident, and none
-// for a host Nova does not see down.
+// executions run on the embedded engine: at most one recovery per host incident, and
+// nothing powered off for a host Nova does not see down.
 import { afterEach, describe, expect } from 'vitest';
+import { pollMonitors } from '../../core/monitor.js';
+import { createMonitors } from '../../drivers/monitor/registry.js';
 import { alertmanagerPayload, nagiosJson, zabbixBody } from '../support/intake-samples.js';
 import { faultGroup } from './support/campaign.js';
-import { expectRecovered, failHost } from './support/checks.js';
-import { completed, describeRun, type Scene, startScene } from './support/scene.js';
+import { expectRecovered, failHost, kinds } from './support/checks.js';
+import { completed, describeRun, type Scene, type SceneOptions, startScene } from './support/scene.js';
 
 const faultCase = faultGroup('alerts');
 let scene: Scene | null = null;
@@ -15,8 +17,8 @@ afterEach(async () => {
   scene = null;
 });
 
-async function open(): Promise<Scene> {
-  scene = await startScene({ hosts: 6 });
+async function open(options: SceneOptions = {}): Promise<Scene> {
+  scene = await startScene({ hosts: 6, ...options });
   return scene;
 }
 
@@ -133,20 +135,34 @@ describe('alert faults', () => {
   faultCase(
     {
       name: 'flapping-alerts-healthy-host',
-      fault: 'a monitor flaps firing/resolved 10 times for compute-2, which Nova sees up',
-      expected: 'not confirmed every time: nothing started, nothing fenced',
+      fault: 'a monitor flaps firing/resolved 10 times for compute-2, which keeps reporting to Nova',
+      expected:
+        'the first firing starts a recovery that waits for Nova; Nova sees reports, so HostNotDown: nothing fenced, admins told once',
       completions: 0,
     },
     async (c) => {
-      const s = await open();
+      // compute-2 reports every 200 ms, so the wait ends after two reports.
+      const s = await open({
+        sim: { reportIntervalMs: 200 },
+        recovery: { confirm: { reportIntervalSeconds: 0.2 } },
+      });
       c.witness(s.evidence);
       s.sim.state.addServer({ host: 'compute-2' });
       const bodies = [];
       for (let i = 0; i < 10; i += 1)
         bodies.push((await s.post(i % 2 ? resolved('compute-2') : firing('compute-2'))).body);
-      expect(s.sfn.startCalls).toBe(0);
+      const runs = await s.settle();
+      expect(runs.length).toBeGreaterThanOrEqual(1);
+      for (const run of runs) expect(run.outcome.status).toBe('SUCCEEDED');
+      for (const run of runs)
+        expect((run.outcome.output as { confirm: { status: string } }).confirm.status).toBe('not-down');
       expect(s.sim.state.counters.powerOffCalls.size).toBe(0);
-      return { actual: `nothing started (${decisions(bodies)})`, completed: 0 };
+      expect(s.sim.state.migrations).toEqual([]);
+      expect(kinds(s)).toEqual(['not-confirmed']);
+      return {
+        actual: `${runs.length} run(s), each HostNotDown (${decisions(bodies)}); nothing fenced; 1 notice`,
+        completed: 0,
+      };
     },
   );
 
@@ -168,6 +184,60 @@ describe('alert faults', () => {
       expect(s.sfn.started).toHaveLength(1);
       expectRecovered(s, servers, 'compute-3');
       return { actual: `1 execution (${decisions(bodies)})`, completed: runs.filter(completed).length };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'one-alert-at-the-hang',
+      fault:
+        'compute-1 hangs; its monitor sends one alert at once (never repeated) while Nova still reports it up',
+      expected: 'started at once; fenced only after Nova sees the service stale; recovered once',
+      completions: 1,
+    },
+    async (c) => {
+      const s = await open({
+        sim: { reportIntervalMs: 500 },
+        recovery: { confirm: { staleAfterSeconds: 2, reportIntervalSeconds: 0.5 } },
+      });
+      c.witness(s.evidence);
+      const servers = [1, 2, 3].map((i) => s.sim.state.addServer({ host: 'compute-1', name: `app-${i}` }));
+      s.sim.state.killCompute('compute-1');
+      const answer = await s.post(firing('compute-1'));
+      const [run] = await s.settle();
+      expectRecovered(s, servers, 'compute-1');
+      if (!run) throw new Error('no execution ran');
+      type Output = { confirm: { checks: number; channels: { channel: string }[] } };
+      const { confirm } = run.outcome.output as Output;
+      expect(confirm.channels.map((ch) => ch.channel)).toEqual(['alert', 'nova-stale']);
+      return {
+        actual: `${decisions([answer.body])}; confirmed after ${confirm.checks} reads of Nova; ${describeRun(run)}`,
+        completed: completed(run) ? 1 : 0,
+      };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'alert-lost-poll-recovers',
+      fault: "compute-2 dies and its only alert is lost; freezer-dr's nova-services poll runs twice",
+      expected: 'the poll starts one recovery when Nova reports the service down; recovered once',
+      completions: 1,
+    },
+    async (c) => {
+      const s = await open();
+      c.witness(s.evidence);
+      const servers = failHost(s, 'compute-2');
+      const intake = await s.intake();
+      const first = await pollMonitors(s.rt, intake, createMonitors(s.rt.config.monitors));
+      const second = await pollMonitors(s.rt, intake, createMonitors(s.rt.config.monitors));
+      const [run] = await s.settle();
+      expectRecovered(s, servers, 'compute-2');
+      expect(s.sfn.started).toHaveLength(1);
+      return {
+        actual: `poll: ${first.outcomes.map((o) => o.decision).join(', ')}, then ${second.outcomes.map((o) => o.decision).join(', ')}; ${run ? describeRun(run) : 'no run'}`,
+        completed: run && completed(run) ? 1 : 0,
+      };
     },
   );
 });

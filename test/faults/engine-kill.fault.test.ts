@@ -5,12 +5,14 @@
 // same store it re-drives the run from the interrupted stage. Started on an empty store,
 // the next alert or the reconciler must pick the incident up. The cloud and the BMCs live
 // in this process and outlive every engine.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import { executionName, resumedExecutionName } from '../../core/executions.js';
+import { MemoryStateStore } from '../../core/intake/state-store.js';
 import { reconcile } from '../../core/reconcile.js';
 import type { Runtime } from '../../core/runtime.js';
 import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
@@ -230,6 +232,7 @@ describe('engine killed and its executions lost', () => {
       simulated: null,
       config: { ...config, intake: { ...config.intake, auth: { ...config.intake.auth, hmac: null } } },
       policy: config.recovery,
+      state: new MemoryStateStore(),
       logger: quietLogger(),
     };
   }

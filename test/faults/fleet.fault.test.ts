@@ -161,4 +161,40 @@ describe('fleet faults', () => {
       return { actual: reasons(answer.body), completed: runs.filter(completed).length };
     },
   );
+
+  faultCase(
+    {
+      name: 'mass-hang-before-nova-knows',
+      fault:
+        '4 of 6 hosts hang at once; one alert per host arrives at the hang, while Nova still reports them all up',
+      expected:
+        'four recoveries start and wait for Nova; at the moment of fencing the fleet gate sees 4 of 6 silent: nothing fenced, admins told once',
+      completions: 0,
+    },
+    async (c) => {
+      // Reports every 500 ms; stale after 2 s. The hung hosts' last reports are up to one interval apart.
+      const s = await open({
+        sim: { reportIntervalMs: 500 },
+        recovery: { confirm: { staleAfterSeconds: 2, reportIntervalSeconds: 0.5 } },
+      });
+      c.witness(s.evidence);
+      const hosts = ['compute-1', 'compute-2', 'compute-3', 'compute-4'];
+      hosts.forEach((host, i) => {
+        s.sim.state.addServer({ host, name: `${host}-vm` });
+        s.sim.state.killCompute(host, { reportedAgoMs: i * 120 });
+      });
+      const answers = [];
+      for (const host of hosts) answers.push(await s.post(alertFor([host])));
+      expect(s.sfn.started).toHaveLength(4); // Nova agreed with none of them yet
+      const runs = await s.settle();
+      expect(runs.map((r) => r.outcome.error)).toEqual(Array(4).fill('Recovery.Refused'));
+      expect(s.sim.state.counters.powerOffCalls.size).toBe(0);
+      expect(s.sim.state.migrations).toEqual([]);
+      expect(s.memory.reports.map((r) => r.kind)).toEqual(['mass-failure']);
+      return {
+        actual: `${answers.map((a) => reasons(a.body)).join(', ')}; ${runs.length} Recovery.Refused at the fence; 1 notice`,
+        completed: 0,
+      };
+    },
+  );
 });

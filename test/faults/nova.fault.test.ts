@@ -173,7 +173,11 @@ describe('Keystone and Nova faults', () => {
       completions: 0,
     },
     async (c) => {
-      const s = await open({ novaProxy: true, recovery: { confirm: { staleAfterSeconds: 5 } } });
+      const s = await open({
+        novaProxy: true,
+        sim: { reportIntervalMs: 1000 },
+        recovery: { confirm: { staleAfterSeconds: 5, reportIntervalSeconds: 1 } },
+      });
       c.witness(s.evidence);
       const servers = [1, 2].map((i) => s.sim.state.addServer({ host: 'compute-1', name: `db-${i}` }));
       s.sim.state.killCompute('compute-1', { reportedAgoMs: 10_000 });

@@ -32,6 +32,8 @@ export interface LabStackOptions {
   recovery?: Record<string, unknown>;
   /** Per host: replaces fields of its relay inventory entry (wrong password, dead port, ...). */
   bmcOverrides?: Record<string, Record<string, unknown>>;
+  /** freezer-dr's own monitors (config `monitors`); off unless given, so a test's alert is what starts. */
+  monitors?: Record<string, unknown>[];
 }
 
 export interface LabStack {
@@ -80,6 +82,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
       },
     ],
     recovery: options.recovery ?? {},
+    monitors: options.monitors ?? [],
     intake: { auth: { bearer: { env: 'FREEZER_DR_WEBHOOK_TOKEN' }, hmac: null } },
   });
   const { logger, lines } = memoryLogger();

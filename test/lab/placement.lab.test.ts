@@ -29,7 +29,7 @@ beforeAll(async () => {
   stack = await startLabStack({
     recovery: {
       // 15 s: above Nova's 10 s report interval, so a live host never reads stale.
-      confirm: { staleAfterSeconds: 15 },
+      confirm: { staleAfterSeconds: 20 },
       evacuation: { maxConcurrency: 10, verifyPollMs: 500 },
       placement: { method: 'spread' },
     },

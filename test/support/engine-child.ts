@@ -5,8 +5,10 @@
 // top-level state (after the event is on disk), or right after the n-th call of a driver
 // method returned (the side effect done, its result never recorded).
 // Run as: node --import tsx test/support/engine-child.ts, with ENGINE_CHILD_SPEC (JSON).
+
 import { writeSync } from 'node:fs';
 import { parseConfig } from '../../core/config.js';
+import { MemoryStateStore } from '../../core/intake/state-store.js';
 import { createLogger } from '../../core/logger.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { Connection } from '../../drivers/cloud/openstack/credentials.js';
@@ -101,6 +103,7 @@ const rt: Runtime = {
   simulated: null,
   config,
   policy: config.recovery,
+  state: new MemoryStateStore(),
   logger: createLogger('engine-child'),
 };
 const store = new ExecutionStore(spec.dataDir);
@@ -121,6 +124,7 @@ const executions = new LocalExecutions({
 });
 const server = await startLocalServer({
   host: '127.0.0.1',
+  monitors: false,
   port: 0,
   runtime: rt,
   executions,

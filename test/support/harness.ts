@@ -22,7 +22,13 @@ export const quietLogger = () => {
 };
 
 export async function startHarness(
-  options: { sim?: SimOptions; recovery?: Record<string, unknown>; retryIntervalMs?: number } = {},
+  options: {
+    sim?: SimOptions;
+    recovery?: Record<string, unknown>;
+    retryIntervalMs?: number;
+    /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
+    waitMs?: number;
+  } = {},
 ): Promise<Harness> {
   const sim = await startSimulatedCloud({ evacuateMs: 50, ...options.sim });
   const config = parseConfig({
@@ -37,7 +43,11 @@ export async function startHarness(
   });
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });
-  const engine = new LocalEngine({ runtime: async () => rt, retryIntervalMs: options.retryIntervalMs ?? 10 });
+  const engine = new LocalEngine({
+    runtime: async () => rt,
+    retryIntervalMs: options.retryIntervalMs ?? 10,
+    waitMs: options.waitMs ?? 20,
+  });
   return { sim, rt, engine, notifier, close: () => sim.close() };
 }
 

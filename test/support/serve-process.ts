@@ -36,6 +36,8 @@ export function serveDir(
     cloud?: Record<string, unknown>;
     recovery?: Record<string, unknown>;
     intake?: Record<string, unknown>;
+    /** freezer-dr's own monitors; off unless a test is about them (a poll would race its alerts). */
+    monitors?: Record<string, unknown>[];
   } = {},
 ): ServeDir {
   const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-serve-'));
@@ -48,6 +50,7 @@ export function serveDir(
     },
     fencer: { driver: 'simulated' },
     notifiers: [{ driver: 'log' }],
+    monitors: overrides.monitors ?? [],
     recovery: {
       fence: { pollIntervalMs: 50 },
       evacuation: { verifyPollMs: 100 },

@@ -123,6 +123,10 @@ export class OpenStackCloud implements Cloud {
     return minMicroversion(await this.microversion(), wanted);
   }
 
+  novaNow(): number | null {
+    return this.session.serviceNow('compute');
+  }
+
   async capabilities(): Promise<CloudCapabilities> {
     const microversion = await this.microversion();
     return { microversion, evacuateKeepsStopped: atLeast(microversion, '2.95') };

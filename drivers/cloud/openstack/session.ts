@@ -76,6 +76,8 @@ export class KeystoneSession {
   private readonly timeoutMs: number;
   /** Tokens issued so far: lets tests and benchmarks prove tokens are reused. */
   tokensIssued = 0;
+  /** Per service type: its clock minus ours, from the Date header of its latest answer. */
+  private readonly clockOffsets = new Map<string, number>();
 
   constructor(
     readonly connection: Connection,
@@ -204,17 +206,35 @@ export class KeystoneSession {
           ...(microversion && service === 'compute' ? { 'X-OpenStack-Nova-API-Version': microversion } : {}),
         },
       });
+    let answer: HttpAnswer<T>;
     try {
-      return await send(await this.getToken());
+      answer = await send(await this.getToken());
     } catch (error) {
-      if (error instanceof HttpFailure && error.status === 401) {
-        try {
-          return await send(await this.getToken(true));
-        } catch (retryError) {
-          throw classifyHttpError(retryError, what);
-        }
+      if (!(error instanceof HttpFailure && error.status === 401)) throw classifyHttpError(error, what);
+      try {
+        answer = await send(await this.getToken(true));
+      } catch (retryError) {
+        throw classifyHttpError(retryError, what);
       }
-      throw classifyHttpError(error, what);
     }
+    this.noteClock(service, answer.headers.get('date'));
+    return answer;
+  }
+
+  private noteClock(service: string, date: string | null): void {
+    const at = date ? Date.parse(date) : Number.NaN;
+    // The header has whole seconds: the service's time was somewhere in [at, at + 1 s).
+    if (Number.isFinite(at)) this.clockOffsets.set(service, at + 500 - Date.now());
+  }
+
+  /**
+   * The service's time now, by the Date header of its latest answer (to about half a
+   * second), or null when it sends none (uwsgi without a front proxy does not).
+   */
+  serviceNow(service: string): number | null {
+    const offset = this.clockOffsets.get(service);
+    if (offset === undefined) return null;
+    // Within the header's one-second resolution the two clocks agree: keep ours, it is finer.
+    return Date.now() + (Math.abs(offset) > 1000 ? offset : 0);
   }
 }

@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseConfig } from '../../../core/config.js';
 import { type ExecutionsApi, executionName } from '../../../core/executions.js';
+import type { Intake } from '../../../core/intake/intake.js';
 import { createRuntime, type Runtime } from '../../../core/runtime.js';
 import { OpenStackCloud } from '../../../drivers/cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../../drivers/cloud/simulated/server.js';
@@ -62,6 +63,8 @@ export interface Scene {
   recover(host: string, incident?: string): Promise<Run>;
   /** Posts one webhook request; the executions it starts run on the engine. */
   post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** The webhook's intake (what freezer-dr's own monitor feeds). */
+  intake(): Promise<Intake>;
   sfn: FakeStepFunctions;
   /** The Step Functions API the webhook and the reconciler use (runs land on this engine). */
   executions: ExecutionsApi;
@@ -136,7 +139,8 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
     fencer: witness(base.fencer),
     notifiers: [memory, ...base.notifiers] as Notifier[],
   };
-  const engine = new LocalEngine({ runtime: async () => rt, retryIntervalMs: 10 });
+  // Retries and ConfirmHostFailure's waits for Nova shortened; what Nova says is unchanged.
+  const engine = new LocalEngine({ runtime: async () => rt, retryIntervalMs: 10, waitMs: 20 });
   const runs: Run[] = [];
   const pending: Promise<Run>[] = [];
   const start = (input: Record<string, unknown>, name: string): Promise<Run> => {
@@ -181,6 +185,10 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
         startDate: new Date(),
       });
       return start(input, name);
+    },
+    async intake() {
+      webhook ??= createHandler({ runtime: async () => rt, executions: () => api, env });
+      return webhook.intake();
     },
     async post(body) {
       webhook ??= createHandler({ runtime: async () => rt, executions: () => api, env });

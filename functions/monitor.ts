@@ -1,0 +1,60 @@
+// Scheduled monitor (EventBridge, every minute): freezer-dr's own watch on Nova. Each compute
+// service Nova reports down goes through the same intake decisions and gates as an alert,
+// so a host is recovered even when no external monitor sends anything, and an alert and the
+// poll for one incident start one execution (the same name).
+import middy from '@middy/core';
+import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
+import { functionRuntime } from '../core/function-runtime.js';
+import { Intake } from '../core/intake/intake.js';
+import { publishMetrics } from '../core/metrics.js';
+import { pollMonitors } from '../core/monitor.js';
+import type { RuntimeProvider } from '../core/runtime.js';
+import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { createMonitors } from '../drivers/monitor/registry.js';
+import { notifierDrivers } from '../drivers/notifier/registry.js';
+
+export interface MonitorSummary {
+  signals: number;
+  started: string[];
+  refused: number;
+  errors: { monitor: string; error: string }[];
+}
+
+/**
+ * Retry, or two polls at once: the poll changes nothing itself; a start goes through the
+ * intake, whose execution name (host + the service's last report) Step Functions refuses
+ * twice, so a repeated poll reads as already handled.
+ */
+export const createHandler = (rt: RuntimeProvider, executions: () => ExecutionsApi) => {
+  let intake: Intake | null = null;
+  return middy<unknown, MonitorSummary>().handler(async () => {
+    const runtime = await rt();
+    intake ??= new Intake({ runtime, executions: executions() });
+    try {
+      const { outcomes, errors } = await pollMonitors(
+        runtime,
+        intake,
+        createMonitors(runtime.config.monitors),
+      );
+      // Every decision that did something is logged; skips and repeats only count.
+      for (const outcome of outcomes) {
+        if (outcome.decision === 'started' || outcome.decision === 'refused' || outcome.decision === 'error')
+          runtime.logger.info('alert decision', { requestId: `monitor:${outcome.source}`, ...outcome });
+      }
+      for (const error of errors) runtime.logger.warn('monitor could not be read', error);
+      return {
+        signals: outcomes.length,
+        started: outcomes.filter((o) => o.decision === 'started').map((o) => o.executionName ?? o.host),
+        refused: outcomes.filter((o) => o.decision === 'refused').length,
+        errors,
+      };
+    } finally {
+      publishMetrics();
+    }
+  });
+};
+
+export const handler = createHandler(
+  functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }),
+  () => StepFunctionsExecutions.fromEnv(),
+);

@@ -56,7 +56,7 @@ async function run(port: number) {
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [email] });
   const engine = new LocalEngine({ runtime: async () => rt, retryIntervalMs: 10 });
   const outcome = await engine.start(recoveryInput('compute-1'), `notify-${port}`).done;
-  return { outcome, servers };
+  return { outcome, servers, tokens: state.counters.tokensIssued };
 }
 
 type Notifications = {
@@ -78,8 +78,10 @@ describe('notifications inside the recovery workflow', () => {
 
   it('SMTP up: admins and each project hear about the same recovery, tenants only about their own', async () => {
     smtp = await startSmtpSink();
-    const { outcome } = await run(smtp.port);
+    const { outcome, tokens } = await run(smtp.port);
     expect(outcome.status).toBe('SUCCEEDED');
+    // Every step, and the e-mail notifier's Keystone lookups, used one Keystone token.
+    expect(tokens).toBe(1);
     expect((outcome.output as { notifications: Notifications }).notifications).toMatchObject({
       delivered: 1,
       failed: 0,

@@ -7,6 +7,7 @@ import { type DriverTable, define } from '../driver-factory.js';
 import type { Cloud } from '../types.js';
 import { openstackConnection } from './openstack/connection-source.js';
 import { OpenStackCloud } from './openstack/nova.js';
+import { sharedSession } from './openstack/session.js';
 
 export const simulatedCloudSchema = z.strictObject({
   driver: z.literal('simulated'),
@@ -29,7 +30,9 @@ export const cloudDrivers: DriverTable<Cloud> = {
       timeoutMs: z._default(z.positiveInt(), 30_000),
     }),
     async (options, context) =>
-      new OpenStackCloud(await openstackConnection(options, context), { timeoutMs: options.timeoutMs }),
+      new OpenStackCloud(
+        sharedSession(await openstackConnection(options, context), { timeoutMs: options.timeoutMs }),
+      ),
   ),
   simulated: define(simulatedCloudSchema, (_options, context) => {
     if (!context.simulated) {
@@ -38,6 +41,6 @@ export const cloudDrivers: DriverTable<Cloud> = {
         'cloud.driver "simulated" runs only in the embedded engine (freezer-dr serve, recover)',
       );
     }
-    return new OpenStackCloud(context.simulated.connection);
+    return new OpenStackCloud(sharedSession(context.simulated.connection));
   }),
 };

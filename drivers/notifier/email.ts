@@ -11,7 +11,7 @@ import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/se
 import * as z from '../../core/zod.js';
 import { type CredentialOptions, openstackConnection } from '../cloud/openstack/connection-source.js';
 import type { Connection } from '../cloud/openstack/credentials.js';
-import { KeystoneSession } from '../cloud/openstack/session.js';
+import { sharedSession } from '../cloud/openstack/session.js';
 import { NOTIFICATION_KINDS, type NotifyOptions, type RecoveryReport } from '../types.js';
 import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
 import {
@@ -386,9 +386,14 @@ export function createEmailNotifier(
   return new EmailNotifier(options, {
     logger: context.logger,
     env: context.env,
-    directory: async () =>
-      keystone === false
-        ? null
-        : new KeystoneDirectory(new KeystoneSession(await connection(), { timeoutMs: keystone.timeoutMs })),
+    directory: async () => {
+      if (keystone === false) return null;
+      // The cloud driver's session (and token) when the credentials are the same.
+      const session = sharedSession(await connection(), { timeoutMs: keystone.timeoutMs });
+      return new KeystoneDirectory({
+        endpoint: (service) => session.endpoint(service),
+        request: (options) => session.request({ ...options, timeoutMs: keystone.timeoutMs }),
+      });
+    },
   });
 }

@@ -95,8 +95,8 @@ export class OpenStackCloud implements Cloud {
 
   private readonly pageSize: number;
 
-  constructor(connection: Connection, options: { timeoutMs?: number; pageSize?: number } = {}) {
-    this.session = new KeystoneSession(connection, options);
+  constructor(source: Connection | KeystoneSession, options: { timeoutMs?: number; pageSize?: number } = {}) {
+    this.session = source instanceof KeystoneSession ? source : new KeystoneSession(source, options);
     this.pageSize = options.pageSize ?? PAGE_SIZE;
   }
 

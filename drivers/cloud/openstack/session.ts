@@ -1,6 +1,8 @@
 // Keystone v3 session: one token reused until shortly before it expires, re-issued once
 // on a 401, endpoints from its catalog. Errors carry method, path, status and the
 // service's own message, never request bodies or headers (they hold secrets).
+
+import { createHash } from 'node:crypto';
 import { CLOUD_AUTH, CLOUD_REJECTED, CLOUD_TRANSIENT, CloudError } from '../../../core/errors.js';
 import { type HttpAnswer, HttpFailure, requestJson } from '../../http-json.js';
 import type { Connection } from './credentials.js';
@@ -31,6 +33,8 @@ export interface RequestOptions {
   /** Path relative to the endpoint, or an absolute URL on the same endpoint. */
   path: string;
   microversion?: string;
+  /** This call's limit instead of the session's. */
+  timeoutMs?: number;
 }
 
 /** Refresh this long before expiry so a long recovery never uses a token that dies mid-call. */
@@ -190,6 +194,7 @@ export class KeystoneSession {
   /** Sends a request with the current token; on 401 re-authenticates once and retries. */
   async request<T>(options: RequestOptions): Promise<HttpAnswer<T>> {
     const { service, path, microversion, method = 'GET', data, headers } = options;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const base = await this.endpoint(service);
     const url = path.startsWith('http') ? path : `${base}${path.startsWith('/') ? '' : '/'}${path}`;
     const what = `${method.toUpperCase()} ${service} ${new URL(url).pathname}`;
@@ -197,7 +202,7 @@ export class KeystoneSession {
       requestJson<T>(url, {
         method,
         body: data,
-        timeoutMs: this.timeoutMs,
+        timeoutMs,
         headers: {
           ...headers,
           'X-Auth-Token': token.value,
@@ -237,4 +242,24 @@ export class KeystoneSession {
     // Within the header's one-second resolution the two clocks agree: keep ours, it is finer.
     return Date.now() + (Math.abs(offset) > 1000 ? offset : 0);
   }
+}
+
+const sessions = new Map<string, KeystoneSession>();
+
+/**
+ * One Keystone session, so one token, per set of credentials in this process: the cloud
+ * driver, the intake, every step and the e-mail notifier's Keystone lookups share it (on a
+ * busy Keystone each new token also costs a validation in every API worker that sees it).
+ * The key is a hash: the credentials are never kept twice.
+ */
+export function sharedSession(connection: Connection, options: { timeoutMs?: number } = {}): KeystoneSession {
+  const key = createHash('sha256')
+    .update(JSON.stringify([connection.auth, connection.authType, connection.region, connection.interface]))
+    .digest('hex');
+  let session = sessions.get(key);
+  if (!session) {
+    session = new KeystoneSession(connection, options);
+    sessions.set(key, session);
+  }
+  return session;
 }

@@ -24,17 +24,21 @@ describe('npm start console', () => {
     where = serveDir();
     server = await startServe(where);
 
-    // compute-1 first: the intake may reuse its read of Nova for a second (snapshotCacheMs).
     expect((await runCli(where, server.url, ['fire', 'compute-1'])).code).toBe(0);
-    expect((await runCli(where, server.url, ['fire', 'compute-2', '--no-fail'])).code).toBe(0);
-    const output = await until(
+    await until(
       async () => server?.output() ?? '',
       (text) => text.includes('report (log notifier)'),
     );
-
-    expect(output).toMatch(
-      /^alert from freezer-dr-fire: compute-2 not-confirmed: nova-compute on compute-2 is up/m,
+    // The same alert again, once the host is recovered: a decision that starts nothing.
+    const again = await runCli(where, server.url, ['fire', 'compute-1', '--no-fail']);
+    expect(again.code).toBe(0);
+    const [, decision] = /compute-1: (\S+)/.exec(again.stdout) ?? [];
+    expect(decision).toMatch(/^(already-handled|skipped|recorded)$/);
+    const output = await until(
+      async () => server?.output() ?? '',
+      (text) => text.includes(`compute-1 ${decision}`),
     );
+
     expect(output).toMatch(
       /^alert from freezer-dr-fire: compute-1 started → compute-1--\S+: Nova reports nova-compute on compute-1 down/m,
     );
@@ -42,6 +46,7 @@ describe('npm start console', () => {
       /^report \(log notifier\): recovery compute-1 \(incident \S+\): 4 of 4 recovered, 0 failed, 0 skipped; simulated BMC of compute-1: power verified off$/m,
     );
     expect(output).toMatch(/^ {2}cause: freezer-dr-fire: test alert sent by freezer-dr fire/m);
+    expect(output).toMatch(new RegExp(`^alert from freezer-dr-fire: compute-1 ${decision}\\b`, 'm'));
     // Readable lines, not the JSON log records.
     expect(output).not.toContain('"message":"alert decision"');
   });

@@ -1,6 +1,7 @@
 // The fault campaign (npm run test:faults): test/faults/*.fault.test.ts, each case a real
 // recovery with one injected fault. Files run side by side (each has its own clouds,
-// BMCs and ports); the global setup prints the table and keeps it in docs/fault-campaign.md.
+// BMCs and ports); the global setup prints the table and keeps it (see global-setup.ts).
+// Run it as `npm run test:faults` (test/faults/run.sh), which takes --update-docs.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';

@@ -10,6 +10,7 @@ import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { MemoryNotifier } from '../drivers/notifier/log.js';
 import { toHistoryEvents } from '../engine/history.js';
 import { LocalEngine } from '../engine/local-engine.js';
+import { goal } from './goals.js';
 
 const { values } = parseArgs({
   options: {
@@ -89,12 +90,18 @@ row('execution status', `${outcome.status}, ${recovered} recovered`);
 row('total: execution start -> end', `${total.toFixed(2)} s`);
 row('  of which Map: first evacuate -> last verified', `${mapSeconds.toFixed(2)} s`);
 row('ideal ceil(N/C)*T', `${ideal.toFixed(2)} s`);
-row('ratio total / ideal (goal <= 1.10)', `${(total / ideal).toFixed(3)}`);
-row('AWS history events per instance (goal <= 12)', `${perInstance.toFixed(2)}`);
+const ratio = total / ideal;
+const ratioMet = goal(ratio <= 1.1, `total / ideal ${ratio.toFixed(3)} > 1.10`);
+row('ratio total / ideal (goal <= 1.10)', `${ratio.toFixed(3)}${ratioMet ? '' : '  MISSED'}`);
+const eventsMet = goal(perInstance <= 12, `${perInstance.toFixed(2)} history events per instance > 12`);
+row(
+  'AWS history events per instance (goal <= 12)',
+  `${perInstance.toFixed(2)}${eventsMet ? '' : '  MISSED'}`,
+);
 row('AWS history events, whole execution', `${history.length} (limit 25,000)`);
 row('simulated Nova requests', `${sim.state.counters.requests}`);
 row(
   'unsafe evacuations / instances evacuated twice',
   `${sim.state.unsafeEvacuations} / ${[...sim.state.counters.evacuateAccepted.values()].filter((v) => v > 1).length}`,
 );
-if (outcome.status !== 'SUCCEEDED' || recovered !== n) process.exitCode = 1;
+goal(outcome.status === 'SUCCEEDED' && recovered === n, `${outcome.status}, ${recovered} of ${n} recovered`);

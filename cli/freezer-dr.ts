@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The freezer-dr command line. Errors are one clear line and a non-zero exit.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/check-config.js';
 import { listCommand, showCommand, watchCommand } from './commands/executions.js';
@@ -7,13 +8,18 @@ import { fireCommand } from './commands/fire.js';
 import { hostsCommand } from './commands/hosts.js';
 import { planCommand } from './commands/plan.js';
 import { type ReconcileCliOptions, reconcileCommand } from './commands/reconcile.js';
-import { recoverCommand } from './commands/recover.js';
+import { type RecoverOptions, recoverCommand } from './commands/recover.js';
 import { type RestoreCliOptions, restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { describeFailure } from './failure.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command()
   .name('freezer-dr')
+  .version(version, '-V, --version', 'print the version of freezer-dr')
   .description(
     'Compute-node high availability for OpenStack: fence, evacuate, verify, notify.\n' +
       'Config: $FREEZER_DR_CONFIG or ./freezer-dr.yaml.',
@@ -73,14 +79,15 @@ executions
 
 program
   .command('recover')
-  .description('recover <host> now, in this process, on the embedded engine (asks first)')
-  .argument('[host]', 'failed compute host', 'compute-1')
+  .description(
+    'recover <host> now (asks first): through the running freezer-dr serve, or AWS with STATE_MACHINE_ARN; with neither, on the embedded engine in this process',
+  )
+  // Required: a command that powers a host off never picks one by itself.
+  .argument('<host>', 'failed compute host')
   .option('--incident <id>', 'incident id (default: manual-<time>)')
   .option('--no-simulate-failure', 'with the simulated cloud: do not stop the host first')
   .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
-  .action(async (host: string, options: { incident?: string; simulateFailure: boolean; yes?: boolean }) =>
-    exitWith(await recoverCommand(host, options)),
-  );
+  .action(async (host: string, options: RecoverOptions) => exitWith(await recoverCommand(host, options)));
 
 program
   .command('restore')

@@ -1,14 +1,39 @@
 // Human-readable progress of an execution from the engine's events.
+import { causeText } from '../core/recovery-timeline.js';
 import { loadDefinition } from '../engine/definition.js';
 import type { EngineEvent } from '../engine/local-engine.js';
 
 /** The workflow's top-level states: one line each as they complete. */
 const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 
+/** "Error: message" from an engine error (its Cause is Lambda's {errorType, errorMessage} JSON). */
+export function failureText(error: string | undefined, cause: unknown): string {
+  const message = causeText(
+    typeof cause === 'string' ? cause : cause === undefined ? null : JSON.stringify(cause),
+  );
+  return [error, message].filter(Boolean).join(': ');
+}
+
+/** The line that ends an execution: its status, and why when it failed. */
+export function executionEndLine(event: EngineEvent): string {
+  const status = event.type.replace('Execution', '').toUpperCase();
+  return event.type === 'ExecutionFailed' ? `${status}  ${failureText(event.Error, event.Cause)}` : status;
+}
+
 export function progressPrinter(write: (line: string) => void, startedAt = Date.now()) {
   const t = () => `${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s`;
+  // A top-level Task's error, from its StateFailed until the state exits: a Catch took it (failed).
+  const failures = new Map<string, string>();
   return (event: EngineEvent) => {
-    if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
+    if (event.type === 'StateFailed' && TOP_LEVEL.has(event.state.name)) {
+      if (event.state.type === 'Fail') write(`${t()}  ✗ ${event.state.name}  ${event.Error}`);
+      else failures.set(event.state.name, failureText(event.Error, event.Cause));
+    } else if (event.type === 'StateRetried' && TOP_LEVEL.has(event.state.name)) {
+      failures.delete(event.state.name);
+    } else if (event.type === 'StateExited' && failures.has(event.state.name)) {
+      write(`${t()}  ✗ ${event.state.name} failed: ${failures.get(event.state.name)}`);
+      failures.delete(event.state.name);
+    } else if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
       const confirm = (event.state.output as { confirm?: { status?: string; evidence?: string } })?.confirm;
       if (confirm?.status === 'waiting') write(`${t()}  … ${confirm.evidence}`);
       else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
@@ -34,8 +59,6 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
     } else if (event.type === 'StateExited' && event.state.name === 'InstanceFailed') {
       const r = event.state.output as { id?: string; error?: string };
       write(`${t()}    ✗ ${r.id} failed: ${r.error}`);
-    } else if (event.type === 'StateCaught') {
-      write(`${t()}  ! ${event.state.name} caught an error`);
     }
   };
 }

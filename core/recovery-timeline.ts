@@ -3,6 +3,10 @@
 // so the executions page, `executions show` and `watch` read a local run and one on AWS alike.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 
+/**
+ * `caught`: its Task failed and a Retry may run it again; a stage that ends after a caught
+ * error (its Catch took the run elsewhere) reads `failed`, with the error and its message.
+ */
 export type StageStatus = 'running' | 'succeeded' | 'caught' | 'failed' | 'aborted' | 'interrupted';
 
 export interface StageView {
@@ -200,8 +204,10 @@ export function recoveryTimeline(
       const stage = open.get(exited.name) as StageView;
       open.delete(exited.name);
       stage.exitedAt = at;
-      if (stage.status === 'running') stage.status = 'succeeded';
-      stage.detail = stageDetail(stage.name, parse(exited.output));
+      const failedWith = stage.status === 'caught' ? stage.detail : null;
+      stage.status =
+        stage.status === 'caught' ? 'failed' : stage.status === 'running' ? 'succeeded' : stage.status;
+      stage.detail = stageDetail(stage.name, parse(exited.output)) ?? failedWith;
     } else if (
       event.type === 'TaskScheduled' ||
       event.type === 'TaskFailed' ||
@@ -215,10 +221,16 @@ export function recoveryTimeline(
         stage.status = 'running';
       }
       if (stage && (event.type === 'TaskFailed' || event.type === 'TaskTimedOut')) {
+        const details = event.taskFailedEventDetails ?? event.taskTimedOutEventDetails;
         stage.status = 'caught';
-        stage.error = event.taskFailedEventDetails?.error ?? event.taskTimedOutEventDetails?.error ?? null;
+        stage.error = details?.error ?? null;
+        // Kept as the stage's detail if this error ends it (what a person reads: the message).
+        stage.detail = causeText(details?.cause);
       }
-      if (stage && event.type === 'TaskSucceeded') stage.error = null;
+      if (stage && event.type === 'TaskSucceeded') {
+        stage.error = null;
+        stage.detail = null;
+      }
       if (state === 'VerifyInstance' && event.type === 'TaskFailed') {
         const input = parse(enteredOf(event)?.stateEnteredEventDetails?.input);
         const id = str(input.id);

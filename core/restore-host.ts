@@ -12,7 +12,7 @@ import { sleep } from './time.js';
 /** Evacuations the source's nova-compute has not cleaned up yet (or that are still moving). */
 const UNSETTLED = new Set(['accepted', 'pre-migrating', 'migrating', 'running', 'post-migrating', 'done']);
 
-export type RestoreStep = 'power' | 'compute' | 'migrations' | 'forced-down' | 'enable';
+export type RestoreStep = 'check' | 'power' | 'compute' | 'migrations' | 'forced-down' | 'enable';
 
 export interface RestoreProgress {
   step: RestoreStep;
@@ -30,10 +30,40 @@ export interface RestoreOptions {
 
 export interface RestoreResult {
   host: string;
+  /** The host was found healthy (nothing to power on, clean up, clear or enable): nothing was done. */
+  nothingToRestore: boolean;
   poweredOn: boolean;
   migrations: { completed: number; failed: number };
   forcedDownCleared: boolean;
   enabled: boolean;
+}
+
+/**
+ * Evacuations from the host still to be cleaned up. Nova 26 accepts a second evacuate during
+ * a rebuild; one of the two records can then stay `accepted` for ever. An `accepted` record
+ * next to a settled one for the same instance is not a rebuild still under way.
+ */
+function pendingEvacuations(all: Migration[]): Migration[] {
+  const settledTwin = (m: Migration) =>
+    all.some(
+      (o) => o !== m && o.instanceId === m.instanceId && (o.status === 'done' || o.status === 'completed'),
+    );
+  return all.filter((m) => UNSETTLED.has(m.status) && !(m.status === 'accepted' && settledTwin(m)));
+}
+
+/**
+ * Why the host needs no restore, or null when it does: powered on, nova-compute up, not
+ * forced down, no evacuation left to clean up, and enabled (or disabled by someone else,
+ * which restore would leave alone anyway).
+ */
+async function healthy(rt: Runtime, host: string, service: ComputeService): Promise<string | null> {
+  if (service.state !== 'up' || service.forcedDown) return null;
+  if (service.status !== 'enabled' && parseDisabledReason(service.disabledReason)) return null;
+  if (!rt.fencer.recordOnly && (await rt.fencer.powerStatus(host)) !== 'on') return null;
+  if (pendingEvacuations(await rt.cloud.listEvacuations({ sourceCompute: host })).length) return null;
+  const status =
+    service.status === 'enabled' ? 'enabled' : `disabled by someone else ("${service.disabledReason ?? ''}")`;
+  return `nothing to restore: ${host} is powered on, its nova-compute is up (last report ${service.updatedAt ?? 'never'}), it is not forced down, no evacuation from it is left to clean up, and it is ${status}`;
 }
 
 async function serviceOf(rt: Runtime, host: string): Promise<ComputeService> {
@@ -70,6 +100,19 @@ export async function restoreHost(
   };
 
   const before = await serviceOf(rt, host);
+  // A healthy host: answer now, rather than wait for its next report to prove it is up.
+  const nothingToDo = await healthy(rt, host, before);
+  if (nothingToDo) {
+    say({ step: 'check', state: 'skipped', message: nothingToDo });
+    return {
+      host,
+      nothingToRestore: true,
+      poweredOn: false,
+      migrations: { completed: 0, failed: 0 },
+      forcedDownCleared: false,
+      enabled: before.status === 'enabled',
+    };
+  }
 
   // 1. Power on through the fencer (a host already on is left alone).
   let poweredOn = false;
@@ -109,16 +152,7 @@ export async function restoreHost(
   // 3. Every evacuation from the host cleaned up by that nova-compute.
   const migrations = await waitUntil<Migration[]>('migrations', async () => {
     const all = await rt.cloud.listEvacuations({ sourceCompute: host });
-    // Nova 26 accepts a second evacuate during a rebuild; one of the two records can then
-    // stay `accepted` for ever. An `accepted` record next to a settled one for the same
-    // instance is not a rebuild still under way, and is not waited for.
-    const settledTwin = (m: Migration) =>
-      all.some(
-        (o) => o !== m && o.instanceId === m.instanceId && (o.status === 'done' || o.status === 'completed'),
-      );
-    const pending = all.filter(
-      (m) => UNSETTLED.has(m.status) && !(m.status === 'accepted' && settledTwin(m)),
-    );
+    const pending = pendingEvacuations(all);
     const counts = [...new Set(pending.map((m) => m.status))]
       .map((status) => `${pending.filter((m) => m.status === status).length} ${status}`)
       .join(', ');
@@ -167,5 +201,12 @@ export async function restoreHost(
       message: `${host} enabled: the scheduler may place instances on it again`,
     });
   }
-  return { host, poweredOn, migrations: { completed, failed }, forcedDownCleared, enabled };
+  return {
+    host,
+    nothingToRestore: false,
+    poweredOn,
+    migrations: { completed, failed },
+    forcedDownCleared,
+    enabled,
+  };
 }

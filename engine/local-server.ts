@@ -7,6 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../core/executions.js';
+import { intakeConfigSchema } from '../core/intake/config.js';
+import { bodyTooLarge } from '../core/intake/request.js';
 import { startMonitorLoop } from '../core/monitor.js';
 import { recoveryTimeline } from '../core/recovery-timeline.js';
 import type { Runtime } from '../core/runtime.js';
@@ -28,6 +30,8 @@ export interface LocalServerOptions {
   executions: LocalExecutions;
   /** Environment for the webhook (carries the local bearer token). */
   webhookEnv: NodeJS.ProcessEnv;
+  /** A request whose body has not arrived in full by then is answered 408 and closed. */
+  bodyTimeoutMs?: number;
   /** Poll freezer-dr's own monitors (config `monitors`) into the webhook's intake; default true. */
   monitors?: boolean;
 }
@@ -38,18 +42,27 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Webhook bodies are bounded by the intake (413); read a little more so it can say so. */
-const WEBHOOK_READ_LIMIT = 8 * 1024 * 1024;
+/** A sender that stalls mid-body (or claims more than it sends) does not hold a connection longer. */
+const BODY_TIMEOUT_MS = 10_000;
 const TOP_LEVEL_STATES = new Set(Object.keys((loadDefinition().States ?? {}) as object));
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The webhook body, or null when it is over intake.maxBodyBytes: refused on its
+ * Content-Length, or once that many bytes have arrived; the rest is never read.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > limit) return resolve(null);
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -132,18 +145,32 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   let webhookRequests = 0;
   const namesOf = instanceNames(runtime);
+  const { maxBodyBytes } = intakeConfigSchema.parse(runtime.config.intake ?? {});
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   let monitorLoop: { stop(): void } | null = null;
 
-  const server = createServer(async (req, res) => {
+  // requestTimeout bounds the time to receive a whole request (then 408 and close), not
+  // the time to answer it; the check runs every connectionsCheckingInterval.
+  const serverOptions = {
+    requestTimeout: bodyTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(bodyTimeoutMs / 4))),
+  };
+  const server = createServer(serverOptions, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (isSfnRequest(req)) return await handleSfnRequest(executions, req, res);
       if (url.pathname === '/webhook') {
-        if (req.method !== 'POST') {
-          res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
-          return res.end(JSON.stringify({ error: 'POST alerts here' }));
+        // Any method goes to the webhook, whose intake answers every refusal (405 included).
+        const body = await readBody(req, maxBodyBytes);
+        if (!body) {
+          const refusal = JSON.stringify({ error: bodyTooLarge(maxBodyBytes).error });
+          res.writeHead(413, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(refusal),
+            connection: 'close',
+          });
+          return res.end(refusal);
         }
-        const body = await readBody(req, WEBHOOK_READ_LIMIT);
         webhookRequests += 1;
         const event = toHttpApiEvent(req, body, 'POST /webhook');
         const result = await webhook(event, lambdaContext('webhook', `webhook-${webhookRequests}`));

@@ -1,47 +1,64 @@
 // The bearer token `serve` accepts on its webhook and `fire` sends. The configured one
-// (intake.auth.bearer: a file or a variable) when there is one; otherwise a random token
-// made once and kept in <dataDir>/webhook-token (mode 0600), so the local webhook is
-// never open and no one has to invent a secret to try freezer-dr.
+// (intake.auth.bearer: a file, a variable or a Secrets Manager secret) when there is one;
+// otherwise a random token made once and kept in <dataDir>/webhook-token (mode 0600), so
+// the local webhook is never open and no one has to invent a secret to try freezer-dr.
+// A configured token shorter than the intake accepts is refused here, before anything
+// starts: the intake would ignore it, and every alert carrying it would get 401.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FreezerConfig } from '../core/config.js';
 import { intakeConfigSchema } from '../core/intake/config.js';
 import { MIN_SECRET_LENGTH } from '../core/intake/secrets.js';
+import { describeSecretRef, readSecret, type SecretRef, type SecretsManagerGet } from '../core/secrets.js';
 
 export interface WebhookToken {
   token: string;
   /** Where it comes from, for the banner (never the value). */
   origin: string;
+  /** A shell expression that yields it (for the banner's curl example), or null when none does. */
+  shell: string | null;
   /** Environment for the webhook: the generated token under the configured variable name. */
   env: NodeJS.ProcessEnv;
 }
 
-const firstUsable = (text: string) =>
-  text
+/** The first of the configured token's lines (several during a rotation); every one must be long enough. */
+async function configuredToken(
+  ref: SecretRef,
+  env: NodeJS.ProcessEnv,
+  secretsManager: SecretsManagerGet | undefined,
+): Promise<string> {
+  const where = `intake.auth.bearer (${describeSecretRef(ref)})`;
+  const text = await readSecret(ref, { what: where, field: 'token', env, secretsManager });
+  const lines = text
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .find((line) => line.length >= MIN_SECRET_LENGTH) ?? null;
+    .filter(Boolean);
+  const short = lines.findIndex((line) => line.length < MIN_SECRET_LENGTH);
+  if (!lines.length || short >= 0) {
+    const which = lines.length > 1 ? `line ${short + 1} of ` : '';
+    throw new Error(
+      `${where}: ${which}the token is shorter than ${MIN_SECRET_LENGTH} characters, the minimum the webhook accepts; set a longer one (e.g. openssl rand -hex 24)`,
+    );
+  }
+  return lines[0] as string;
+}
 
 /** null when bearer authentication is switched off (intake.auth.bearer: null). */
-export function webhookToken(
+export async function webhookToken(
   config: FreezerConfig,
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
-  options: { create: boolean } = { create: true },
-): WebhookToken | null {
+  options: { create: boolean; secretsManager?: SecretsManagerGet } = { create: true },
+): Promise<WebhookToken | null> {
   const bearer = intakeConfigSchema.parse(config.intake ?? {}).auth.bearer;
   if (!bearer) return null;
-  if (bearer.file) {
-    const token = existsSync(bearer.file) ? firstUsable(readFileSync(bearer.file, 'utf8')) : null;
-    if (!token)
-      throw new Error(
-        `intake.auth.bearer.file ${bearer.file} holds no token of ${MIN_SECRET_LENGTH}+ characters`,
-      );
-    return { token, origin: `file ${bearer.file}`, env };
+  // An unset variable is no configured token: the generated one below stands in for it.
+  if (!bearer.env || env[bearer.env]) {
+    const token = await configuredToken(bearer, env, options.secretsManager);
+    const shell = bearer.env ? `$${bearer.env}` : bearer.file ? `$(head -n1 ${bearer.file})` : null;
+    return { token, origin: describeSecretRef(bearer), shell, env };
   }
-  const fromEnv = bearer.env ? firstUsable(env[bearer.env] ?? '') : null;
-  if (fromEnv) return { token: fromEnv, origin: `$${bearer.env}`, env };
   const path = join(dataDir, 'webhook-token');
   if (!existsSync(path)) {
     if (!options.create)
@@ -49,7 +66,8 @@ export function webhookToken(
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(path, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
-  const token = firstUsable(readFileSync(path, 'utf8'));
-  if (!token) throw new Error(`${path} holds no usable token; delete it to make a new one`);
-  return { token, origin: path, env: { ...env, [bearer.env ?? 'FREEZER_DR_WEBHOOK_TOKEN']: token } };
+  const token = readFileSync(path, 'utf8').split('\n')[0]?.trim() ?? '';
+  if (token.length < MIN_SECRET_LENGTH)
+    throw new Error(`${path} holds no usable token; delete it to make a new one`);
+  return { token, origin: path, shell: `$(head -n1 ${path})`, env: { ...env, [bearer.env]: token } };
 }

@@ -195,7 +195,7 @@ describe('bodies that are not alerts', () => {
     const big = JSON.stringify({ host: 'compute-1', status: 'down', reason: 'x'.repeat(5000) });
     expect(await rig.post(big)).toMatchObject({
       status: 413,
-      body: { error: /body: \d+ bytes, more than the 4096/ },
+      body: { error: 'body: more than 4096 bytes' },
     });
     expect(await rig.post(big, { base64: true })).toMatchObject({ status: 413 });
     expect(await rig.post('{}', { method: 'GET' })).toMatchObject({ status: 405 });

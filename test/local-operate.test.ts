@@ -171,6 +171,35 @@ describe('restore <host>', () => {
     });
   });
 
+  it('answers at once for a healthy host: nothing to restore, nothing waited for or changed', async () => {
+    h = await startHarness();
+    const { state } = h.sim;
+    state.addServer({ host: 'compute-3' });
+    const before = cloudState(state);
+    const progress: RestoreProgress[] = [];
+
+    // No time at all: waiting for nova-compute's next report would time out at once.
+    const result = await restoreHost(h.rt, 'compute-3', {
+      leaveDisabled: false,
+      timeoutSeconds: 0,
+      pollMs: 25,
+      onProgress: (p) => progress.push(p),
+    });
+
+    expect(result).toMatchObject({
+      nothingToRestore: true,
+      poweredOn: false,
+      forcedDownCleared: false,
+      enabled: true,
+    });
+    expect(progress).toHaveLength(1);
+    expect(progress[0]).toMatchObject({ step: 'check', state: 'skipped' });
+    expect(progress[0]?.message).toMatch(
+      /^nothing to restore: compute-3 is powered on, its nova-compute is up/,
+    );
+    expect(cloudState(state)).toBe(before);
+  });
+
   it('gives up with the host still forced down when the evacuations are never cleaned up', async () => {
     await recovered();
     const fencer = slowBootFencer(h.sim.state, 50, null);

@@ -18,6 +18,7 @@ import {
 import { loadDefinition } from '../../engine/definition.js';
 import { formatDuration } from '../../engine/executions-page.js';
 import { CliError, describeFailure } from '../failure.js';
+import { failureText } from '../progress.js';
 import { type SfnTarget, sfnTarget } from '../sfn-target.js';
 import { table } from '../table.js';
 
@@ -109,10 +110,11 @@ export async function listCommand(options: { status?: string; max: string }): Pr
         `${item.status}${item.redriveCount ? ` (re-driven ${item.redriveCount}×)` : ''}`,
         item.startDate?.toISOString().replace('T', ' ').slice(0, 19) ?? '',
         item.startDate ? formatDuration(end - item.startDate.getTime()) : '',
+        described.error ? failureText(described.error, described.cause) : '',
       ];
     }),
   );
-  say(table(['EXECUTION', 'HOST', 'STATUS', 'STARTED (UTC)', 'DURATION'], rows));
+  say(table(['EXECUTION', 'HOST', 'STATUS', 'STARTED (UTC)', 'DURATION', 'REASON'], rows));
   if (page.nextToken) say(`(more: --max ${Math.min(1000, max * 2)})`);
   return 0;
 }
@@ -141,7 +143,7 @@ function printHeader(described: DescribeExecutionOutput) {
   const took = described.startDate ? formatDuration(end - described.startDate.getTime()) : '';
   say(`${described.name}  host ${hostOf(described.input)}  ${described.status}  ${took}`);
   if (described.redriveCount) say(`  re-driven ${described.redriveCount}× after a restart`);
-  if (described.error) say(`  ${described.error}: ${described.cause ?? ''}`);
+  if (described.error) say(`  ${failureText(described.error, described.cause)}`);
 }
 
 function printTimeline(timeline: RecoveryTimeline) {

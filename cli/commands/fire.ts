@@ -7,6 +7,7 @@ import { localConfig, localUrl } from '../../engine/local-config.js';
 import { webhookToken } from '../../engine/webhook-token.js';
 import { confirmHost } from '../confirm.js';
 import { CliError, describeFailure } from '../failure.js';
+import { failServedHost } from '../simulated-failure.js';
 
 interface Outcome {
   host?: string;
@@ -46,16 +47,10 @@ export async function fireCommand(host: string, options: { fail: boolean; yes?: 
       options.yes === true,
     );
   } else if (options.fail) {
-    const response = await post<{ detail?: string; error?: string }>(
-      `/simulated/fail/${encodeURIComponent(host)}`,
-    );
-    const body = typeof response.data === 'object' && response.data ? response.data : {};
-    if (!ok(response.status))
-      throw new CliError(`cannot fail ${host} in the simulated cloud: ${body.error ?? response.status}`);
-    say(`SIMULATED failure: ${body.detail}`);
+    say(`SIMULATED failure: ${await failServedHost(base, host)}`);
   }
 
-  const token = webhookToken(config, local.dataDir, process.env, { create: false });
+  const token = await webhookToken(config, local.dataDir, process.env, { create: false });
   if (!token)
     throw new CliError('intake.auth.bearer is off: `fire` authenticates with the bearer token only');
   const alert = {

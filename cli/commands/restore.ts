@@ -25,7 +25,9 @@ export async function restoreCommand(host: string, options: RestoreCliOptions): 
       onProgress: (p) => process.stdout.write(`${t()}  ${mark[p.state]} ${p.message}\n`),
     });
     process.stdout.write(
-      `${host} restored: ${result.enabled ? 'enabled' : 'still disabled'}, ${result.forcedDownCleared ? 'forced_down cleared' : 'was not forced down'}\n`,
+      result.nothingToRestore
+        ? `${host} needs no restore: nothing was changed\n`
+        : `${host} restored: ${result.enabled ? 'enabled' : 'still disabled'}, ${result.forcedDownCleared ? 'forced_down cleared' : 'was not forced down'}\n`,
     );
     return 0;
   } finally {

@@ -11,7 +11,8 @@ import type { EngineEvent } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
-import { progressPrinter } from '../progress.js';
+import { executionEndLine, progressPrinter } from '../progress.js';
+import { consoleEchoLogger } from '../serve-console.js';
 
 export interface ServeOptions {
   port?: string;
@@ -41,7 +42,7 @@ function progressByExecution() {
       event.type === 'ExecutionFailed' ||
       event.type === 'ExecutionAborted'
     ) {
-      say(`[${name}] ${event.type.replace('Execution', '').toUpperCase()}`);
+      say(`[${name}] ${executionEndLine(event)}`);
       printers.delete(name);
       return;
     }
@@ -61,7 +62,7 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
     for (const step of opened.reverse()) await step();
   };
   try {
-    const rt = await createRuntime(config);
+    const rt = await createRuntime(config, { logger: consoleEchoLogger(say) });
     opened.push(() => rt.simulated?.close());
     let simNote: string | null = null;
     if (rt.simulated) {
@@ -84,7 +85,7 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
           process.stderr.write(`freezer-dr: cannot record an event of ${name}: ${error.message}\n`);
       },
     });
-    const token = webhookToken(config, local.dataDir);
+    const token = await webhookToken(config, local.dataDir);
     const server = await startLocalServer({
       host: local.host,
       port: local.port,
@@ -128,13 +129,10 @@ function printBanner(
   const firstHost = rt.simulated ? ([...rt.simulated.state.hosts.keys()][0] ?? 'compute-1') : '<host>';
   say('Fire a test alert (in another terminal):');
   say(`  npm run freezer-dr -- fire ${firstHost}`);
-  if (token) {
-    const secret = token.origin.startsWith('$')
-      ? token.origin
-      : `$(head -n1 ${token.origin.replace(/^file /, '')})`;
+  if (token?.shell) {
     say('or post one yourself (the generic JSON form):');
     say(
-      `  curl -sS -H "Authorization: Bearer ${secret}" -H 'content-type: application/json' -d '{"host":"${firstHost}","status":"down","source":"curl"}' ${url}/webhook`,
+      `  curl -sS -H "Authorization: Bearer ${token.shell}" -H 'content-type: application/json' -d '{"host":"${firstHost}","status":"down","source":"curl"}' ${url}/webhook`,
     );
   }
   say(`Watch it: npm run freezer-dr -- executions watch   (or open ${url}/executions)`);

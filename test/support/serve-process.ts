@@ -35,6 +35,7 @@ export function serveDir(
   overrides: {
     cloud?: Record<string, unknown>;
     recovery?: Record<string, unknown>;
+    intake?: Record<string, unknown>;
     /** freezer-dr's own monitors; off unless a test is about them (a poll would race its alerts). */
     monitors?: Record<string, unknown>[];
   } = {},
@@ -56,6 +57,7 @@ export function serveDir(
       ...overrides.recovery,
     },
     local: { port: 0, dataDir: dir },
+    ...(overrides.intake ? { intake: overrides.intake } : {}),
   };
   const configPath = join(dir, 'freezer-dr.yaml');
   writeFileSync(configPath, stringify(config));

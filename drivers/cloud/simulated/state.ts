@@ -42,6 +42,12 @@ export interface SimMigration {
   status: string;
   createdAt: string;
   updatedAt: string | null;
+  /**
+   * What the evacuate request asked for, so a rebuild resumed by restore() lands where it
+   * was sent and as it was asked: the requested host (null: the scheduler picks) and, from
+   * microversion 2.95, an ACTIVE instance kept SHUTOFF. Not shown by the API.
+   */
+  requested?: { host: string | null; keepStopped: boolean };
 }
 
 export type BmcFault = 'none' | 'unreachable' | 'auth' | 'ignore-off' | 'fail-off' | { slowOffMs: number };
@@ -295,6 +301,7 @@ export class SimulatedCloudState {
     target: string | null,
     keepStopped: boolean,
   ): void {
+    migration.requested = { host: target, keepStopped };
     const finish = () => {
       // A requested host still goes through the scheduler's filters: disabled or down -> NoValidHost.
       const usable = (name: string) => {
@@ -410,7 +417,8 @@ export class SimulatedCloudState {
 
   /**
    * Replaces the whole state by a snapshot. Rebuilds that were under way go on (a real
-   * destination compute would not have stopped because freezer-dr did).
+   * destination compute would not have stopped because freezer-dr did), to the host and
+   * with the power state their evacuate request asked for.
    */
   restore(snapshot: SimSnapshot): void {
     this.close();
@@ -429,7 +437,9 @@ export class SimulatedCloudState {
     for (const migration of this.migrations) {
       const server = this.servers.get(migration.instanceId);
       if (server?.taskState && ['accepted', 'running'].includes(migration.status)) {
-        this.runEvacuation(server, migration, migration.destCompute, false);
+        // A snapshot from before `requested` was recorded: the scheduler picks, as then.
+        const { host, keepStopped } = migration.requested ?? { host: null, keepStopped: false };
+        this.runEvacuation(server, migration, host, keepStopped);
       }
     }
   }

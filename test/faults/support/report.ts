@@ -1,5 +1,5 @@
 // The campaign's table: printed at the end of `npm run test:faults`, and written with the
-// date to docs/fault-campaign.md.
+// date to reportPath().
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../../../cli/table.js';
@@ -23,6 +23,13 @@ export function readRows(dir: string): CaseRow[] {
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CaseRow)
     .sort((a, b) => rank(a.group) - rank(b.group) || a.group.localeCompare(b.group) || a.order - b.order);
 }
+
+/** Set by test/faults/run.sh for `npm run test:faults -- --update-docs`. */
+export const UPDATE_DOCS_ENV = 'FREEZER_DR_FAULTS_UPDATE_DOCS';
+
+/** Where the dated table goes: the tracked record only when asked, else an untracked report. */
+export const reportPath = (env: NodeJS.ProcessEnv = process.env) =>
+  env[UPDATE_DOCS_ENV] === '1' ? 'docs/fault-campaign.md' : 'reports/fault-campaign.md';
 
 const n = (value: number | undefined | null) => (value === undefined || value === null ? '?' : String(value));
 const completions = (row: CaseRow) => `${row.completions.actual ?? '?'}/${row.completions.expected}`;

@@ -167,6 +167,17 @@ describe('redfish-relay fencer (against a MOCK Redfish BMC)', () => {
     }
   });
 
+  it('masks a password a BMC echoes before clipping its message: no prefix reaches errors or audit', async () => {
+    bmc.fault = 'echo_password';
+    const error = await rt.fencer.powerStatus('compute-r1').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/command-failed: BMC answered HTTP 400 .*the BMC quotes the password/);
+    expect(error?.message).not.toContain(PASSWORD.slice(0, 4));
+    expect(relay.audit.join('\n')).not.toContain(PASSWORD.slice(0, 4));
+  });
+
   it('never writes the BMC password into an audit line', () => {
     expect(relay.audit.join('\n')).not.toContain(PASSWORD);
     expect(relay.spawned).toHaveLength(0);

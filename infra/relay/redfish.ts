@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { ControllerError } from './controller-error.js';
+import { ControllerError, redactSecrets } from './controller-error.js';
 import type { RedfishEntry } from './inventory.js';
 import type { PowerAction, RelayPowerState } from './protocol.js';
 
@@ -94,7 +94,7 @@ async function call(
     throw new ControllerError('auth-failed', `BMC rejected the credentials (HTTP ${reply.status})`);
   }
   if (reply.status >= 200 && reply.status < 300) return reply;
-  const detail = redfishMessage(reply.body);
+  const detail = redfishMessage(reply.body, password);
   if (method === 'POST' && reply.status >= 500) {
     throw new ControllerError(
       'may-have-run',
@@ -107,14 +107,14 @@ async function call(
   );
 }
 
-/** The first message of a Redfish error body, if any. */
-function redfishMessage(body: string): string {
+/** The first message of a Redfish error body, if any, with the password masked before the cut. */
+function redfishMessage(body: string, password: string): string {
   try {
     const parsed = JSON.parse(body) as {
       error?: { message?: string; '@Message.ExtendedInfo'?: { Message?: string }[] };
     };
     const message = parsed.error?.['@Message.ExtendedInfo']?.[0]?.Message ?? parsed.error?.message;
-    return message ? `: ${String(message).slice(0, 200)}` : '';
+    return message ? `: ${redactSecrets(String(message), [password]).slice(0, 200)}` : '';
   } catch {
     return '';
   }

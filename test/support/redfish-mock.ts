@@ -15,7 +15,9 @@ export type RedfishMockFault =
   /** Reset answers 500. */
   | 'fail_reset'
   /** Reset is never answered. */
-  | 'hang_reset';
+  | 'hang_reset'
+  /** GET answers 400 with an error message that quotes the password (near character 195). */
+  | 'echo_password';
 
 export interface RedfishMock {
   url: string;
@@ -56,6 +58,10 @@ export async function startRedfishMock(options: {
       res.end(JSON.stringify(value));
     };
     if (!authorized) return json(401, redfishError('Authentication required'));
+    if (mock.fault === 'echo_password' && req.method === 'GET') {
+      const said = 'the BMC quotes the password it was given: ';
+      return json(400, redfishError(`${'.'.repeat(195 - said.length)}${said}${options.password}`));
+    }
     if (req.method === 'GET' && req.url === SYSTEM) {
       return json(200, {
         '@odata.id': SYSTEM,

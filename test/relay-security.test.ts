@@ -30,26 +30,33 @@ afterAll(async () => {
 
 const STATUS = '/v1/hosts/compute-1/power';
 
-/** A signed GET sent with this exact request target (fetch would resolve "//x/..." to another host). */
-function rawSigned(target: string): Promise<number> {
+/** A signed request sent with this exact request target (fetch would resolve "//x/..." and "%2E%2E"). */
+function rawSigned(
+  target: string,
+  method = 'GET',
+  headers: Record<string, string> = signRequest(
+    { id: relay.keyId, secret: relay.key },
+    method,
+    target,
+    method === 'POST' ? '{}' : '',
+  ),
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const { port } = new URL(relay.url);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: target,
-        headers: signRequest({ id: relay.keyId, secret: relay.key }, 'GET', target, ''),
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, path: target, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} });
+      });
+    });
     req.on('error', reject);
-    req.end();
+    req.end(method === 'POST' ? '{}' : undefined);
   });
 }
+
+const auditOf = (from: number) => relay.audit.slice(from).map((line) => JSON.parse(line));
 
 describe('relay authentication', () => {
   it('answers a correctly signed request', async () => {
@@ -59,57 +66,68 @@ describe('relay authentication', () => {
   });
 
   it('refuses an unsigned request with 401, before revealing whether the host exists', async () => {
-    expect((await relay.request('GET', STATUS, { sign: false })).json).toEqual({
-      error: 'missing-signature',
-    });
+    expect((await relay.request('GET', STATUS, { sign: false })).json).toEqual({ error: 'unauthorized' });
     const unknown = await relay.request('GET', '/v1/hosts/nosuch/power', { sign: false });
-    expect(unknown.status).toBe(401);
+    expect(unknown).toEqual({ status: 401, json: { error: 'unauthorized' } });
   });
 
-  it('refuses a bad signature, a signature for another path or body, and an unknown key', async () => {
+  it('answers every authentication failure alike (key ids cannot be enumerated); the audit line keeps why', async () => {
+    const from = relay.audit.length;
     const bad = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
     // Flip the last hex digit to a different one (a fixed replacement is a no-op 1 time in 16).
     const signature = bad[HEADER.signature] as string;
     bad[HEADER.signature] = `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`;
-    const forged = await relay.request('GET', STATUS, { sign: false, headers: bad });
-    expect(forged).toEqual({ status: 401, json: { error: 'bad-signature' } });
-
-    const otherPath = signRequest(
-      { id: relay.keyId, secret: relay.key },
-      'GET',
-      '/v1/hosts/compute-2/power',
-      '',
-    );
-    expect((await relay.request('GET', STATUS, { sign: false, headers: otherPath })).status).toBe(401);
-
+    const attempts: [string, Record<string, string>, string?][] = [
+      ['bad-signature', bad],
+      [
+        'bad-signature',
+        signRequest({ id: relay.keyId, secret: relay.key }, 'GET', '/v1/hosts/compute-2/power', ''),
+      ],
+      [
+        'bad-signature',
+        signRequest({ id: relay.keyId, secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, ''),
+      ],
+      ['unknown-key', signRequest({ id: 'other', secret: relay.key }, 'GET', STATUS, '')],
+      ['unknown-key', signRequest({ id: 'other', secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, '')],
+      [
+        'bad-signature',
+        {
+          ...signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, ''),
+          [HEADER.signature]: 'ab',
+        },
+      ],
+      ['missing-signature', {}],
+    ];
+    for (const [, headers] of attempts) {
+      expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
+        status: 401,
+        json: { error: 'unauthorized' },
+      });
+    }
     const otherBody = signRequest({ id: relay.keyId, secret: relay.key }, 'POST', `${STATUS}/on`, '{}');
-    const tampered = await relay.request('POST', `${STATUS}/on`, {
-      sign: false,
-      headers: otherBody,
-      body: '{"x":1}',
-    });
-    expect(tampered).toEqual({ status: 401, json: { error: 'bad-signature' } });
-
-    const wrongKey = signRequest({ id: relay.keyId, secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, '');
-    expect((await relay.request('GET', STATUS, { sign: false, headers: wrongKey })).json.error).toBe(
+    expect(
+      await relay.request('POST', `${STATUS}/on`, { sign: false, headers: otherBody, body: '{"x":1}' }),
+    ).toEqual({ status: 401, json: { error: 'unauthorized' } });
+    expect(auditOf(from).map((line) => line.auth)).toEqual([
+      ...attempts.map(([why]) => why),
       'bad-signature',
-    );
+    ]);
+    expect(auditOf(from).every((line) => line.status === 401 && line.outcome === 'unauthorized')).toBe(true);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
 
-    const unknownKey = signRequest({ id: 'other', secret: relay.key }, 'GET', STATUS, '');
-    expect((await relay.request('GET', STATUS, { sign: false, headers: unknownKey })).json.error).toBe(
-      'unknown-key',
-    );
-
-    const short = {
-      ...signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, ''),
-      [HEADER.signature]: 'ab',
-    };
-    expect((await relay.request('GET', STATUS, { sign: false, headers: short })).json.error).toBe(
-      'bad-signature',
-    );
+  it('clips an oversized x-relay-key-id in the audit line', async () => {
+    const from = relay.audit.length;
+    const headers = signRequest({ id: 'k'.repeat(15_000), secret: relay.key }, 'GET', STATUS, '');
+    expect((await relay.request('GET', STATUS, { sign: false, headers })).status).toBe(401);
+    const [line] = auditOf(from);
+    expect(line.auth).toBe('unknown-key');
+    expect(line.keyId.length).toBeLessThanOrEqual(65);
+    expect(relay.audit.at(-1)?.length).toBeLessThan(1000);
   });
 
   it('refuses requests signed more than 30 s in the past or the future', async () => {
+    const from = relay.audit.length;
     for (const skew of [-31_000, 31_000]) {
       const headers = signRequest(
         { id: relay.keyId, secret: relay.key },
@@ -120,9 +138,10 @@ describe('relay authentication', () => {
       );
       expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
         status: 401,
-        json: { error: 'expired' },
+        json: { error: 'unauthorized' },
       });
     }
+    expect(auditOf(from).map((line) => line.auth)).toEqual(['expired', 'expired']);
     const inWindow = signRequest(
       { id: relay.keyId, secret: relay.key },
       'GET',
@@ -136,9 +155,10 @@ describe('relay authentication', () => {
   it('refuses a replayed request, even re-signed with the same nonce and a new timestamp', async () => {
     const headers = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
     expect((await relay.request('GET', STATUS, { sign: false, headers })).status).toBe(200);
+    const from = relay.audit.length;
     expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
       status: 401,
-      json: { error: 'replayed' },
+      json: { error: 'unauthorized' },
     });
     const timestamp = String(Date.now() + 1000);
     const nonce = headers[HEADER.nonce] as string;
@@ -150,9 +170,8 @@ describe('relay authentication', () => {
         canonicalString({ method: 'GET', path: STATUS, timestamp, nonce, body: '' }),
       ),
     };
-    expect((await relay.request('GET', STATUS, { sign: false, headers: resigned })).json.error).toBe(
-      'replayed',
-    );
+    expect((await relay.request('GET', STATUS, { sign: false, headers: resigned })).status).toBe(401);
+    expect(auditOf(from).map((line) => line.auth)).toEqual(['replayed', 'replayed']);
   });
 
   it('refuses oversized bodies', async () => {
@@ -193,6 +212,32 @@ describe('relay request validation', () => {
     expect(lab.bmc(0).hostRunning()).toBe(true);
   });
 
+  it('refuses a signed target that URL parsing would rewrite: %2E%2E never reaches the whole-inventory drill', async () => {
+    const from = relay.audit.length;
+    const runs = relay.spawned.length;
+    const targets: [string, string][] = [
+      ['GET', '/v1/hosts/%2E%2E/power'],
+      ['GET', '/v1/hosts/%2e%2e/power'],
+      ['GET', '/v1/hosts/compute-1/%2E%2E/%2E%2E/power'],
+      ['GET', '/v1/hosts/compute-1/./power'],
+      ['GET', '/v1/x/../power'],
+      ['GET', '/v1\\power'],
+      ['POST', '/v1/hosts/compute-1/power/%2E%2E/off'],
+      ['POST', '/v1/hosts/compute-9/power/../../compute-1/power/off'],
+    ];
+    for (const [method, target] of targets) {
+      expect(await rawSigned(target, method), target).toEqual({
+        status: 400,
+        json: { error: 'non-canonical-path' },
+      });
+    }
+    expect(auditOf(from).map((line) => [line.auth, line.host, line.outcome])).toEqual(
+      targets.map(() => ['ok', null, 'non-canonical-path']),
+    );
+    expect(relay.spawned.length).toBe(runs);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
+
   it('refuses unknown hosts, unknown actions, wrong methods and a kind the host does not have', async () => {
     expect(await relay.request('GET', '/v1/hosts/compute-9/power')).toEqual({
       status: 404,
@@ -206,7 +251,7 @@ describe('relay request validation', () => {
     expect((await relay.request('GET', `${STATUS}/off`)).status).toBe(405);
     expect((await relay.request('POST', STATUS)).status).toBe(405);
     expect((await relay.request('GET', '/v1/admin')).status).toBe(404);
-    expect(await rawSigned('//relay.invalid/v1/power')).toBe(404);
+    expect((await rawSigned('//relay.invalid/v1/power')).status).toBe(404);
     expect((await relay.request('GET', `${STATUS}?kind=redfish`)).json).toMatchObject({
       error: 'kind-mismatch',
     });
@@ -308,7 +353,12 @@ describe('secrets', () => {
     });
     expect(ok.outcome).toBe('on');
     expect(ok.controller).toBe(`ipmi lanplus 127.0.0.1:${lab.bmc(0).port}`);
-    expect(unsigned).toMatchObject({ auth: 'missing-signature', status: 401, host: null });
+    expect(unsigned).toMatchObject({
+      auth: 'missing-signature',
+      status: 401,
+      host: null,
+      outcome: 'unauthorized',
+    });
     expect(invalid).toMatchObject({ auth: 'ok', status: 400, outcome: 'invalid-host' });
     const all = relay.audit.join('\n');
     expect(all).not.toContain(lab.bmc(0).password);

@@ -79,6 +79,10 @@ function route(method: string, rawUrl: string): Route {
   // "//host/path" would parse as a URL with an authority: only plain absolute paths route.
   if (!rawUrl.startsWith('/') || rawUrl.startsWith('//')) throw new Refusal(404, 'not-found');
   const url = new URL(rawUrl, 'http://relay.invalid');
+  // The signature covers the target as sent; routing must act on that same text. A target
+  // that parsing rewrites (dot segments, %2E%2E, backslashes, a fragment) is refused, never
+  // normalised: "/v1/hosts/%2E%2E/power" would otherwise route as "/v1/power".
+  if (`${url.pathname}${url.search}` !== rawUrl) throw new Refusal(400, 'non-canonical-path');
   const expect = url.searchParams.get('kind');
   if (expect !== null && !CONTROLLER_KINDS.includes(expect as ControllerKind))
     throw new Refusal(400, 'bad-kind');
@@ -166,7 +170,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       );
       record.keyId = auth.keyId;
       record.auth = auth.ok ? 'ok' : auth.reason;
-      if (!auth.ok) throw new Refusal(401, auth.reason);
+      // One answer for every failure: telling "unknown key" from "bad signature" would let
+      // anyone enumerate key ids. The audit line keeps the reason.
+      if (!auth.ok) throw new Refusal(401, 'unauthorized');
 
       const target = route(record.method, record.path);
       record.host = target.host;

@@ -8,6 +8,7 @@ import { FENCE_NOT_VERIFIED, type WorkflowError } from '../core/errors.js';
 import { fenceHost } from '../core/fence-host.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import { parseInventory } from '../infra/relay/inventory.js';
 import { captureLogger } from './support/capture-logger.js';
 import { type RedfishMock, startRedfishMock } from './support/redfish-mock.js';
 import { type RelayLab, startRelayLab } from './support/relay-lab.js';
@@ -36,6 +37,8 @@ const redfish = (url: string, extra: Record<string, unknown> = {}) => ({
   user: USER,
   passwordEnv: 'RF_PASSWORD',
   timeoutMs: 1000,
+  // The mock BMCs without TLS listen on 127.0.0.1; a real entry has to say so the same way.
+  ...(url.startsWith('http:') ? { allowPlainHttp: true } : {}),
   ...extra,
 });
 
@@ -176,6 +179,19 @@ describe('redfish-relay fencer (against a MOCK Redfish BMC)', () => {
     expect(error?.message).toMatch(/command-failed: BMC answered HTTP 400 .*the BMC quotes the password/);
     expect(error?.message).not.toContain(PASSWORD.slice(0, 4));
     expect(relay.audit.join('\n')).not.toContain(PASSWORD.slice(0, 4));
+  });
+
+  it('refuses a plain http:// BMC URL unless its inventory entry says allowPlainHttp', () => {
+    const entry = { kind: 'redfish', url: 'http://10.30.0.12', user: USER, passwordEnv: 'RF_PASSWORD' };
+    expect(() => parseInventory({ hosts: { c: entry } })).toThrow(
+      /hosts\.c\.url: .*sends the BMC password in clear.*allowPlainHttp: true/,
+    );
+    expect(parseInventory({ hosts: { c: { ...entry, allowPlainHttp: true } } }).hosts.c?.kind).toBe(
+      'redfish',
+    );
+    expect(parseInventory({ hosts: { c: { ...entry, url: 'https://10.30.0.12' } } }).hosts.c?.kind).toBe(
+      'redfish',
+    );
   });
 
   it('never writes the BMC password into an audit line', () => {

@@ -6,7 +6,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
 import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
-import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
+import { relayConfigSchema } from '../infra/relay/relay-config.js';
+import { type BmcLab, requireBmcTools, startBmcLab } from './support/bmc-lab.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
@@ -275,6 +276,61 @@ describe('relay request validation', () => {
       expect(fencingOnly.spawned).toHaveLength(0);
     } finally {
       await fencingOnly.close();
+    }
+  });
+});
+
+describe('what each key may do', () => {
+  it('a key may read and power off unless relay.yaml grants it more', () => {
+    const config = relayConfigSchema.parse({
+      inventoryFile: 'inventory.yaml',
+      keys: [
+        { id: 'lambda', env: 'K1' },
+        { id: 'restore', env: 'K2', actions: ['status', 'off', 'on', 'cycle'] },
+      ],
+    });
+    expect(config.keys.map((k) => [k.id, k.actions])).toEqual([
+      ['lambda', ['status', 'off']],
+      ['restore', ['status', 'off', 'on', 'cycle']],
+    ]);
+    expect(() =>
+      relayConfigSchema.parse({ inventoryFile: 'x', keys: [{ id: 'a', env: 'K', actions: ['reset'] }] }),
+    ).toThrow();
+  });
+
+  it('a fencing key reads and powers off; on and cycle answer 403 and run nothing', async () => {
+    requireBmcTools(['virsh']);
+    const fencing = await startRelayLab(
+      { 'compute-1': ipmiEntry(lab.bmc(0)), vm: { kind: 'libvirt', uri: 'test:///default', domain: 'test' } },
+      { keyActions: ['status', 'off'] },
+    );
+    try {
+      expect((await fencing.request('GET', STATUS)).json).toMatchObject({ state: 'on' });
+      // test:///default forgets the destroy at once: an off that really runs, and harms nothing.
+      expect((await fencing.request('POST', '/v1/hosts/vm/power/off')).json).toMatchObject({
+        action: 'off',
+        state: 'off',
+      });
+      const runs = fencing.spawned.length;
+      for (const action of ['on', 'cycle']) {
+        expect(await fencing.request('POST', `${STATUS}/${action}`)).toEqual({
+          status: 403,
+          json: { error: 'action-not-allowed' },
+        });
+      }
+      expect(fencing.spawned.length).toBe(runs);
+      const fencer = await createRelayFencer(
+        'ipmi-relay',
+        'ipmi',
+        relayFencerSchema('ipmi-relay').parse(fencing.fencerConfig('ipmi-relay')),
+        {},
+      );
+      await expect(fencer.powerOn('compute-1')).rejects.toThrow(
+        /HTTP 403 action-not-allowed .*relay\.yaml.*restore key/,
+      );
+      expect(lab.bmc(0).hostRunning()).toBe(true);
+    } finally {
+      await fencing.close();
     }
   });
 });

@@ -96,7 +96,7 @@ describe('the bundled relay process', () => {
     const relay = startRelayProcess(writeConfig('relay.yaml'));
     try {
       const start = await relay.waitFor('relay.start');
-      expect(start).toMatchObject({ tls: false, hosts: 1, keys: ['k1'] });
+      expect(start).toMatchObject({ tls: false, hosts: 1, keys: ['k1'], grants: { k1: ['status', 'off'] } });
       const client = new RelayClient({
         url: start.url as string,
         keyId: 'k1',

@@ -87,7 +87,12 @@ export class RelayClient {
     const body = (json ?? {}) as { error?: unknown; detail?: unknown };
     const reason = typeof body.error === 'string' ? body.error : 'unexpected-answer';
     const detail = typeof body.detail === 'string' ? ` (${body.detail})` : '';
-    const hint = status === 401 ? ' (check the relay key id/key and the clocks)' : '';
+    const hint =
+      status === 401
+        ? ' (check the relay key id/key and the clocks)'
+        : reason === 'action-not-allowed'
+          ? ' (relay.yaml grants keys status and off only; on and cycle are for the restore key)'
+          : '';
     return new RelayCallError(
       `relay ${this.origin} refused ${what}: HTTP ${status} ${reason}${detail}${hint}`,
       status,

@@ -13,7 +13,7 @@ export const relayFencerSchema = <D extends string>(driver: D) =>
     driver: z.literal(driver),
     /** Relay base URL, e.g. https://bastion.mgmt:8443. */
     url: z.url({ protocol: /^https?$/ }),
-    /** Key id the relay knows the key by (relay.yaml `keys[].id`). */
+    /** Key id the relay knows the key by (relay.yaml `keys[].id`); fencing needs only its default grants, status and off. */
     keyId: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/)), 'default'),
     /** The HMAC key (first line): {file}, {env} or {secret} (its string, or the "key" field of its JSON). */
     key: secretRef,

@@ -18,6 +18,12 @@ export type PowerAction = (typeof POWER_ACTIONS)[number];
 /** Everything the relay can be allowed to do; `status` covers the single-host and whole-inventory reads. */
 export const RELAY_ACTIONS = ['status', ...POWER_ACTIONS] as const;
 export type RelayAction = (typeof RELAY_ACTIONS)[number];
+/** What a key may do unless relay.yaml grants it more: everything fencing needs, nothing that powers a host on. */
+export const FENCING_ACTIONS = ['status', 'off'] as const satisfies readonly RelayAction[];
+
+/** Loopback host names and addresses (IPv6 with or without the URL's brackets). */
+export const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 export const CONTROLLER_KINDS = ['ipmi', 'redfish', 'libvirt'] as const;
 export type ControllerKind = (typeof CONTROLLER_KINDS)[number];

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { RELAY_ACTIONS } from './protocol.js';
+import { FENCING_ACTIONS, isLoopback, RELAY_ACTIONS } from './protocol.js';
 
 const keySchema = z
   .strictObject({
@@ -15,6 +15,14 @@ const keySchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .optional(),
+    /**
+     * What this key may do. The fence steps, the drill and the reconciler need only status
+     * and off; grant on and cycle to the operator's restore key alone.
+     */
+    actions: z
+      .array(z.enum(RELAY_ACTIONS))
+      .min(1)
+      .default([...FENCING_ACTIONS]),
   })
   .refine((k) => Boolean(k.file) !== Boolean(k.env), { message: 'set exactly one of file and env' });
 
@@ -37,7 +45,7 @@ export const relayConfigSchema = z.strictObject({
   keys: z.array(keySchema).min(1),
   /** A signed request is valid this long either side of the relay's clock. */
   signatureWindowSeconds: z.number().int().min(1).max(300).default(30),
-  /** What callers may do; a fencing-only relay can drop `on` and `cycle`. */
+  /** What any caller may do, whatever its key allows; a fencing-only relay can drop `on` and `cycle`. */
   actions: z
     .array(z.enum(RELAY_ACTIONS))
     .min(1)
@@ -66,8 +74,6 @@ export function loadRelayConfig(path: string): RelayConfig {
     keys: config.keys.map((k) => (k.file ? { ...k, file: at(k.file) } : k)),
   };
 }
-
-export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** Plain HTTP only on loopback, unless the operator says otherwise in so many words. */
 export function assertSafeListen(config: RelayConfig): void {

@@ -19,10 +19,16 @@ import {
 } from './protocol.js';
 import { authenticate, NonceCache } from './request-auth.js';
 
+/** One accepted HMAC key and what requests signed with it may do. */
+export interface RelayKey {
+  secret: Buffer;
+  actions: readonly RelayAction[];
+}
+
 export interface RelayOptions {
   inventory: Inventory;
-  /** Accepted HMAC keys by key id. */
-  keys: ReadonlyMap<string, Buffer>;
+  /** Accepted keys by key id (main.ts swaps them in place on SIGHUP). */
+  keys: ReadonlyMap<string, RelayKey>;
   listen?: { host: string; port: number };
   tls?: { cert: Buffer; key: Buffer };
   windowMs?: number;
@@ -177,7 +183,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       const target = route(record.method, record.path);
       record.host = target.host;
       record.action = target.action;
-      if (!allowed.has(target.action)) throw new Refusal(403, 'action-not-allowed');
+      const grants = options.keys.get(auth.keyId)?.actions ?? [];
+      if (!allowed.has(target.action) || !grants.includes(target.action)) {
+        throw new Refusal(403, 'action-not-allowed');
+      }
 
       if (target.kind === 'listing') {
         // What controls each host, without touching any BMC: lets callers name BMCs in reports.

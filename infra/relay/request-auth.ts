@@ -68,7 +68,7 @@ export function authenticate(
     headers: Record<string, string | string[] | undefined>;
     body: Buffer;
   },
-  keys: ReadonlyMap<string, Buffer>,
+  keys: ReadonlyMap<string, { secret: Buffer }>,
   nonces: NonceCache,
   windowMs: number,
   now = Date.now(),
@@ -79,7 +79,7 @@ export function authenticate(
   const signature = header(request.headers, HEADER.signature);
   if (!keyId || !timestamp || !nonce || !signature)
     return { ok: false, keyId: keyId ?? null, reason: 'missing-signature' };
-  const key = keys.get(keyId);
+  const key = keys.get(keyId)?.secret;
   const expected = Buffer.from(
     computeSignature(
       key ?? DECOY_KEY,

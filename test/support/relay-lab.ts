@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InventoryEntry } from '../../infra/relay/inventory.js';
 import { parseInventory } from '../../infra/relay/inventory.js';
-import { type RelayAction, signRequest } from '../../infra/relay/protocol.js';
+import { RELAY_ACTIONS, type RelayAction, signRequest } from '../../infra/relay/protocol.js';
 import { type Relay, startRelay } from '../../infra/relay/relay-server.js';
 import { type CommandRequest, runCommand } from '../../infra/relay/run-command.js';
 import type { Bmc } from './bmc-lab.js';
@@ -51,6 +51,8 @@ export async function startRelayLab(
   options: {
     windowMs?: number;
     actions?: RelayAction[];
+    /** What the lab key may do: everything by default (tests power hosts back on), as a restore key would. */
+    keyActions?: RelayAction[];
     env?: NodeJS.ProcessEnv;
     tls?: { cert: Buffer; key: Buffer };
   } = {},
@@ -65,7 +67,7 @@ export async function startRelayLab(
   const spawned: CommandRequest[] = [];
   const relay = await startRelay({
     inventory: parseInventory({ hosts }),
-    keys: new Map([[keyId, key]]),
+    keys: new Map([[keyId, { secret: key, actions: options.keyActions ?? [...RELAY_ACTIONS] }]]),
     windowMs: options.windowMs ?? 30_000,
     ...(options.actions ? { actions: options.actions } : {}),
     ...(options.tls ? { tls: options.tls } : {}),

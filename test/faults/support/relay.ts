@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInventory } from '../../../infra/relay/inventory.js';
+import { FENCING_ACTIONS } from '../../../infra/relay/protocol.js';
 import { type Relay, startRelay } from '../../../infra/relay/relay-server.js';
 import type { Bmc } from '../../support/bmc-lab.js';
 import { ipmiEntry } from '../../support/relay-lab.js';
@@ -36,7 +37,8 @@ export async function startFaultRelay(
   const skew = options.clockSkewMs ?? 0;
   const relay: Relay = await startRelay({
     inventory: parseInventory({ hosts }),
-    keys: new Map([['faults', Buffer.from(key)]]),
+    // The fencing key a deployment gives its Lambdas: status and off, nothing else.
+    keys: new Map([['faults', { secret: Buffer.from(key), actions: FENCING_ACTIONS }]]),
     audit: (line) => audit.push(line),
     power: { env: {}, ipmitoolPath: 'ipmitool', virshPath: 'virsh' },
     now: () => Date.now() + skew,

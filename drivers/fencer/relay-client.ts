@@ -1,6 +1,8 @@
 // Signed calls to the bastion relay (infra/relay). The HMAC key is given by the fencer
 // (read through core/secrets.ts) and never logged; TLS is verified against caFile when the
-// relay uses its own CA.
+// relay uses its own CA. An answer counts only when the relay's MAC over it and over this
+// request's nonce verifies: anything else on the path (a fake relay, a replayed answer) can
+// make a call fail, never make it say "off".
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,10 +10,13 @@ import * as z from '../../core/zod.js';
 import {
   CONTROLLER_KINDS,
   FAILURE_CLASSES,
+  HEADER,
   type HostPowerAnswer,
   type InventoryListing,
+  isLoopback,
   RELAY_ACTIONS,
   signRequest,
+  verifyAnswer,
 } from '../../infra/relay/protocol.js';
 
 const answerSchema = z.object({
@@ -35,6 +40,20 @@ export interface RelayClientOptions {
   /** PEM CA bundle that signed the relay's certificate. */
   caFile?: string | undefined;
   timeoutMs: number;
+  /** http:// to a relay off loopback; answers stay MACed, but anyone on the path reads them. */
+  allowPlainHttp?: boolean | undefined;
+}
+
+/** Why this relay URL may not be used, or null: plain HTTP only on loopback unless allowed in so many words. */
+export function plainHttpRefusal(url: string, allowPlainHttp = false): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null; // not a URL at all: the schema's url check says so
+  }
+  if (parsed.protocol !== 'http:' || allowPlainHttp || isLoopback(parsed.hostname)) return null;
+  return `refusing plain http:// to the relay at ${parsed.host}: use https://, or set allowPlainHttp: true`;
 }
 
 /** The relay itself failed or refused (as opposed to a BMC failing behind it). */
@@ -55,6 +74,8 @@ export class RelayClient {
   private readonly ca: Buffer | undefined;
 
   constructor(private readonly options: RelayClientOptions) {
+    const refusal = plainHttpRefusal(options.url, options.allowPlainHttp);
+    if (refusal) throw new RelayCallError(refusal, null, 'plain-http');
     this.base = new URL(options.url);
     this.origin = this.base.host;
     this.ca = options.caFile ? readFileSync(options.caFile) : undefined;
@@ -108,9 +129,15 @@ export class RelayClient {
     const body = method === 'POST' ? '{}' : '';
     const url = new URL(path, this.base);
     const signedPath = `${url.pathname}${url.search}`;
+    const signed = signRequest(
+      { id: this.options.keyId, secret: this.options.key },
+      method,
+      signedPath,
+      body,
+    );
     const headers: Record<string, string | number> = {
       accept: 'application/json',
-      ...signRequest({ id: this.options.keyId, secret: this.options.key }, method, signedPath, body),
+      ...signed,
       ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
     };
     const secure = url.protocol === 'https:';
@@ -122,14 +149,33 @@ export class RelayClient {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const raw = Buffer.concat(chunks);
+            const status = res.statusCode ?? 0;
+            const signature = res.headers[HEADER.answerSignature];
+            const authentic = verifyAnswer(
+              this.options.key,
+              { method, path: signedPath, nonce: signed[HEADER.nonce] as string, status, body: raw },
+              typeof signature === 'string' ? signature : undefined,
+            );
+            // 401 is the one answer the relay cannot sign (it does not know the caller's key);
+            // it is a failure whoever sent it. Every other answer must be the relay's, for this request.
+            if (!authentic && status !== 401) {
+              reject(
+                new RelayCallError(
+                  `relay ${this.origin}: the answer to ${method} ${signedPath} (HTTP ${status}) is not signed by the relay for this request; not trusted`,
+                  status,
+                  'unauthenticated-answer',
+                ),
+              );
+              return;
+            }
             let json: unknown = null;
             try {
-              json = JSON.parse(text);
+              json = JSON.parse(raw.toString('utf8'));
             } catch {
               // Left null: refusal() reports an unexpected answer.
             }
-            resolve({ status: res.statusCode ?? 0, json });
+            resolve({ status, json });
           });
           res.on('error', reject);
         },

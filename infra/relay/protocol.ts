@@ -1,16 +1,23 @@
 // The relay's wire protocol, shared by the relay and the fencer drivers that call it.
 // A request is signed with HMAC-SHA256 over a canonical string that binds the method,
 // the path (with its query), a timestamp, a single-use nonce and a hash of the body, so
-// a captured request cannot be replayed, re-targeted at another host or re-timed.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+// a captured request cannot be replayed, re-targeted at another host or re-timed. The
+// relay MACs its answer with the same key over that request (method, path, nonce) and
+// the answer itself (status, body), so nothing but the relay can say "off", and a genuine
+// answer cannot be replayed to another request.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_VERSION = 'freezer-dr-relay-v1';
+/** First line of an answer's canonical string; differs from a request's, so one MAC can never pass for the other. */
+export const ANSWER_SIGNATURE_VERSION = 'freezer-dr-relay-answer-v1';
 
 export const HEADER = {
   keyId: 'x-relay-key-id',
   timestamp: 'x-relay-timestamp',
   nonce: 'x-relay-nonce',
   signature: 'x-relay-signature',
+  /** On answers: hex HMAC-SHA256 of the answer's canonical string. */
+  answerSignature: 'x-relay-answer-signature',
 } as const;
 
 export const POWER_ACTIONS = ['off', 'on', 'cycle'] as const;
@@ -116,6 +123,37 @@ export function signRequest(
       canonicalString({ method, path, timestamp, nonce, body }),
     ),
   };
+}
+
+/** The request an answer belongs to, and the answer itself, exactly as sent and received. */
+export interface AnswerParts {
+  method: string;
+  /** The path with its query, as signed in the request. */
+  path: string;
+  /** The request's nonce. */
+  nonce: string;
+  status: number;
+  body: string | Buffer;
+}
+
+export function answerCanonicalString(parts: AnswerParts): string {
+  return [
+    ANSWER_SIGNATURE_VERSION,
+    parts.method.toUpperCase(),
+    parts.path,
+    parts.nonce,
+    String(parts.status),
+    sha256Hex(parts.body),
+  ].join('\n');
+}
+
+export const signAnswer = (key: Buffer, parts: AnswerParts) =>
+  computeSignature(key, answerCanonicalString(parts));
+
+/** True only for a well-formed signature that matches (constant-time). */
+export function verifyAnswer(key: Buffer, parts: AnswerParts, signature: string | undefined): boolean {
+  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  return timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(signAnswer(key, parts), 'hex'));
 }
 
 export const powerPath = (host: string, action?: PowerAction) =>

@@ -10,12 +10,14 @@ import { PowerControl, type PowerControlOptions } from './power-control.js';
 import {
   CONTROLLER_KINDS,
   type ControllerKind,
+  HEADER,
   type HostPowerAnswer,
   isValidHostName,
   POWER_ACTIONS,
   type PowerAction,
   RELAY_ACTIONS,
   type RelayAction,
+  signAnswer,
 } from './protocol.js';
 import { authenticate, NonceCache } from './request-auth.js';
 
@@ -159,10 +161,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       message: null,
       ms: 0,
     };
+    // Set once the request is authenticated: every later answer is MACed for this request.
+    let answerKey: { secret: Buffer; nonce: string } | null = null;
     const send = (status: number, body: unknown) => {
       record.status = status;
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      const signature = answerKey
+        ? {
+            [HEADER.answerSignature]: signAnswer(answerKey.secret, {
+              method: record.method,
+              path: record.path,
+              nonce: answerKey.nonce,
+              status,
+              body: text,
+            }),
+          }
+        : {};
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...signature,
+      });
       res.end(text);
     };
     try {
@@ -179,12 +198,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       // One answer for every failure: telling "unknown key" from "bad signature" would let
       // anyone enumerate key ids. The audit line keeps the reason.
       if (!auth.ok) throw new Refusal(401, 'unauthorized');
+      const key = options.keys.get(auth.keyId) as RelayKey;
+      answerKey = { secret: key.secret, nonce: req.headers[HEADER.nonce] as string };
 
       const target = route(record.method, record.path);
       record.host = target.host;
       record.action = target.action;
-      const grants = options.keys.get(auth.keyId)?.actions ?? [];
-      if (!allowed.has(target.action) || !grants.includes(target.action)) {
+      if (!allowed.has(target.action) || !key.actions.includes(target.action)) {
         throw new Refusal(403, 'action-not-allowed');
       }
 

@@ -3,11 +3,12 @@
 // environment recorded (the runner is the real one, wrapped).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InventoryEntry } from '../../infra/relay/inventory.js';
 import { parseInventory } from '../../infra/relay/inventory.js';
-import { RELAY_ACTIONS, type RelayAction, signRequest } from '../../infra/relay/protocol.js';
+import { HEADER, RELAY_ACTIONS, type RelayAction, signRequest } from '../../infra/relay/protocol.js';
 import { type Relay, startRelay } from '../../infra/relay/relay-server.js';
 import { type CommandRequest, runCommand } from '../../infra/relay/run-command.js';
 import type { Bmc } from './bmc-lab.js';
@@ -28,6 +29,12 @@ export interface RelayLab {
     path: string,
     options?: { body?: string; headers?: Record<string, string>; sign?: boolean },
   ): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** One request sent with exactly this target; the answer as bytes, with its signature and the nonce sent. */
+  raw(
+    method: string,
+    path: string,
+    options?: { sign?: boolean },
+  ): Promise<{ status: number; body: string; signature: string | undefined; nonce: string }>;
   fencerConfig(driver: string): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -102,6 +109,28 @@ export async function startRelayLab(
       });
       const text = await response.text();
       return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    raw(method, path, { sign = true } = {}) {
+      const body = method === 'POST' ? '{}' : '';
+      const headers = sign ? signRequest({ id: keyId, secret: key }, method, path, body) : {};
+      const { port } = new URL(relay.url);
+      return new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const signature = res.headers[HEADER.answerSignature];
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              signature: typeof signature === 'string' ? signature : undefined,
+              nonce: headers[HEADER.nonce] ?? '',
+            });
+          });
+        });
+        req.on('error', reject);
+        req.end(body || undefined);
+      });
     },
     fencerConfig: (driver) => ({ driver, url: relay.url, keyId, key: { file: keyFile }, timeoutMs: 15_000 }),
     async close() {

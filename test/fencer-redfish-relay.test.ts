@@ -137,6 +137,25 @@ describe('redfish-relay fencer (against a MOCK Redfish BMC)', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('a BMC trickling its answer a byte at a time is cut at timeoutMs (a deadline, not an idle timeout)', async () => {
+    bmc.fault = 'trickle';
+    const cut = bmc.cut;
+    await expect(rt.fencer.powerStatus('compute-r1')).rejects.toThrow(
+      /unreachable: BMC unreachable: .*no complete answer within 1000 ms/,
+    );
+    // The relay closed the trickle (seen by the mock a moment later).
+    await expect.poll(() => bmc.cut, { timeout: 10_000 }).toBe(cut + 1);
+  });
+
+  it('an answer without end is refused once it passes the size cap, not read to the end', async () => {
+    bmc.fault = 'endless';
+    const cut = bmc.cut;
+    await expect(rt.fencer.powerStatus('compute-r1')).rejects.toThrow(
+      /command-failed: BMC answer to GET \/redfish\/v1\/Systems\/1 is larger than 262144 bytes/,
+    );
+    await expect.poll(() => bmc.cut, { timeout: 10_000 }).toBe(cut + 1);
+  });
+
   it('wrong password: auth-failed; unreachable BMC: unreachable, fast', async () => {
     await expect(rt.fencer.powerStatus('compute-r-wrong')).rejects.toThrow(
       /auth-failed: BMC rejected the credentials \(HTTP 401\)/,

@@ -180,6 +180,42 @@ describe('the fencer trusts only answers the relay signed for its request', () =
   });
 });
 
+describe('a relay (or something in its place) that never finishes its answer', () => {
+  const streaming = async (chunk: string, everyMs: number) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => {
+        if (!res.writableNeedDrain) res.write(chunk);
+      }, everyMs);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fakes.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const quickFencer = async (url: string) =>
+    createRelayFencer(
+      'ipmi-relay',
+      'ipmi',
+      relayFencerSchema('ipmi-relay').parse({ ...relay.fencerConfig('ipmi-relay'), url, timeoutMs: 1000 }),
+      {},
+    );
+
+  it('a byte at a time: given up at timeoutMs, a deadline and not an idle timeout', async () => {
+    const read = await readPower(await quickFencer(await streaming(' ', 100)));
+    expect(read).toEqual({
+      state: null,
+      error: expect.stringMatching(/gave no complete answer within 1000 ms/),
+    });
+  });
+
+  it('without end: refused once past the size cap', async () => {
+    const read = await readPower(await quickFencer(await streaming(' '.repeat(64 * 1024), 1)));
+    expect(read).toEqual({ state: null, error: expect.stringMatching(/answer is larger than \d+ bytes/) });
+  });
+});
+
 describe('plain HTTP to the relay', () => {
   const parse = (url: string, extra: Record<string, unknown> = {}) =>
     relayFencerSchema('ipmi-relay').safeParse({ driver: 'ipmi-relay', url, key: { env: 'K' }, ...extra });

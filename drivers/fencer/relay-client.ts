@@ -33,6 +33,9 @@ const listingSchema = z.object({
   hosts: z.array(z.object({ host: z.string(), kind: z.enum(CONTROLLER_KINDS), controller: z.string() })),
 });
 
+/** The drill's answer for a large inventory is a few hundred KB; nothing the relay sends comes near this. */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
 export interface RelayClientOptions {
   url: string;
   keyId: string;
@@ -142,12 +145,38 @@ export class RelayClient {
     };
     const secure = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        outcome();
+      };
+      const fail = (error: RelayCallError) =>
+        settle(() => {
+          req.destroy();
+          reject(error);
+        });
       const req = (secure ? https : http).request(
         url,
-        { method, headers, timeout: timeoutMs, ...(secure && this.ca ? { ca: this.ca } : {}) },
+        { method, headers, ...(secure && this.ca ? { ca: this.ca } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_ANSWER_BYTES) {
+              fail(
+                new RelayCallError(
+                  `relay ${this.origin}: the answer is larger than ${MAX_ANSWER_BYTES} bytes; not read further`,
+                  res.statusCode ?? null,
+                  'answer-too-large',
+                ),
+              );
+              return;
+            }
+            chunks.push(chunk);
+          });
           res.on('end', () => {
             const raw = Buffer.concat(chunks);
             const status = res.statusCode ?? 0;
@@ -160,7 +189,7 @@ export class RelayClient {
             // 401 is the one answer the relay cannot sign (it does not know the caller's key);
             // it is a failure whoever sent it. Every other answer must be the relay's, for this request.
             if (!authentic && status !== 401) {
-              reject(
+              fail(
                 new RelayCallError(
                   `relay ${this.origin}: the answer to ${method} ${signedPath} (HTTP ${status}) is not signed by the relay for this request; not trusted`,
                   status,
@@ -175,31 +204,37 @@ export class RelayClient {
             } catch {
               // Left null: refusal() reports an unexpected answer.
             }
-            resolve({ status, json });
+            settle(() => resolve({ status, json }));
           });
-          res.on('error', reject);
+          res.on('error', (error: Error) =>
+            fail(
+              new RelayCallError(`relay ${this.origin} answer cut: ${error.message}`, null, 'unreachable'),
+            ),
+          );
         },
       );
-      req.on('timeout', () =>
-        req.destroy(
+      // A deadline for the whole call, not an idle timeout: an answer trickling in a byte at
+      // a time would otherwise hold the fence step for as long as the sender likes.
+      const deadline = setTimeout(
+        () =>
+          fail(
+            new RelayCallError(
+              `relay ${this.origin} gave no complete answer within ${timeoutMs} ms`,
+              null,
+              'timeout',
+            ),
+          ),
+        timeoutMs,
+      );
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        fail(
           new RelayCallError(
-            `relay ${this.origin} gave no answer within ${this.options.timeoutMs} ms`,
+            `relay ${this.origin} unreachable: ${error.code ?? error.message}`,
             null,
-            'timeout',
+            'unreachable',
           ),
         ),
       );
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          error instanceof RelayCallError
-            ? error
-            : new RelayCallError(
-                `relay ${this.origin} unreachable: ${error.code ?? error.message}`,
-                null,
-                'unreachable',
-              ),
-        );
-      });
       req.end(body || undefined);
     });
   }

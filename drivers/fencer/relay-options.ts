@@ -20,7 +20,7 @@ export const relayFencerSchema = <D extends string>(driver: D) =>
       key: secretRef,
       /** CA bundle for a relay certificate not signed by a public CA. */
       caFile: z.optional(z.string()),
-      /** Per call; must exceed the relay's own tool timeout (ipmitool 8 s by default). */
+      /** Per call, wall clock; must exceed the relay's own tool timeout (ipmitool 8 s by default). */
       timeoutMs: z._default(z.positiveInt(), 15_000),
       /** http:// to a relay off loopback: refused unless set (answers are MACed, but readable on the path). */
       allowPlainHttp: z._default(z.boolean(), false),

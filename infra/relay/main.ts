@@ -32,7 +32,11 @@ async function main(configPath: string): Promise<void> {
     windowMs: config.signatureWindowSeconds * 1000,
     actions: config.actions,
     drillConcurrency: config.drillConcurrency,
-    power: { ipmitoolPath: config.ipmitoolPath, virshPath: config.virshPath },
+    power: {
+      ipmitoolPath: config.ipmitoolPath,
+      virshPath: config.virshPath,
+      queue: { maxWaiting: config.queue.maxPerHost, maxWaitMs: config.queue.maxWaitSeconds * 1000 },
+    },
   });
   log('relay.start', {
     url: relay.url,

@@ -39,7 +39,8 @@ export type RelayPowerState = 'on' | 'off' | 'unknown';
 
 /**
  * Why a power controller call failed. `may-have-run` means the command was sent but no
- * answer came back: the host may be off or on, only a later status read can tell.
+ * answer came back: the host may be off or on, only a later status read can tell. `busy`
+ * (drill entries only) means the relay sent nothing: the host's line turned the read away.
  */
 export const FAILURE_CLASSES = [
   'auth-failed',
@@ -47,6 +48,7 @@ export const FAILURE_CLASSES = [
   'command-failed',
   'may-have-run',
   'config',
+  'busy',
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 

@@ -50,6 +50,16 @@ export const relayConfigSchema = z.strictObject({
     .array(z.enum(RELAY_ACTIONS))
     .min(1)
     .default([...RELAY_ACTIONS]),
+  /**
+   * Each host's line of calls waiting for their turn (one runs at a time). Power actions go
+   * ahead of status reads; beyond these limits a call is answered 503 with the reason.
+   */
+  queue: z
+    .strictObject({
+      maxPerHost: z.number().int().min(1).max(256).default(8),
+      maxWaitSeconds: z.number().min(0.1).max(120).default(10),
+    })
+    .prefault({}),
   /** BMCs read at once by GET /v1/power (the fence drill). */
   drillConcurrency: z.number().int().min(1).max(64).default(8),
   ipmitoolPath: z.string().default('/usr/bin/ipmitool'),

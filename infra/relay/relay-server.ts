@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type AuditRecord, type AuditSink, auditLine, stdoutAudit } from './audit.js';
+import { QueueRefusalError } from './host-queue.js';
 import { describeController, type Inventory, type InventoryEntry } from './inventory.js';
 import { PowerControl, type PowerControlOptions } from './power-control.js';
 import {
@@ -72,6 +73,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       size > MAX_BODY ? reject(new Refusal(413, 'body-too-large')) : resolve(Buffer.concat(chunks)),
     );
     req.on('error', reject);
+    // The caller went before sending its whole body: nothing to authenticate or answer.
+    req.on('close', () => {
+      if (!req.complete) reject(new Refusal(400, 'body-incomplete'));
+    });
   });
 }
 
@@ -184,6 +189,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       });
       res.end(text);
     };
+    // Aborts when the connection goes before the answer is sent: work still waiting for
+    // its turn is then dropped instead of running for nobody.
+    const caller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) caller.abort();
+    });
     try {
       const body = await readBody(req);
       const auth = authenticate(
@@ -220,7 +231,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         return;
       }
       if (target.kind === 'inventory') {
-        const hosts = await power.statusAll(options.drillConcurrency ?? 8, target.expectKind);
+        const hosts = await power.statusAll(options.drillConcurrency ?? 8, target.expectKind, caller.signal);
         const failed = hosts.filter((h) => h.error).length;
         record.outcome = `${hosts.length - failed} ok, ${failed} failed`;
         send(200, { hosts });
@@ -236,13 +247,22 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           `${host} is controlled by ${entry.kind}, not ${target.expectKind}`,
         );
       }
-      const answer: HostPowerAnswer = await power.run(host, target.action);
+      const answer: HostPowerAnswer = await power.run(host, target.action, caller.signal);
       record.controller = answer.controller;
       record.outcome = answer.error ? answer.error.class : (answer.state ?? 'accepted');
       record.message = answer.error?.message ?? null;
       send(answer.error ? 502 : 200, answer);
     } catch (error) {
-      if (error instanceof Refusal) {
+      if (error instanceof QueueRefusalError && error.reason === 'caller-gone') {
+        // Nobody to answer; 499 ("client closed request") in the audit line only.
+        record.status = 499;
+        record.outcome = error.reason;
+        record.message = error.message;
+      } else if (error instanceof QueueRefusalError) {
+        record.outcome = error.reason;
+        record.message = error.message;
+        send(503, { error: error.reason, detail: error.message });
+      } else if (error instanceof Refusal) {
         record.outcome = error.reason;
         record.message = error.detail ?? null;
         send(error.status, { error: error.reason, ...(error.detail ? { detail: error.detail } : {}) });

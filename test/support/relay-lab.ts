@@ -21,8 +21,13 @@ export interface RelayLab {
   keyFile: string;
   /** Audit lines, as the relay wrote them. */
   audit: string[];
-  /** Every tool run: argv and environment exactly as handed to execFile. */
+  /** Every tool run: argv and environment exactly as handed to execFile (recorded when the run starts). */
   spawned: CommandRequest[];
+  /**
+   * Holds every tool run at its start (a BMC busy with a long call) until the returned
+   * function is called; runs already recorded in `spawned` then go on to the real tool.
+   */
+  hold(): () => void;
   /** Signed request with the lab key (or unsigned / tampered, as the test asks). */
   request(
     method: string,
@@ -62,6 +67,7 @@ export async function startRelayLab(
     keyActions?: RelayAction[];
     env?: NodeJS.ProcessEnv;
     tls?: { cert: Buffer; key: Buffer };
+    queue?: { maxWaiting?: number; maxWaitMs?: number };
   } = {},
 ): Promise<RelayLab> {
   const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-relay-'));
@@ -72,6 +78,7 @@ export async function startRelayLab(
   const key = Buffer.from(keyText);
   const audit: string[] = [];
   const spawned: CommandRequest[] = [];
+  let held: Promise<void> | null = null;
   const relay = await startRelay({
     inventory: parseInventory({ hosts }),
     keys: new Map([[keyId, { secret: key, actions: options.keyActions ?? [...RELAY_ACTIONS] }]]),
@@ -83,10 +90,12 @@ export async function startRelayLab(
       env: options.env ?? {},
       ipmitoolPath: 'ipmitool',
       virshPath: 'virsh',
-      runner: (request) => {
+      runner: async (request) => {
         spawned.push(request);
+        while (held) await held;
         return runCommand(request);
       },
+      ...(options.queue ? { queue: options.queue } : {}),
     },
   });
   return {
@@ -109,6 +118,16 @@ export async function startRelayLab(
       });
       const text = await response.text();
       return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    hold() {
+      let release = () => {};
+      held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        held = null;
+        release();
+      };
     },
     raw(method, path, { sign = true } = {}) {
       const body = method === 'POST' ? '{}' : '';

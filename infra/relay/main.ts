@@ -32,6 +32,11 @@ async function main(configPath: string): Promise<void> {
     windowMs: config.signatureWindowSeconds * 1000,
     actions: config.actions,
     drillConcurrency: config.drillConcurrency,
+    connections: {
+      max: config.connections.max,
+      headersTimeoutMs: config.connections.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.connections.requestTimeoutSeconds * 1000,
+    },
     power: {
       ipmitoolPath: config.ipmitoolPath,
       virshPath: config.virshPath,

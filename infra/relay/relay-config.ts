@@ -60,6 +60,21 @@ export const relayConfigSchema = z.strictObject({
       maxWaitSeconds: z.number().min(0.1).max(120).default(10),
     })
     .prefault({}),
+  /**
+   * Sockets, all sources together (keep well under the unit's LimitNOFILE: ipmitool runs need
+   * descriptors too), and how long a socket may take to send its request headers (TLS: to
+   * finish the handshake) and its whole request; checked every second.
+   */
+  connections: z
+    .strictObject({
+      max: z.number().int().min(1).max(10_000).default(256),
+      headersTimeoutSeconds: z.number().min(0.5).max(60).default(5),
+      requestTimeoutSeconds: z.number().min(0.5).max(120).default(10),
+    })
+    .refine((c) => c.headersTimeoutSeconds <= c.requestTimeoutSeconds, {
+      message: 'headersTimeoutSeconds must not exceed requestTimeoutSeconds',
+    })
+    .prefault({}),
   /** BMCs read at once by GET /v1/power (the fence drill). */
   drillConcurrency: z.number().int().min(1).max(64).default(8),
   ipmitoolPath: z.string().default('/usr/bin/ipmitool'),

@@ -38,9 +38,30 @@ export interface RelayOptions {
   actions?: readonly RelayAction[];
   drillConcurrency?: number;
   power?: PowerControlOptions;
+  /** Sockets and how long a caller may take to send its request (relay.yaml `connections`). */
+  connections?: Partial<ConnectionLimits>;
   audit?: AuditSink;
   now?: () => number;
 }
+
+export interface ConnectionLimits {
+  /** Sockets open at once, all sources together; beyond, new ones are closed at once. */
+  max: number;
+  /** From accepting a socket to its complete request headers (TLS: to the end of the handshake). */
+  headersTimeoutMs: number;
+  /** From accepting a socket to its complete request, body included. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * Under the systemd unit's LimitNOFILE (4096) with room for ipmitool's pipes; a fence needs a
+ * handful of sockets. Header-less sockets are closed within headersTimeout + 1 s.
+ */
+export const CONNECTION_DEFAULTS: ConnectionLimits = {
+  max: 256,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+};
 
 export interface Relay {
   url: string;
@@ -280,11 +301,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
   };
+  const limits = { ...CONNECTION_DEFAULTS, ...options.connections };
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both only this often (30 s by default): idle sockets then outlive headersTimeout by up to 30 s.
+    connectionsCheckingInterval: 1000,
+  };
   const server = options.tls
-    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener)
-    : http.createServer(listener);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+    ? https.createServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          minVersion: 'TLSv1.2',
+          // headersTimeout starts once TLS is up; a socket that never handshakes is bounded here (120 s by default).
+          handshakeTimeout: limits.headersTimeoutMs,
+          ...timeouts,
+        },
+        listener,
+      )
+    : http.createServer(timeouts, listener);
+  server.maxConnections = limits.max;
   const listen = options.listen ?? { host: '127.0.0.1', port: 0 };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

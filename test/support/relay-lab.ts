@@ -68,6 +68,7 @@ export async function startRelayLab(
     env?: NodeJS.ProcessEnv;
     tls?: { cert: Buffer; key: Buffer };
     queue?: { maxWaiting?: number; maxWaitMs?: number };
+    connections?: { max?: number; headersTimeoutMs?: number; requestTimeoutMs?: number };
   } = {},
 ): Promise<RelayLab> {
   const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-relay-'));
@@ -85,6 +86,7 @@ export async function startRelayLab(
     windowMs: options.windowMs ?? 30_000,
     ...(options.actions ? { actions: options.actions } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.connections ? { connections: options.connections } : {}),
     audit: (line) => audit.push(line),
     power: {
       env: options.env ?? {},

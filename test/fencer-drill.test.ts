@@ -93,7 +93,7 @@ describe('fence drill through the relay', () => {
         entries: [],
         error: expect.stringContaining('relay 127.0.0.1:9 unreachable'),
       });
-      expect((await runFenceDrill(badKey)).error).toMatch(/HTTP 401 unknown-key/);
+      expect((await runFenceDrill(badKey)).error).toMatch(/HTTP 401 unauthorized/);
     } finally {
       await down.simulated?.close();
       await badKey.simulated?.close();

@@ -190,7 +190,7 @@ describe.concurrent('fence failures', () => {
       expect(unreachable.error?.name).toBe(FENCE_NOT_VERIFIED);
       const refused = await fenceAndVerify(wrongKey, 'compute-1');
       expect(refused.fence.offError).toMatch(
-        /HTTP 401 unknown-key \(check the relay key id\/key and the clocks\)/,
+        /HTTP 401 unauthorized \(check the relay key id\/key and the clocks\)/,
       );
       expect(refused.error?.name).toBe(FENCE_NOT_VERIFIED);
     } finally {

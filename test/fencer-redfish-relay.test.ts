@@ -8,6 +8,7 @@ import { FENCE_NOT_VERIFIED, type WorkflowError } from '../core/errors.js';
 import { fenceHost } from '../core/fence-host.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import { parseInventory } from '../infra/relay/inventory.js';
 import { captureLogger } from './support/capture-logger.js';
 import { type RedfishMock, startRedfishMock } from './support/redfish-mock.js';
 import { type RelayLab, startRelayLab } from './support/relay-lab.js';
@@ -36,6 +37,8 @@ const redfish = (url: string, extra: Record<string, unknown> = {}) => ({
   user: USER,
   passwordEnv: 'RF_PASSWORD',
   timeoutMs: 1000,
+  // The mock BMCs without TLS listen on 127.0.0.1; a real entry has to say so the same way.
+  ...(url.startsWith('http:') ? { allowPlainHttp: true } : {}),
   ...extra,
 });
 
@@ -134,6 +137,25 @@ describe('redfish-relay fencer (against a MOCK Redfish BMC)', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it('a BMC trickling its answer a byte at a time is cut at timeoutMs (a deadline, not an idle timeout)', async () => {
+    bmc.fault = 'trickle';
+    const cut = bmc.cut;
+    await expect(rt.fencer.powerStatus('compute-r1')).rejects.toThrow(
+      /unreachable: BMC unreachable: .*no complete answer within 1000 ms/,
+    );
+    // The relay closed the trickle (seen by the mock a moment later).
+    await expect.poll(() => bmc.cut, { timeout: 10_000 }).toBe(cut + 1);
+  });
+
+  it('an answer without end is refused once it passes the size cap, not read to the end', async () => {
+    bmc.fault = 'endless';
+    const cut = bmc.cut;
+    await expect(rt.fencer.powerStatus('compute-r1')).rejects.toThrow(
+      /command-failed: BMC answer to GET \/redfish\/v1\/Systems\/1 is larger than 262144 bytes/,
+    );
+    await expect.poll(() => bmc.cut, { timeout: 10_000 }).toBe(cut + 1);
+  });
+
   it('wrong password: auth-failed; unreachable BMC: unreachable, fast', async () => {
     await expect(rt.fencer.powerStatus('compute-r-wrong')).rejects.toThrow(
       /auth-failed: BMC rejected the credentials \(HTTP 401\)/,
@@ -165,6 +187,30 @@ describe('redfish-relay fencer (against a MOCK Redfish BMC)', () => {
     } finally {
       await ipmi.simulated?.close();
     }
+  });
+
+  it('masks a password a BMC echoes before clipping its message: no prefix reaches errors or audit', async () => {
+    bmc.fault = 'echo_password';
+    const error = await rt.fencer.powerStatus('compute-r1').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/command-failed: BMC answered HTTP 400 .*the BMC quotes the password/);
+    expect(error?.message).not.toContain(PASSWORD.slice(0, 4));
+    expect(relay.audit.join('\n')).not.toContain(PASSWORD.slice(0, 4));
+  });
+
+  it('refuses a plain http:// BMC URL unless its inventory entry says allowPlainHttp', () => {
+    const entry = { kind: 'redfish', url: 'http://10.30.0.12', user: USER, passwordEnv: 'RF_PASSWORD' };
+    expect(() => parseInventory({ hosts: { c: entry } })).toThrow(
+      /hosts\.c\.url: .*sends the BMC password in clear.*allowPlainHttp: true/,
+    );
+    expect(parseInventory({ hosts: { c: { ...entry, allowPlainHttp: true } } }).hosts.c?.kind).toBe(
+      'redfish',
+    );
+    expect(parseInventory({ hosts: { c: { ...entry, url: 'https://10.30.0.12' } } }).hosts.c?.kind).toBe(
+      'redfish',
+    );
   });
 
   it('never writes the BMC password into an audit line', () => {

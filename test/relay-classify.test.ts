@@ -77,6 +77,15 @@ describe('classifyIpmitool', () => {
       'BMC unreachable: weird *** echo / Error: Unable to establish IPMI v2 / RMCP+ session',
     );
   });
+
+  it('masks the password before clipping, so no prefix of it survives the cut at 300 characters', () => {
+    const password = 'Pw0rd-7c1e-long-secret';
+    // The echoed password starts at character 296 of the summary: a cut first would keep "Pw0r".
+    const stderr = `${'x'.repeat(295)} ${password} echoed\nError: Unable to establish IPMI v2 / RMCP+ session`;
+    const error = classifyIpmitool(failed(stderr), 'status', password);
+    expect(error.message).not.toContain(password.slice(0, 4));
+    expect(error.message).toContain('***');
+  });
 });
 
 describe('NonceCache', () => {

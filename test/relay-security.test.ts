@@ -6,7 +6,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
 import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
-import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
+import { relayConfigSchema } from '../infra/relay/relay-config.js';
+import { type BmcLab, requireBmcTools, startBmcLab } from './support/bmc-lab.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
 import { selfSignedCertificate } from './support/self-signed.js';
 
@@ -30,26 +31,33 @@ afterAll(async () => {
 
 const STATUS = '/v1/hosts/compute-1/power';
 
-/** A signed GET sent with this exact request target (fetch would resolve "//x/..." to another host). */
-function rawSigned(target: string): Promise<number> {
+/** A signed request sent with this exact request target (fetch would resolve "//x/..." and "%2E%2E"). */
+function rawSigned(
+  target: string,
+  method = 'GET',
+  headers: Record<string, string> = signRequest(
+    { id: relay.keyId, secret: relay.key },
+    method,
+    target,
+    method === 'POST' ? '{}' : '',
+  ),
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const { port } = new URL(relay.url);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: target,
-        headers: signRequest({ id: relay.keyId, secret: relay.key }, 'GET', target, ''),
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, path: target, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} });
+      });
+    });
     req.on('error', reject);
-    req.end();
+    req.end(method === 'POST' ? '{}' : undefined);
   });
 }
+
+const auditOf = (from: number) => relay.audit.slice(from).map((line) => JSON.parse(line));
 
 describe('relay authentication', () => {
   it('answers a correctly signed request', async () => {
@@ -59,57 +67,68 @@ describe('relay authentication', () => {
   });
 
   it('refuses an unsigned request with 401, before revealing whether the host exists', async () => {
-    expect((await relay.request('GET', STATUS, { sign: false })).json).toEqual({
-      error: 'missing-signature',
-    });
+    expect((await relay.request('GET', STATUS, { sign: false })).json).toEqual({ error: 'unauthorized' });
     const unknown = await relay.request('GET', '/v1/hosts/nosuch/power', { sign: false });
-    expect(unknown.status).toBe(401);
+    expect(unknown).toEqual({ status: 401, json: { error: 'unauthorized' } });
   });
 
-  it('refuses a bad signature, a signature for another path or body, and an unknown key', async () => {
+  it('answers every authentication failure alike (key ids cannot be enumerated); the audit line keeps why', async () => {
+    const from = relay.audit.length;
     const bad = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
     // Flip the last hex digit to a different one (a fixed replacement is a no-op 1 time in 16).
     const signature = bad[HEADER.signature] as string;
     bad[HEADER.signature] = `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`;
-    const forged = await relay.request('GET', STATUS, { sign: false, headers: bad });
-    expect(forged).toEqual({ status: 401, json: { error: 'bad-signature' } });
-
-    const otherPath = signRequest(
-      { id: relay.keyId, secret: relay.key },
-      'GET',
-      '/v1/hosts/compute-2/power',
-      '',
-    );
-    expect((await relay.request('GET', STATUS, { sign: false, headers: otherPath })).status).toBe(401);
-
+    const attempts: [string, Record<string, string>, string?][] = [
+      ['bad-signature', bad],
+      [
+        'bad-signature',
+        signRequest({ id: relay.keyId, secret: relay.key }, 'GET', '/v1/hosts/compute-2/power', ''),
+      ],
+      [
+        'bad-signature',
+        signRequest({ id: relay.keyId, secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, ''),
+      ],
+      ['unknown-key', signRequest({ id: 'other', secret: relay.key }, 'GET', STATUS, '')],
+      ['unknown-key', signRequest({ id: 'other', secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, '')],
+      [
+        'bad-signature',
+        {
+          ...signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, ''),
+          [HEADER.signature]: 'ab',
+        },
+      ],
+      ['missing-signature', {}],
+    ];
+    for (const [, headers] of attempts) {
+      expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
+        status: 401,
+        json: { error: 'unauthorized' },
+      });
+    }
     const otherBody = signRequest({ id: relay.keyId, secret: relay.key }, 'POST', `${STATUS}/on`, '{}');
-    const tampered = await relay.request('POST', `${STATUS}/on`, {
-      sign: false,
-      headers: otherBody,
-      body: '{"x":1}',
-    });
-    expect(tampered).toEqual({ status: 401, json: { error: 'bad-signature' } });
-
-    const wrongKey = signRequest({ id: relay.keyId, secret: Buffer.from('x'.repeat(64)) }, 'GET', STATUS, '');
-    expect((await relay.request('GET', STATUS, { sign: false, headers: wrongKey })).json.error).toBe(
+    expect(
+      await relay.request('POST', `${STATUS}/on`, { sign: false, headers: otherBody, body: '{"x":1}' }),
+    ).toEqual({ status: 401, json: { error: 'unauthorized' } });
+    expect(auditOf(from).map((line) => line.auth)).toEqual([
+      ...attempts.map(([why]) => why),
       'bad-signature',
-    );
+    ]);
+    expect(auditOf(from).every((line) => line.status === 401 && line.outcome === 'unauthorized')).toBe(true);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
 
-    const unknownKey = signRequest({ id: 'other', secret: relay.key }, 'GET', STATUS, '');
-    expect((await relay.request('GET', STATUS, { sign: false, headers: unknownKey })).json.error).toBe(
-      'unknown-key',
-    );
-
-    const short = {
-      ...signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, ''),
-      [HEADER.signature]: 'ab',
-    };
-    expect((await relay.request('GET', STATUS, { sign: false, headers: short })).json.error).toBe(
-      'bad-signature',
-    );
+  it('clips an oversized x-relay-key-id in the audit line', async () => {
+    const from = relay.audit.length;
+    const headers = signRequest({ id: 'k'.repeat(15_000), secret: relay.key }, 'GET', STATUS, '');
+    expect((await relay.request('GET', STATUS, { sign: false, headers })).status).toBe(401);
+    const [line] = auditOf(from);
+    expect(line.auth).toBe('unknown-key');
+    expect(line.keyId.length).toBeLessThanOrEqual(65);
+    expect(relay.audit.at(-1)?.length).toBeLessThan(1000);
   });
 
   it('refuses requests signed more than 30 s in the past or the future', async () => {
+    const from = relay.audit.length;
     for (const skew of [-31_000, 31_000]) {
       const headers = signRequest(
         { id: relay.keyId, secret: relay.key },
@@ -120,9 +139,10 @@ describe('relay authentication', () => {
       );
       expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
         status: 401,
-        json: { error: 'expired' },
+        json: { error: 'unauthorized' },
       });
     }
+    expect(auditOf(from).map((line) => line.auth)).toEqual(['expired', 'expired']);
     const inWindow = signRequest(
       { id: relay.keyId, secret: relay.key },
       'GET',
@@ -136,9 +156,10 @@ describe('relay authentication', () => {
   it('refuses a replayed request, even re-signed with the same nonce and a new timestamp', async () => {
     const headers = signRequest({ id: relay.keyId, secret: relay.key }, 'GET', STATUS, '');
     expect((await relay.request('GET', STATUS, { sign: false, headers })).status).toBe(200);
+    const from = relay.audit.length;
     expect(await relay.request('GET', STATUS, { sign: false, headers })).toEqual({
       status: 401,
-      json: { error: 'replayed' },
+      json: { error: 'unauthorized' },
     });
     const timestamp = String(Date.now() + 1000);
     const nonce = headers[HEADER.nonce] as string;
@@ -150,9 +171,8 @@ describe('relay authentication', () => {
         canonicalString({ method: 'GET', path: STATUS, timestamp, nonce, body: '' }),
       ),
     };
-    expect((await relay.request('GET', STATUS, { sign: false, headers: resigned })).json.error).toBe(
-      'replayed',
-    );
+    expect((await relay.request('GET', STATUS, { sign: false, headers: resigned })).status).toBe(401);
+    expect(auditOf(from).map((line) => line.auth)).toEqual(['replayed', 'replayed']);
   });
 
   it('refuses oversized bodies', async () => {
@@ -193,6 +213,32 @@ describe('relay request validation', () => {
     expect(lab.bmc(0).hostRunning()).toBe(true);
   });
 
+  it('refuses a signed target that URL parsing would rewrite: %2E%2E never reaches the whole-inventory drill', async () => {
+    const from = relay.audit.length;
+    const runs = relay.spawned.length;
+    const targets: [string, string][] = [
+      ['GET', '/v1/hosts/%2E%2E/power'],
+      ['GET', '/v1/hosts/%2e%2e/power'],
+      ['GET', '/v1/hosts/compute-1/%2E%2E/%2E%2E/power'],
+      ['GET', '/v1/hosts/compute-1/./power'],
+      ['GET', '/v1/x/../power'],
+      ['GET', '/v1\\power'],
+      ['POST', '/v1/hosts/compute-1/power/%2E%2E/off'],
+      ['POST', '/v1/hosts/compute-9/power/../../compute-1/power/off'],
+    ];
+    for (const [method, target] of targets) {
+      expect(await rawSigned(target, method), target).toEqual({
+        status: 400,
+        json: { error: 'non-canonical-path' },
+      });
+    }
+    expect(auditOf(from).map((line) => [line.auth, line.host, line.outcome])).toEqual(
+      targets.map(() => ['ok', null, 'non-canonical-path']),
+    );
+    expect(relay.spawned.length).toBe(runs);
+    expect(lab.bmc(0).hostRunning()).toBe(true);
+  });
+
   it('refuses unknown hosts, unknown actions, wrong methods and a kind the host does not have', async () => {
     expect(await relay.request('GET', '/v1/hosts/compute-9/power')).toEqual({
       status: 404,
@@ -206,7 +252,7 @@ describe('relay request validation', () => {
     expect((await relay.request('GET', `${STATUS}/off`)).status).toBe(405);
     expect((await relay.request('POST', STATUS)).status).toBe(405);
     expect((await relay.request('GET', '/v1/admin')).status).toBe(404);
-    expect(await rawSigned('//relay.invalid/v1/power')).toBe(404);
+    expect((await rawSigned('//relay.invalid/v1/power')).status).toBe(404);
     expect((await relay.request('GET', `${STATUS}?kind=redfish`)).json).toMatchObject({
       error: 'kind-mismatch',
     });
@@ -230,6 +276,61 @@ describe('relay request validation', () => {
       expect(fencingOnly.spawned).toHaveLength(0);
     } finally {
       await fencingOnly.close();
+    }
+  });
+});
+
+describe('what each key may do', () => {
+  it('a key may read and power off unless relay.yaml grants it more', () => {
+    const config = relayConfigSchema.parse({
+      inventoryFile: 'inventory.yaml',
+      keys: [
+        { id: 'lambda', env: 'K1' },
+        { id: 'restore', env: 'K2', actions: ['status', 'off', 'on', 'cycle'] },
+      ],
+    });
+    expect(config.keys.map((k) => [k.id, k.actions])).toEqual([
+      ['lambda', ['status', 'off']],
+      ['restore', ['status', 'off', 'on', 'cycle']],
+    ]);
+    expect(() =>
+      relayConfigSchema.parse({ inventoryFile: 'x', keys: [{ id: 'a', env: 'K', actions: ['reset'] }] }),
+    ).toThrow();
+  });
+
+  it('a fencing key reads and powers off; on and cycle answer 403 and run nothing', async () => {
+    requireBmcTools(['virsh']);
+    const fencing = await startRelayLab(
+      { 'compute-1': ipmiEntry(lab.bmc(0)), vm: { kind: 'libvirt', uri: 'test:///default', domain: 'test' } },
+      { keyActions: ['status', 'off'] },
+    );
+    try {
+      expect((await fencing.request('GET', STATUS)).json).toMatchObject({ state: 'on' });
+      // test:///default forgets the destroy at once: an off that really runs, and harms nothing.
+      expect((await fencing.request('POST', '/v1/hosts/vm/power/off')).json).toMatchObject({
+        action: 'off',
+        state: 'off',
+      });
+      const runs = fencing.spawned.length;
+      for (const action of ['on', 'cycle']) {
+        expect(await fencing.request('POST', `${STATUS}/${action}`)).toEqual({
+          status: 403,
+          json: { error: 'action-not-allowed' },
+        });
+      }
+      expect(fencing.spawned.length).toBe(runs);
+      const fencer = await createRelayFencer(
+        'ipmi-relay',
+        'ipmi',
+        relayFencerSchema('ipmi-relay').parse(fencing.fencerConfig('ipmi-relay')),
+        {},
+      );
+      await expect(fencer.powerOn('compute-1')).rejects.toThrow(
+        /HTTP 403 action-not-allowed .*relay\.yaml.*restore key/,
+      );
+      expect(lab.bmc(0).hostRunning()).toBe(true);
+    } finally {
+      await fencing.close();
     }
   });
 });
@@ -308,7 +409,12 @@ describe('secrets', () => {
     });
     expect(ok.outcome).toBe('on');
     expect(ok.controller).toBe(`ipmi lanplus 127.0.0.1:${lab.bmc(0).port}`);
-    expect(unsigned).toMatchObject({ auth: 'missing-signature', status: 401, host: null });
+    expect(unsigned).toMatchObject({
+      auth: 'missing-signature',
+      status: 401,
+      host: null,
+      outcome: 'unauthorized',
+    });
     expect(invalid).toMatchObject({ auth: 'ok', status: 400, outcome: 'invalid-host' });
     const all = relay.audit.join('\n');
     expect(all).not.toContain(lab.bmc(0).password);

@@ -3,7 +3,7 @@
 // stopped with SIGTERM, by PID. Hosts are libvirt's daemonless test driver, so no BMC
 // is needed here. Also checks that the shipped example configs stay valid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -15,6 +15,8 @@ import { assertSafeListen, loadRelayConfig, relayConfigSchema } from '../infra/r
 import { requireBmcTools } from './support/bmc-lab.js';
 
 const KEY = 'a'.repeat(16) + 'b'.repeat(16) + 'c'.repeat(16);
+/** The esbuild target the README's build command uses (the test builds exactly that). */
+const README_TARGET = /--target=(node\d+)/.exec(readFileSync('infra/relay/README.md', 'utf8'))?.[1];
 let dir: string;
 let bundle: string;
 
@@ -77,7 +79,7 @@ beforeAll(async () => {
     entryPoints: ['infra/relay/main.ts'],
     bundle: true,
     platform: 'node',
-    target: 'node18',
+    target: README_TARGET ?? 'missing-from-readme',
     format: 'cjs',
     outfile: bundle,
     logLevel: 'silent',
@@ -94,7 +96,7 @@ describe('the bundled relay process', () => {
     const relay = startRelayProcess(writeConfig('relay.yaml'));
     try {
       const start = await relay.waitFor('relay.start');
-      expect(start).toMatchObject({ tls: false, hosts: 1, keys: ['k1'] });
+      expect(start).toMatchObject({ tls: false, hosts: 1, keys: ['k1'], grants: { k1: ['status', 'off'] } });
       const client = new RelayClient({
         url: start.url as string,
         keyId: 'k1',
@@ -152,6 +154,13 @@ describe('the bundled relay process', () => {
 });
 
 describe('shipped examples', () => {
+  it('the README builds for, and asks for, the Node major the project runs (package.json engines)', () => {
+    const engines = JSON.parse(readFileSync('package.json', 'utf8')).engines.node as string;
+    const major = /\d+/.exec(engines)?.[0];
+    expect(README_TARGET).toBe(`node${major}`);
+    expect(readFileSync('infra/relay/README.md', 'utf8')).toContain(`Node.js ${major}`);
+  });
+
   it('infra/relay/examples/relay.yaml and inventory.yaml are valid', () => {
     const config = loadRelayConfig('infra/relay/examples/relay.yaml');
     expect(config.inventoryFile).toMatch(/infra\/relay\/examples\/inventory\.yaml$/);

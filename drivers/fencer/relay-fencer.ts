@@ -97,6 +97,14 @@ export class RelayFencer implements Fencer, InventoryDrill {
       const message = error instanceof RelayCallError ? error.message : (error as Error).message;
       throw new FenceCallError(`${what} of ${host} (${this.describe(host)}) failed: ${message}`, 'relay');
     }
+    // The MAC ties the answer to this request; a relay answering about something else is broken.
+    const asked = action ?? 'status';
+    if (answer.host !== host || answer.action !== asked || answer.kind !== this.controllerKind) {
+      throw new FenceCallError(
+        `${what} of ${host} failed: relay ${this.client.origin} answered for ${answer.host} ${answer.action} (${answer.kind})`,
+        'relay',
+      );
+    }
     this.controllers.set(host, answer.controller);
     if (answer.error) {
       throw new FenceCallError(

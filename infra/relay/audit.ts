@@ -25,11 +25,16 @@ export const stdoutAudit: AuditSink = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
+/** Cuts a field to `max` characters, marking the cut. */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 export function auditLine(record: AuditRecord, now = new Date()): string {
   return JSON.stringify({
     ts: now.toISOString(),
     ...record,
-    // Attacker-controlled; keep it bounded.
-    path: record.path.slice(0, 200),
+    // Attacker-controlled (sent before any authentication); keep them bounded.
+    path: clip(record.path, 200),
+    // Real key ids are at most 64 characters (relay-config.ts).
+    keyId: record.keyId === null ? null : clip(record.keyId, 64),
   });
 }

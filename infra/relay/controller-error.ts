@@ -11,15 +11,21 @@ export class ControllerError extends Error {
   }
 }
 
+/** Replaces every occurrence of each secret; done on whole text, before any clipping. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
 /** Keeps the lines that explain a failure, drops tool chatter, and never echoes a secret. */
 export function summarizeOutput(text: string, noise: RegExp[], secrets: string[] = []): string {
-  const lines = text
+  // Redact before clipping: a cut through the secret would leave a prefix no longer matched.
+  const lines = redactSecrets(text, secrets)
     .split(/\r?\n/)
     .map((line) => line.replace(/^>\s*/, '').trim())
     .filter((line) => line && !noise.some((n) => n.test(line)));
-  let summary = lines.slice(-3).join(' / ').slice(0, 300);
-  for (const secret of secrets) {
-    if (secret) summary = summary.split(secret).join('***');
-  }
-  return summary || 'no output';
+  return lines.slice(-3).join(' / ').slice(0, 300) || 'no output';
 }

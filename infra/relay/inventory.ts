@@ -57,9 +57,15 @@ const redfishHost = z
     caFile: z.string().startsWith('/').optional(),
     /** Accept any BMC certificate (self-signed factory certs). Say so explicitly. */
     insecureSkipVerify: z.boolean().default(false),
+    /** Basic auth over plain http:// sends the password in clear on every call: say so explicitly. */
+    allowPlainHttp: z.boolean().default(false),
     timeoutMs: timeoutMs.default(10_000),
   })
-  .refine(exactlyOnePassword, passwordMessage);
+  .refine(exactlyOnePassword, passwordMessage)
+  .refine((entry) => entry.allowPlainHttp || new URL(entry.url).protocol === 'https:', {
+    path: ['url'],
+    message: 'plain http:// sends the BMC password in clear: use https://, or set allowPlainHttp: true',
+  });
 
 const libvirtHost = z.strictObject({
   kind: z.literal('libvirt'),

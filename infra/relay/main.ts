@@ -3,16 +3,24 @@
 import { readFileSync } from 'node:fs';
 import { loadInventory } from './inventory.js';
 import { readHmacKey } from './key-material.js';
-import { assertSafeListen, loadRelayConfig } from './relay-config.js';
-import { startRelay } from './relay-server.js';
+import { assertSafeListen, loadRelayConfig, type RelayConfig } from './relay-config.js';
+import { type RelayKey, startRelay } from './relay-server.js';
 
 const log = (event: string, fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), event, ...fields })}\n`);
 
+const readKeys = (config: RelayConfig) =>
+  new Map<string, RelayKey>(
+    config.keys.map((k) => [k.id, { secret: readHmacKey(k, process.env), actions: k.actions }]),
+  );
+/** Which key may do what, for the start and reload lines (never the key itself). */
+const grants = (keys: Map<string, RelayKey>) =>
+  Object.fromEntries([...keys].map(([id, key]) => [id, key.actions]));
+
 async function main(configPath: string): Promise<void> {
   const config = loadRelayConfig(configPath);
   assertSafeListen(config);
-  const keys = new Map(config.keys.map((k) => [k.id, readHmacKey(k, process.env)] as const));
+  const keys = readKeys(config);
   const inventory = loadInventory(config.inventoryFile);
   const relay = await startRelay({
     inventory,
@@ -24,13 +32,23 @@ async function main(configPath: string): Promise<void> {
     windowMs: config.signatureWindowSeconds * 1000,
     actions: config.actions,
     drillConcurrency: config.drillConcurrency,
-    power: { ipmitoolPath: config.ipmitoolPath, virshPath: config.virshPath },
+    connections: {
+      max: config.connections.max,
+      headersTimeoutMs: config.connections.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.connections.requestTimeoutSeconds * 1000,
+    },
+    power: {
+      ipmitoolPath: config.ipmitoolPath,
+      virshPath: config.virshPath,
+      queue: { maxWaiting: config.queue.maxPerHost, maxWaitMs: config.queue.maxWaitSeconds * 1000 },
+    },
   });
   log('relay.start', {
     url: relay.url,
     tls: Boolean(config.tls),
     hosts: Object.keys(inventory.hosts).length,
     keys: [...keys.keys()],
+    grants: grants(keys),
     actions: config.actions,
   });
   // Re-reads relay.yaml's keys and the inventory (key rotation, new hosts). Listening
@@ -38,12 +56,16 @@ async function main(configPath: string): Promise<void> {
   process.on('SIGHUP', () => {
     try {
       const next = loadRelayConfig(configPath);
-      const nextKeys = new Map(next.keys.map((k) => [k.id, readHmacKey(k, process.env)] as const));
+      const nextKeys = readKeys(next);
       const nextInventory = loadInventory(next.inventoryFile);
       keys.clear();
       for (const [id, key] of nextKeys) keys.set(id, key);
       relay.power.replaceInventory(nextInventory);
-      log('relay.reloaded', { hosts: Object.keys(nextInventory.hosts).length, keys: [...keys.keys()] });
+      log('relay.reloaded', {
+        hosts: Object.keys(nextInventory.hosts).length,
+        keys: [...keys.keys()],
+        grants: grants(keys),
+      });
     } catch (error) {
       log('relay.reload-failed', { message: (error as Error).message });
     }

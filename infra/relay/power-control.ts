@@ -1,7 +1,8 @@
 // Dispatches a power request to the host's controller and shapes the answer. Calls to
-// one host run one at a time: BMCs handle few sessions, and an `on` racing an `off` on
-// the same host must not interleave.
+// one host run one at a time, through a short, bounded line where power actions go first
+// (host-queue.ts).
 import { ControllerError } from './controller-error.js';
+import { HostQueue, type HostQueueLimits, QueueRefusalError } from './host-queue.js';
 import { describeController, type Inventory, type InventoryEntry } from './inventory.js';
 import { ipmiPower } from './ipmitool.js';
 import { readSecret } from './key-material.js';
@@ -15,10 +16,15 @@ export interface PowerControlOptions {
   env?: NodeJS.ProcessEnv;
   ipmitoolPath?: string;
   virshPath?: string;
+  /** Per-host line: calls waiting and how long each may wait (relay.yaml `queue`). */
+  queue?: Partial<HostQueueLimits>;
 }
 
+/** Defaults of relay.yaml `queue`: a fence is a handful of sequential calls; a longer line is a flood or a stuck BMC. */
+export const QUEUE_DEFAULTS: HostQueueLimits = { maxWaiting: 8, maxWaitMs: 10_000 };
+
 export class PowerControl {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue: HostQueue;
   private readonly runner: CommandRunner;
   private readonly env: NodeJS.ProcessEnv;
 
@@ -28,6 +34,12 @@ export class PowerControl {
   ) {
     this.runner = options.runner ?? runCommand;
     this.env = options.env ?? process.env;
+    this.queue = new HostQueue({ ...QUEUE_DEFAULTS, ...options.queue });
+  }
+
+  /** Calls waiting for `host`'s turn (the one running not counted). */
+  waiting(host: string): number {
+    return this.queue.waiting(host);
   }
 
   /** Swaps in a re-read inventory (SIGHUP); calls in flight finish on the old entries. */
@@ -43,15 +55,26 @@ export class PowerControl {
     return Object.keys(this.inventory.hosts);
   }
 
-  async run(host: string, action: RelayAction): Promise<HostPowerAnswer> {
+  /**
+   * Runs one call when it is the host's turn. A BMC failure is an answer (with its class);
+   * a call the line did not run rejects with QueueRefusalError, nothing having been sent.
+   * `signal` aborts when the caller has gone: a call still waiting is then dropped.
+   */
+  async run(host: string, action: RelayAction, signal?: AbortSignal): Promise<HostPowerAnswer> {
     const entry = this.entry(host);
     if (!entry) throw new Error(`unknown host ${host}`);
     const started = performance.now();
     const base = { host, kind: entry.kind, controller: describeController(entry), action };
     try {
-      const state = await this.serialized(host, () => this.dispatch(host, entry, action));
+      const state = await this.queue.run(
+        host,
+        action !== 'status',
+        () => this.dispatch(host, entry, action),
+        signal,
+      );
       return { ...base, state, error: null, ms: Math.round(performance.now() - started) };
     } catch (error) {
+      if (error instanceof QueueRefusalError) throw error;
       const failure =
         error instanceof ControllerError
           ? { class: error.failure, message: error.message }
@@ -60,33 +83,43 @@ export class PowerControl {
     }
   }
 
-  /** Reads every host's power, a few at a time (each unreachable BMC costs seconds). */
+  /**
+   * Reads every host's power, a few at a time (each unreachable BMC costs seconds). A host
+   * whose line turned the read away answers `busy`; once the caller has gone, no more reads start.
+   */
   async statusAll(
     concurrency: number,
     kind: InventoryEntry['kind'] | null = null,
+    signal?: AbortSignal,
   ): Promise<HostPowerAnswer[]> {
     const hosts = this.hosts().filter((host) => !kind || this.entry(host)?.kind === kind);
     const answers: HostPowerAnswer[] = new Array(hosts.length);
     let next = 0;
     const worker = async () => {
-      while (next < hosts.length) {
+      while (next < hosts.length && !signal?.aborted) {
         const index = next++;
-        answers[index] = await this.run(hosts[index] as string, 'status');
+        const host = hosts[index] as string;
+        answers[index] = await this.run(host, 'status', signal).catch((error: unknown) => {
+          if (!(error instanceof QueueRefusalError)) throw error;
+          return this.busy(host, error);
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
     return answers;
   }
 
-  private serialized<T>(host: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(host) ?? Promise.resolve();
-    const current = previous.then(task, task);
-    const settled = current.catch(() => undefined);
-    this.queues.set(host, settled);
-    void settled.then(() => {
-      if (this.queues.get(host) === settled) this.queues.delete(host);
-    });
-    return current;
+  private busy(host: string, refusal: QueueRefusalError): HostPowerAnswer {
+    const entry = this.entry(host) as InventoryEntry;
+    return {
+      host,
+      kind: entry.kind,
+      controller: describeController(entry),
+      action: 'status',
+      state: null,
+      error: { class: 'busy', message: `not read: ${refusal.reason}: ${refusal.message}` },
+      ms: 0,
+    };
   }
 
   private async dispatch(

@@ -1,16 +1,23 @@
 // The relay's wire protocol, shared by the relay and the fencer drivers that call it.
 // A request is signed with HMAC-SHA256 over a canonical string that binds the method,
 // the path (with its query), a timestamp, a single-use nonce and a hash of the body, so
-// a captured request cannot be replayed, re-targeted at another host or re-timed.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+// a captured request cannot be replayed, re-targeted at another host or re-timed. The
+// relay MACs its answer with the same key over that request (method, path, nonce) and
+// the answer itself (status, body), so nothing but the relay can say "off", and a genuine
+// answer cannot be replayed to another request.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_VERSION = 'freezer-dr-relay-v1';
+/** First line of an answer's canonical string; differs from a request's, so one MAC can never pass for the other. */
+export const ANSWER_SIGNATURE_VERSION = 'freezer-dr-relay-answer-v1';
 
 export const HEADER = {
   keyId: 'x-relay-key-id',
   timestamp: 'x-relay-timestamp',
   nonce: 'x-relay-nonce',
   signature: 'x-relay-signature',
+  /** On answers: hex HMAC-SHA256 of the answer's canonical string. */
+  answerSignature: 'x-relay-answer-signature',
 } as const;
 
 export const POWER_ACTIONS = ['off', 'on', 'cycle'] as const;
@@ -18,6 +25,12 @@ export type PowerAction = (typeof POWER_ACTIONS)[number];
 /** Everything the relay can be allowed to do; `status` covers the single-host and whole-inventory reads. */
 export const RELAY_ACTIONS = ['status', ...POWER_ACTIONS] as const;
 export type RelayAction = (typeof RELAY_ACTIONS)[number];
+/** What a key may do unless relay.yaml grants it more: everything fencing needs, nothing that powers a host on. */
+export const FENCING_ACTIONS = ['status', 'off'] as const satisfies readonly RelayAction[];
+
+/** Loopback host names and addresses (IPv6 with or without the URL's brackets). */
+export const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 export const CONTROLLER_KINDS = ['ipmi', 'redfish', 'libvirt'] as const;
 export type ControllerKind = (typeof CONTROLLER_KINDS)[number];
@@ -26,7 +39,8 @@ export type RelayPowerState = 'on' | 'off' | 'unknown';
 
 /**
  * Why a power controller call failed. `may-have-run` means the command was sent but no
- * answer came back: the host may be off or on, only a later status read can tell.
+ * answer came back: the host may be off or on, only a later status read can tell. `busy`
+ * (drill entries only) means the relay sent nothing: the host's line turned the read away.
  */
 export const FAILURE_CLASSES = [
   'auth-failed',
@@ -34,6 +48,7 @@ export const FAILURE_CLASSES = [
   'command-failed',
   'may-have-run',
   'config',
+  'busy',
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
@@ -110,6 +125,37 @@ export function signRequest(
       canonicalString({ method, path, timestamp, nonce, body }),
     ),
   };
+}
+
+/** The request an answer belongs to, and the answer itself, exactly as sent and received. */
+export interface AnswerParts {
+  method: string;
+  /** The path with its query, as signed in the request. */
+  path: string;
+  /** The request's nonce. */
+  nonce: string;
+  status: number;
+  body: string | Buffer;
+}
+
+export function answerCanonicalString(parts: AnswerParts): string {
+  return [
+    ANSWER_SIGNATURE_VERSION,
+    parts.method.toUpperCase(),
+    parts.path,
+    parts.nonce,
+    String(parts.status),
+    sha256Hex(parts.body),
+  ].join('\n');
+}
+
+export const signAnswer = (key: Buffer, parts: AnswerParts) =>
+  computeSignature(key, answerCanonicalString(parts));
+
+/** True only for a well-formed signature that matches (constant-time). */
+export function verifyAnswer(key: Buffer, parts: AnswerParts, signature: string | undefined): boolean {
+  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  return timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(signAnswer(key, parts), 'hex'));
 }
 
 export const powerPath = (host: string, action?: PowerAction) =>

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { ControllerError } from './controller-error.js';
+import { ControllerError, redactSecrets } from './controller-error.js';
 import type { RedfishEntry } from './inventory.js';
 import type { PowerAction, RelayPowerState } from './protocol.js';
 
@@ -24,11 +24,22 @@ interface Reply {
   body: string;
 }
 
+/** A ComputerSystem resource is a few KB: an answer far larger is not worth reading to its end. */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+
+const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+/**
+ * One request, given up when `deadline` fires: connecting, headers and body together. An
+ * idle timeout would let a BMC sending a byte now and then hold the call (and the host's
+ * queue) for as long as it likes.
+ */
 function request(
   entry: RedfishEntry,
   password: string,
   method: 'GET' | 'POST',
   path: string,
+  deadline: AbortSignal,
   body?: unknown,
 ): Promise<Reply> {
   const url = new URL(path, entry.url);
@@ -43,7 +54,6 @@ function request(
         ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
         : {}),
     },
-    timeout: entry.timeoutMs,
     ...(secure
       ? {
           rejectUnauthorized: !entry.insecureSkipVerify,
@@ -52,20 +62,41 @@ function request(
       : {}),
   };
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      reject(error);
+    };
     const req = (secure ? https : http).request(url, options, (res) => {
       const chunks: Buffer[] = [];
+      let size = 0;
       res.on('data', (chunk: Buffer) => {
-        if (chunks.length < 256) chunks.push(chunk);
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          fail(
+            failure(
+              `BMC answer to ${method} ${path} is larger than ${MAX_ANSWER_BYTES} bytes`,
+              'ERR_ANSWER_TOO_LARGE',
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
       });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', fail);
     });
-    req.on('timeout', () =>
-      req.destroy(Object.assign(new Error(`no answer within ${entry.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-    );
-    req.on('error', reject);
+    const expire = () => fail(failure(`no complete answer within ${entry.timeoutMs} ms`, 'ETIMEDOUT'));
+    if (deadline.aborted) expire();
+    else deadline.addEventListener('abort', expire, { once: true });
+    req.on('close', () => deadline.removeEventListener('abort', expire));
+    req.on('error', fail);
     req.end(payload);
   });
 }
@@ -75,13 +106,22 @@ async function call(
   password: string,
   method: 'GET' | 'POST',
   path: string,
+  deadline: AbortSignal,
   body?: unknown,
 ): Promise<Reply> {
   let reply: Reply;
   try {
-    reply = await request(entry, password, method, path, body);
+    reply = await request(entry, password, method, path, deadline, body);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ERR_ANSWER_TOO_LARGE') {
+      // The BMC did answer: a status read failed, a reset it received may have been applied.
+      if (method === 'GET') throw new ControllerError('command-failed', (error as Error).message);
+      throw new ControllerError(
+        'may-have-run',
+        `${(error as Error).message}; the reset may have been applied`,
+      );
+    }
     const message = `${code ? `${code}: ` : ''}${(error as Error).message}`;
     if (NOT_SENT.has(code)) throw new ControllerError('unreachable', `BMC unreachable: ${message}`);
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
@@ -94,7 +134,7 @@ async function call(
     throw new ControllerError('auth-failed', `BMC rejected the credentials (HTTP ${reply.status})`);
   }
   if (reply.status >= 200 && reply.status < 300) return reply;
-  const detail = redfishMessage(reply.body);
+  const detail = redfishMessage(reply.body, password);
   if (method === 'POST' && reply.status >= 500) {
     throw new ControllerError(
       'may-have-run',
@@ -107,14 +147,14 @@ async function call(
   );
 }
 
-/** The first message of a Redfish error body, if any. */
-function redfishMessage(body: string): string {
+/** The first message of a Redfish error body, if any, with the password masked before the cut. */
+function redfishMessage(body: string, password: string): string {
   try {
     const parsed = JSON.parse(body) as {
       error?: { message?: string; '@Message.ExtendedInfo'?: { Message?: string }[] };
     };
     const message = parsed.error?.['@Message.ExtendedInfo']?.[0]?.Message ?? parsed.error?.message;
-    return message ? `: ${String(message).slice(0, 200)}` : '';
+    return message ? `: ${redactSecrets(String(message), [password]).slice(0, 200)}` : '';
   } catch {
     return '';
   }
@@ -127,8 +167,12 @@ export function mapPowerState(value: unknown): RelayPowerState {
   return 'unknown';
 }
 
-export async function redfishStatus(entry: RedfishEntry, password: string): Promise<RelayPowerState> {
-  const reply = await call(entry, password, 'GET', entry.systemPath);
+export async function redfishStatus(
+  entry: RedfishEntry,
+  password: string,
+  deadline = AbortSignal.timeout(entry.timeoutMs),
+): Promise<RelayPowerState> {
+  const reply = await call(entry, password, 'GET', entry.systemPath, deadline);
   let system: { PowerState?: unknown };
   try {
     system = JSON.parse(reply.body) as { PowerState?: unknown };
@@ -141,17 +185,21 @@ export async function redfishStatus(entry: RedfishEntry, password: string): Prom
   return mapPowerState(system.PowerState);
 }
 
-/** Resets, then reads PowerState once; the caller's verify loop decides whether that is final. */
+/**
+ * Resets, then reads PowerState once; the caller's verify loop decides whether that is final.
+ * Both requests share one deadline of timeoutMs: a read the reset left no time for is `unknown`.
+ */
 export async function redfishAction(
   entry: RedfishEntry,
   password: string,
   action: PowerAction,
 ): Promise<RelayPowerState> {
-  await call(entry, password, 'POST', `${entry.systemPath}/Actions/ComputerSystem.Reset`, {
+  const deadline = AbortSignal.timeout(entry.timeoutMs);
+  await call(entry, password, 'POST', `${entry.systemPath}/Actions/ComputerSystem.Reset`, deadline, {
     ResetType: RESET_TYPE[action],
   });
   try {
-    return await redfishStatus(entry, password);
+    return await redfishStatus(entry, password, deadline);
   } catch {
     return 'unknown';
   }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { RELAY_ACTIONS } from './protocol.js';
+import { FENCING_ACTIONS, isLoopback, RELAY_ACTIONS } from './protocol.js';
 
 const keySchema = z
   .strictObject({
@@ -15,6 +15,14 @@ const keySchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .optional(),
+    /**
+     * What this key may do. The fence steps, the drill and the reconciler need only status
+     * and off; grant on and cycle to the operator's restore key alone.
+     */
+    actions: z
+      .array(z.enum(RELAY_ACTIONS))
+      .min(1)
+      .default([...FENCING_ACTIONS]),
   })
   .refine((k) => Boolean(k.file) !== Boolean(k.env), { message: 'set exactly one of file and env' });
 
@@ -37,11 +45,36 @@ export const relayConfigSchema = z.strictObject({
   keys: z.array(keySchema).min(1),
   /** A signed request is valid this long either side of the relay's clock. */
   signatureWindowSeconds: z.number().int().min(1).max(300).default(30),
-  /** What callers may do; a fencing-only relay can drop `on` and `cycle`. */
+  /** What any caller may do, whatever its key allows; a fencing-only relay can drop `on` and `cycle`. */
   actions: z
     .array(z.enum(RELAY_ACTIONS))
     .min(1)
     .default([...RELAY_ACTIONS]),
+  /**
+   * Each host's line of calls waiting for their turn (one runs at a time). Power actions go
+   * ahead of status reads; beyond these limits a call is answered 503 with the reason.
+   */
+  queue: z
+    .strictObject({
+      maxPerHost: z.number().int().min(1).max(256).default(8),
+      maxWaitSeconds: z.number().min(0.1).max(120).default(10),
+    })
+    .prefault({}),
+  /**
+   * Sockets, all sources together (keep well under the unit's LimitNOFILE: ipmitool runs need
+   * descriptors too), and how long a socket may take to send its request headers (TLS: to
+   * finish the handshake) and its whole request; checked every second.
+   */
+  connections: z
+    .strictObject({
+      max: z.number().int().min(1).max(10_000).default(256),
+      headersTimeoutSeconds: z.number().min(0.5).max(60).default(5),
+      requestTimeoutSeconds: z.number().min(0.5).max(120).default(10),
+    })
+    .refine((c) => c.headersTimeoutSeconds <= c.requestTimeoutSeconds, {
+      message: 'headersTimeoutSeconds must not exceed requestTimeoutSeconds',
+    })
+    .prefault({}),
   /** BMCs read at once by GET /v1/power (the fence drill). */
   drillConcurrency: z.number().int().min(1).max(64).default(8),
   ipmitoolPath: z.string().default('/usr/bin/ipmitool'),
@@ -66,8 +99,6 @@ export function loadRelayConfig(path: string): RelayConfig {
     keys: config.keys.map((k) => (k.file ? { ...k, file: at(k.file) } : k)),
   };
 }
-
-export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** Plain HTTP only on loopback, unless the operator says otherwise in so many words. */
 export function assertSafeListen(config: RelayConfig): void {

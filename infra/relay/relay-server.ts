@@ -5,33 +5,63 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type AuditRecord, type AuditSink, auditLine, stdoutAudit } from './audit.js';
+import { QueueRefusalError } from './host-queue.js';
 import { describeController, type Inventory, type InventoryEntry } from './inventory.js';
 import { PowerControl, type PowerControlOptions } from './power-control.js';
 import {
   CONTROLLER_KINDS,
   type ControllerKind,
+  HEADER,
   type HostPowerAnswer,
   isValidHostName,
   POWER_ACTIONS,
   type PowerAction,
   RELAY_ACTIONS,
   type RelayAction,
+  signAnswer,
 } from './protocol.js';
 import { authenticate, NonceCache } from './request-auth.js';
 
+/** One accepted HMAC key and what requests signed with it may do. */
+export interface RelayKey {
+  secret: Buffer;
+  actions: readonly RelayAction[];
+}
+
 export interface RelayOptions {
   inventory: Inventory;
-  /** Accepted HMAC keys by key id. */
-  keys: ReadonlyMap<string, Buffer>;
+  /** Accepted keys by key id (main.ts swaps them in place on SIGHUP). */
+  keys: ReadonlyMap<string, RelayKey>;
   listen?: { host: string; port: number };
   tls?: { cert: Buffer; key: Buffer };
   windowMs?: number;
   actions?: readonly RelayAction[];
   drillConcurrency?: number;
   power?: PowerControlOptions;
+  /** Sockets and how long a caller may take to send its request (relay.yaml `connections`). */
+  connections?: Partial<ConnectionLimits>;
   audit?: AuditSink;
   now?: () => number;
 }
+
+export interface ConnectionLimits {
+  /** Sockets open at once, all sources together; beyond, new ones are closed at once. */
+  max: number;
+  /** From accepting a socket to its complete request headers (TLS: to the end of the handshake). */
+  headersTimeoutMs: number;
+  /** From accepting a socket to its complete request, body included. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * Under the systemd unit's LimitNOFILE (4096) with room for ipmitool's pipes; a fence needs a
+ * handful of sockets. Header-less sockets are closed within headersTimeout + 1 s.
+ */
+export const CONNECTION_DEFAULTS: ConnectionLimits = {
+  max: 256,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+};
 
 export interface Relay {
   url: string;
@@ -64,6 +94,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       size > MAX_BODY ? reject(new Refusal(413, 'body-too-large')) : resolve(Buffer.concat(chunks)),
     );
     req.on('error', reject);
+    // The caller went before sending its whole body: nothing to authenticate or answer.
+    req.on('close', () => {
+      if (!req.complete) reject(new Refusal(400, 'body-incomplete'));
+    });
   });
 }
 
@@ -79,6 +113,10 @@ function route(method: string, rawUrl: string): Route {
   // "//host/path" would parse as a URL with an authority: only plain absolute paths route.
   if (!rawUrl.startsWith('/') || rawUrl.startsWith('//')) throw new Refusal(404, 'not-found');
   const url = new URL(rawUrl, 'http://relay.invalid');
+  // The signature covers the target as sent; routing must act on that same text. A target
+  // that parsing rewrites (dot segments, %2E%2E, backslashes, a fragment) is refused, never
+  // normalised: "/v1/hosts/%2E%2E/power" would otherwise route as "/v1/power".
+  if (`${url.pathname}${url.search}` !== rawUrl) throw new Refusal(400, 'non-canonical-path');
   const expect = url.searchParams.get('kind');
   if (expect !== null && !CONTROLLER_KINDS.includes(expect as ControllerKind))
     throw new Refusal(400, 'bad-kind');
@@ -149,12 +187,35 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       message: null,
       ms: 0,
     };
+    // Set once the request is authenticated: every later answer is MACed for this request.
+    let answerKey: { secret: Buffer; nonce: string } | null = null;
     const send = (status: number, body: unknown) => {
       record.status = status;
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      const signature = answerKey
+        ? {
+            [HEADER.answerSignature]: signAnswer(answerKey.secret, {
+              method: record.method,
+              path: record.path,
+              nonce: answerKey.nonce,
+              status,
+              body: text,
+            }),
+          }
+        : {};
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        ...signature,
+      });
       res.end(text);
     };
+    // Aborts when the connection goes before the answer is sent: work still waiting for
+    // its turn is then dropped instead of running for nobody.
+    const caller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) caller.abort();
+    });
     try {
       const body = await readBody(req);
       const auth = authenticate(
@@ -166,12 +227,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       );
       record.keyId = auth.keyId;
       record.auth = auth.ok ? 'ok' : auth.reason;
-      if (!auth.ok) throw new Refusal(401, auth.reason);
+      // One answer for every failure: telling "unknown key" from "bad signature" would let
+      // anyone enumerate key ids. The audit line keeps the reason.
+      if (!auth.ok) throw new Refusal(401, 'unauthorized');
+      const key = options.keys.get(auth.keyId) as RelayKey;
+      answerKey = { secret: key.secret, nonce: req.headers[HEADER.nonce] as string };
 
       const target = route(record.method, record.path);
       record.host = target.host;
       record.action = target.action;
-      if (!allowed.has(target.action)) throw new Refusal(403, 'action-not-allowed');
+      if (!allowed.has(target.action) || !key.actions.includes(target.action)) {
+        throw new Refusal(403, 'action-not-allowed');
+      }
 
       if (target.kind === 'listing') {
         // What controls each host, without touching any BMC: lets callers name BMCs in reports.
@@ -185,7 +252,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         return;
       }
       if (target.kind === 'inventory') {
-        const hosts = await power.statusAll(options.drillConcurrency ?? 8, target.expectKind);
+        const hosts = await power.statusAll(options.drillConcurrency ?? 8, target.expectKind, caller.signal);
         const failed = hosts.filter((h) => h.error).length;
         record.outcome = `${hosts.length - failed} ok, ${failed} failed`;
         send(200, { hosts });
@@ -201,13 +268,22 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
           `${host} is controlled by ${entry.kind}, not ${target.expectKind}`,
         );
       }
-      const answer: HostPowerAnswer = await power.run(host, target.action);
+      const answer: HostPowerAnswer = await power.run(host, target.action, caller.signal);
       record.controller = answer.controller;
       record.outcome = answer.error ? answer.error.class : (answer.state ?? 'accepted');
       record.message = answer.error?.message ?? null;
       send(answer.error ? 502 : 200, answer);
     } catch (error) {
-      if (error instanceof Refusal) {
+      if (error instanceof QueueRefusalError && error.reason === 'caller-gone') {
+        // Nobody to answer; 499 ("client closed request") in the audit line only.
+        record.status = 499;
+        record.outcome = error.reason;
+        record.message = error.message;
+      } else if (error instanceof QueueRefusalError) {
+        record.outcome = error.reason;
+        record.message = error.message;
+        send(503, { error: error.reason, detail: error.message });
+      } else if (error instanceof Refusal) {
         record.outcome = error.reason;
         record.message = error.detail ?? null;
         send(error.status, { error: error.reason, ...(error.detail ? { detail: error.detail } : {}) });
@@ -225,11 +301,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
   };
+  const limits = { ...CONNECTION_DEFAULTS, ...options.connections };
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both only this often (30 s by default): idle sockets then outlive headersTimeout by up to 30 s.
+    connectionsCheckingInterval: 1000,
+  };
   const server = options.tls
-    ? https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }, listener)
-    : http.createServer(listener);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+    ? https.createServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          minVersion: 'TLSv1.2',
+          // headersTimeout starts once TLS is up; a socket that never handshakes is bounded here (120 s by default).
+          handshakeTimeout: limits.headersTimeoutMs,
+          ...timeouts,
+        },
+        listener,
+      )
+    : http.createServer(timeouts, listener);
+  server.maxConnections = limits.max;
   const listen = options.listen ?? { host: '127.0.0.1', port: 0 };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,7 +1,8 @@
 // Checks a request's signature. Order matters: nothing is remembered about a request
 // until its signature is valid, so unsigned traffic cannot fill the nonce cache, and
-// nothing about hosts is revealed before authentication.
-import { timingSafeEqual } from 'node:crypto';
+// nothing about hosts is revealed before authentication. The reason is for the audit
+// line only: callers get one answer for every failure (relay-server.ts).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { canonicalString, computeSignature, HEADER } from './protocol.js';
 
 export type AuthOutcome =
@@ -57,6 +58,9 @@ const header = (headers: Record<string, string | string[] | undefined>, name: st
   return typeof value === 'string' ? value : undefined;
 };
 
+/** Stands in for an unknown key, so a request naming one costs the same HMAC as any other. */
+const DECOY_KEY = randomBytes(32);
+
 export function authenticate(
   request: {
     method: string;
@@ -64,7 +68,7 @@ export function authenticate(
     headers: Record<string, string | string[] | undefined>;
     body: Buffer;
   },
-  keys: ReadonlyMap<string, Buffer>,
+  keys: ReadonlyMap<string, { secret: Buffer }>,
   nonces: NonceCache,
   windowMs: number,
   now = Date.now(),
@@ -75,15 +79,10 @@ export function authenticate(
   const signature = header(request.headers, HEADER.signature);
   if (!keyId || !timestamp || !nonce || !signature)
     return { ok: false, keyId: keyId ?? null, reason: 'missing-signature' };
-  const key = keys.get(keyId);
-  if (!key) return { ok: false, keyId, reason: 'unknown-key' };
-  if (!/^\d{1,15}$/.test(timestamp) || !/^[A-Za-z0-9_-]{16,128}$/.test(nonce)) {
-    return { ok: false, keyId, reason: 'bad-timestamp' };
-  }
-  if (Math.abs(now - Number(timestamp)) > windowMs) return { ok: false, keyId, reason: 'expired' };
+  const key = keys.get(keyId)?.secret;
   const expected = Buffer.from(
     computeSignature(
-      key,
+      key ?? DECOY_KEY,
       canonicalString({ method: request.method, path: request.path, timestamp, nonce, body: request.body }),
     ),
     'hex',
@@ -94,6 +93,11 @@ export function authenticate(
     given.length === expected.length
       ? timingSafeEqual(given, expected)
       : !timingSafeEqual(expected, expected);
+  if (!key) return { ok: false, keyId, reason: 'unknown-key' };
+  if (!/^\d{1,15}$/.test(timestamp) || !/^[A-Za-z0-9_-]{16,128}$/.test(nonce)) {
+    return { ok: false, keyId, reason: 'bad-timestamp' };
+  }
+  if (Math.abs(now - Number(timestamp)) > windowMs) return { ok: false, keyId, reason: 'expired' };
   if (!match) return { ok: false, keyId, reason: 'bad-signature' };
   if (!nonces.remember(`${keyId}:${nonce}`, now)) return { ok: false, keyId, reason: 'replayed' };
   return { ok: true, keyId };

@@ -1,6 +1,7 @@
 // Faults in real fencing: the ipmi-relay fencer, the bastion relay (infra/relay) and real
 // ipmi_sim BMCs whose chassis hook kills or starts a fake host process, so "off" means a
 // process really died. The simulated cloud plays Nova; the BMC is the power truth.
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
@@ -32,6 +33,8 @@ afterEach(async () => {
 });
 
 const bmc = (): Bmc => lab.bmc(0);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const auditFrom = (from: number) => relay.audit.slice(from).map((line) => JSON.parse(line));
 const truth = (host: string) => (host === 'compute-1' && bmc().hostRunning() ? 'on' : 'off');
 
 /** compute-1's BMC answering and its host running again, with this fault. */
@@ -327,6 +330,130 @@ describe('fencing through the relay to ipmi_sim', () => {
       const actual = await expectFenceRefused(s);
       expect(bmc().hostRunning()).toBe(true);
       return { actual, completed: 0 };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'relay-forged-off',
+      fault:
+        'something that is not the relay answers every power call with a well-formed "off" (its answer MAC forged)',
+      expected:
+        'no answer the relay did not sign for the request counts: Fence.NotVerified, nothing evacuated',
+      completions: 0,
+    },
+    async (c) => {
+      await reset();
+      const forger = await proxy();
+      forger.add({
+        path: /\/power/,
+        times: Number.POSITIVE_INFINITY,
+        action: {
+          kind: 'answer',
+          status: 200,
+          body: {
+            host: 'compute-1',
+            kind: 'ipmi',
+            controller: `ipmi lanplus 127.0.0.1:${bmc().port}`,
+            action: 'status',
+            state: 'off',
+            error: null,
+            ms: 40,
+          },
+          headers: { 'x-relay-answer-signature': randomBytes(32).toString('hex') },
+        },
+      });
+      const s = await open(relay.fencer(forger.url));
+      c.witness(s.evidence);
+      failHost(s, 'compute-1');
+      const actual = await expectFenceRefused(s);
+      expect(s.memory.reports[0]?.cause).toMatch(/not signed by the relay for this request/);
+      expect(forger.hits.length).toBeGreaterThan(1);
+      expect(bmc().hostRunning()).toBe(true);
+      return { actual, completed: 0 };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'relay-off-after-caller-left',
+      fault:
+        "compute-1's BMC is stuck in the fence's status read (held at the relay); the fencer gives up on each call after 1 s, the off included",
+      expected:
+        'fencing failed, nothing evacuated; the relay drops the off its caller left, so once the BMC answers again the host is still running',
+      completions: 0,
+    },
+    async (c) => {
+      await reset();
+      const release = relay.hold();
+      closers.push(async () => release());
+      const s = await open(relay.fencer(relay.url, 1000), {
+        recovery: { fence: { verifyTimeoutSeconds: 2, pollIntervalMs: 200 } },
+      });
+      c.witness(s.evidence);
+      failHost(s, 'compute-1');
+      const commands = relay.commands.length;
+      const audit = relay.audit.length;
+      const actual = await expectFenceRefused(s);
+      // The BMC answers again. A read queued now runs after anything still waiting before it.
+      release();
+      expect(await relay.flood('compute-1', 1)).toEqual([200]);
+      expect(relay.commands.slice(commands)).not.toContain('off');
+      expect(bmc().hostRunning()).toBe(true);
+      const gone = auditFrom(audit).filter((line) => line.outcome === 'caller-gone');
+      expect(gone.map((line) => line.action)).toContain('off');
+      return {
+        actual: `${actual}; ${gone.length} calls dropped when their caller left, the off among them`,
+        completed: 0,
+      };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'relay-queue-flood',
+      fault:
+        'right after the fence reads status, another key holder sends 100 signed status reads of compute-1 at once (the BMC busy with the first)',
+      expected:
+        'the relay turns the excess away (503 queue-full) and runs the off next: verified, every instance recovered once',
+      completions: 1,
+    },
+    async (c) => {
+      await reset();
+      const s = await open(relay.fencer(relay.url, 3000), {
+        recovery: { fence: { verifyTimeoutSeconds: 6, pollIntervalMs: 200 } },
+      });
+      c.witness(s.evidence);
+      const servers = failHost(s, 'compute-1');
+      const turnedAway = () => relay.outcomes('queue-full');
+      const before = turnedAway();
+      const commands = relay.commands.length;
+      let flood: Promise<number[]> | null = null;
+      s.after('powerStatus', async () => {
+        if (flood) return;
+        const release = relay.hold();
+        closers.push(async () => release());
+        flood = relay.flood('compute-1', 100);
+        // One read runs (held), 8 wait, 91 are turned away at once.
+        for (let i = 0; i < 500 && turnedAway() - before < 91; i += 1) await sleep(20);
+        // The BMC answers again once the off has taken a read's place in the line.
+        void (async () => {
+          for (let i = 0; i < 500 && turnedAway() - before < 92; i += 1) await sleep(20);
+          release();
+        })();
+      });
+      const run = await s.recover('compute-1');
+      expectRecovered(s, servers, 'compute-1');
+      expect(bmc().hostRunning()).toBe(false);
+      const statuses = await (flood ?? Promise.resolve([]));
+      expect(statuses.filter((status) => status === 503)).toHaveLength(92);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(8);
+      // The fence's read, the flood's first read (running when the off came), then the off.
+      expect(relay.commands.slice(commands).indexOf('off')).toBe(2);
+      return {
+        actual: `${describeRun(run)}; 92 of 100 flooding reads answered 503 queue-full, the off ran next`,
+        completed: Number(completed(run)),
+      };
     },
   );
 

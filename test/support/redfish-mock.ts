@@ -15,7 +15,13 @@ export type RedfishMockFault =
   /** Reset answers 500. */
   | 'fail_reset'
   /** Reset is never answered. */
-  | 'hang_reset';
+  | 'hang_reset'
+  /** GET answers 400 with an error message that quotes the password (near character 195). */
+  | 'echo_password'
+  /** GET answers 200, then one byte of body every 200 ms, for as long as the client listens. */
+  | 'trickle'
+  /** GET answers 200, then body as fast as the client reads it, without end. */
+  | 'endless';
 
 export interface RedfishMock {
   url: string;
@@ -24,6 +30,8 @@ export interface RedfishMock {
   slowMs: number;
   /** Requests seen (method, path, body), never the credentials. */
   requests: { method: string; path: string; body: string; authorized: boolean }[];
+  /** Answers (trickle, endless) the client closed before they ended. */
+  cut: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +64,28 @@ export async function startRedfishMock(options: {
       res.end(JSON.stringify(value));
     };
     if (!authorized) return json(401, redfishError('Authentication required'));
+    if ((mock.fault === 'trickle' || mock.fault === 'endless') && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = mock.fault === 'trickle' ? ' ' : ' '.repeat(64 * 1024);
+      const timer = setInterval(
+        () => {
+          if (res.writableNeedDrain) return;
+          res.write(chunk);
+        },
+        mock.fault === 'trickle' ? 200 : 1,
+      );
+      timers.add(timer as unknown as NodeJS.Timeout);
+      res.on('close', () => {
+        clearInterval(timer);
+        timers.delete(timer as unknown as NodeJS.Timeout);
+        if (!res.writableEnded) mock.cut += 1;
+      });
+      return;
+    }
+    if (mock.fault === 'echo_password' && req.method === 'GET') {
+      const said = 'the BMC quotes the password it was given: ';
+      return json(400, redfishError(`${'.'.repeat(195 - said.length)}${said}${options.password}`));
+    }
     if (req.method === 'GET' && req.url === SYSTEM) {
       return json(200, {
         '@odata.id': SYSTEM,
@@ -119,9 +149,10 @@ export async function startRedfishMock(options: {
     fault: 'none',
     slowMs: 600,
     requests: [],
+    cut: 0,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
+        for (const timer of timers) clearInterval(timer);
         for (const res of hung) res.destroy();
         server.closeAllConnections();
         server.close(() => resolve());

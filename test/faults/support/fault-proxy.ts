@@ -13,8 +13,8 @@ export type FaultAction =
   | { kind: 'drop-answer' }
   /** Forwarded after this delay. */
   | { kind: 'delay'; ms: number }
-  /** Answered here with this status and JSON body; the service never sees the request. */
-  | { kind: 'answer'; status: number; body: unknown }
+  /** Answered here with this status, JSON body and extra headers; the service never sees the request. */
+  | { kind: 'answer'; status: number; body: unknown; headers?: Record<string, string> }
   /** Answered 200 with a body that is not what the client expects. */
   | { kind: 'garbage'; body: string };
 
@@ -68,7 +68,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     }
     if (action?.kind === 'hang') return; // the socket is closed by the client's timeout, or by close()
     if (action?.kind === 'answer') {
-      res.writeHead(action.status, { 'content-type': 'application/json' });
+      res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
       return res.end(JSON.stringify(action.body));
     }
     if (action?.kind === 'garbage') {

@@ -4,7 +4,6 @@
 // tries again (a secret store that was unreachable may answer now).
 import { buildDrivers, type DriverKinds } from '../drivers/driver-set.js';
 import { configPath, loadConfigFile } from './config.js';
-import { MemoryStateStore } from './intake/state-store.js';
 import { createLogger } from './logger.js';
 import type { Runtime, RuntimeProvider } from './runtime.js';
 
@@ -14,7 +13,7 @@ export function functionRuntime(kinds: DriverKinds): RuntimeProvider {
     const config = loadConfigFile(configPath());
     const logger = createLogger();
     const drivers = await buildDrivers(config, kinds, { logger, simulated: null, env: process.env });
-    return { ...drivers, config, policy: config.recovery, logger, state: new MemoryStateStore() };
+    return { ...drivers, config, policy: config.recovery, logger };
   };
   return () => {
     cached ??= build().catch((error) => {

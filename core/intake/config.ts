@@ -15,6 +15,13 @@ const hmacSchema = z
     ...secretRefShape,
     signatureHeader: z._default(nonEmpty(), 'x-freezer-dr-signature'),
     timestampHeader: z._default(nonEmpty(), 'x-freezer-dr-timestamp'),
+    /** A fresh value per request (16-128 of A-Z a-z 0-9 _ -), signed with the body; each is accepted once. */
+    nonceHeader: z._default(nonEmpty(), 'x-freezer-dr-nonce'),
+    /**
+     * Refuse signatures without a nonce. Off by default so senders signing "<timestamp>.<body>"
+     * keep working: their identical signature is then refused as a replay instead.
+     */
+    requireNonce: z._default(z.boolean(), false),
     /** Signatures older or newer than this are refused (replayed or clock-skewed). */
     toleranceSeconds: z._default(z.positiveInt(), 300),
   })
@@ -28,7 +35,7 @@ export const intakeConfigSchema = z.strictObject({
         z.nullable(z.pipe(bearerSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_TOKEN')))),
         {},
       ),
-      /** HMAC-SHA256 over "<timestamp>.<raw body>", hex, for senders that can sign. null disables. */
+      /** HMAC-SHA256 over "<timestamp>.<nonce>.<raw body>", hex, for senders that can sign. null disables. */
       hmac: z.prefault(
         z.nullable(z.pipe(hmacSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_HMAC_SECRET')))),
         {},

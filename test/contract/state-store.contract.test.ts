@@ -24,7 +24,10 @@ afterAll(async () => dynamo?.close());
 
 let keys = 0;
 /** Each test its own keys and buckets: the table is shared by the whole file. */
-const fresh = (what: string) => `${what}-${(keys += 1)}`;
+const fresh = (what: string) => {
+  keys += 1;
+  return `${what}-${keys}`;
+};
 
 const fixtures: Record<string, () => Fixture> = {
   memory: () => {

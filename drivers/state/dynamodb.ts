@@ -1,8 +1,8 @@
 // The StateStore shared by every Lambda container: one DynamoDB table (pk, TTL on
 // expiresAt), every change a conditional write, so two containers can never both hold one
 // claim or push the start window past its limit.
-//   claimOnce   PutItem if absent or expired; a refused write by the same owner is read
-//               back (a retried step gets its own claim again, never a second one).
+//   claimOnce   read; if absent or expired, PutItem on the same condition; a claim held
+//               by the same owner is its own again (a retried step), never a second one.
 //   takeSlot    one item per bucket: its live slots [{t, at}] and a version; read,
 //               drop slots older than the window, append when under the limit, write back
 //               only if the version is still the one read (else read again).
@@ -54,6 +54,10 @@ export class DynamoStateStore implements StateStore {
     const { sdk, client } = await this.connect();
     const pk = `claim#${key}`;
     const now = this.now();
+    // Read first: during a storm most calls find the claim held, and a read neither
+    // contends for the item nor costs a write. The conditional write below decides.
+    const held = await this.read(pk);
+    if (held && Number(held.until?.N) > now) return owner !== undefined && held.owner?.S === owner;
     const until = now + ttlMs;
     try {
       await client.send(
@@ -74,9 +78,10 @@ export class DynamoStateStore implements StateStore {
     } catch (error) {
       if (!conditionFailed(error)) throw error;
     }
+    // Someone claimed it between the read and the write: it is theirs, unless theirs is ours.
     if (owner === undefined) return false;
-    const held = await this.read(pk);
-    return held?.owner?.S === owner && Number(held.until?.N) > now;
+    const claimed = await this.read(pk);
+    return claimed?.owner?.S === owner && Number(claimed.until?.N) > now;
   }
 
   async unclaim(key: string): Promise<void> {

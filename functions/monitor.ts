@@ -5,6 +5,7 @@
 import middy from '@middy/core';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
 import { functionRuntime } from '../core/function-runtime.js';
+import { withIntakeCloud } from '../core/intake/config.js';
 import { Intake } from '../core/intake/intake.js';
 import type { NoticeSender } from '../core/intake/refusals.js';
 import { publishMetrics } from '../core/metrics.js';
@@ -60,9 +61,10 @@ export const createHandler = (
   });
 };
 
-// Nova's services and the shared start window; refusal notices go to the notify function.
+// Nova's services (the intake's own credentials) and the shared start window; refusal
+// notices go to the notify function.
 export const handler = createHandler(
-  functionRuntime({ cloud: cloudDrivers, state: stateDrivers }),
+  functionRuntime({ cloud: cloudDrivers, state: stateDrivers }, withIntakeCloud),
   () => StepFunctionsExecutions.fromEnv(),
   noticeRelay(),
 );

@@ -11,6 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { configPath, type FreezerConfig, loadConfigFile } from '../core/config.js';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
 import { functionRuntime } from '../core/function-runtime.js';
+import { withIntakeCloud } from '../core/intake/config.js';
 import { FrontDoor } from '../core/intake/front-door.js';
 import { Intake } from '../core/intake/intake.js';
 import type { NoticeSender } from '../core/intake/refusals.js';
@@ -154,10 +155,13 @@ export function createHandler(deps: WebhookDeps): WebhookHandler {
   return Object.assign(handler as unknown as WebhookHandler, { intake });
 }
 
+/** Nova's services for the gates, with the intake's own credentials; no notifier: refusal notices go to the notify function. */
+export const webhookRuntime = (): RuntimeProvider =>
+  functionRuntime({ cloud: cloudDrivers }, withIntakeCloud);
+
 export const defaultWebhookDeps: WebhookDeps = {
   config: () => loadConfigFile(configPath()),
-  // Nova's services for the gates; no notifier: refusal notices go to the notify function.
-  runtime: functionRuntime({ cloud: cloudDrivers }),
+  runtime: webhookRuntime(),
   executions: () => StepFunctionsExecutions.fromEnv(),
   notice: noticeRelay(),
 };

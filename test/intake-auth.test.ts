@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../core/config.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import { signBody } from '../core/intake/auth.js';
 import { MemoryStateStore } from '../core/intake/state-store.js';
-import { cloudDrivers } from '../drivers/cloud/registry.js';
-import { createHandler } from '../functions/webhook.js';
+import { createHandler, webhookRuntime } from '../functions/webhook.js';
 import { fakeExecutions } from './support/fake-sfn.js';
 import {
   HMAC_SECRET,
@@ -268,6 +266,7 @@ describe('signed requests are good once', () => {
 
 describe('the front door', () => {
   it('answers strangers 401 before the runtime is built, reading no secret but the webhook token, even while the rest cannot be built', async () => {
+    // Past the front door, Nova is read with intake.cloud's credentials, not the cloud section's.
     dir = mkdtempSync(join(tmpdir(), 'freezer-dr-front-door-'));
     const file = join(dir, 'freezer-dr.yaml');
     writeFileSync(
@@ -276,7 +275,11 @@ describe('the front door', () => {
         cloud: { driver: 'openstack', clouds: { secret: 'freezer-dr/openstack' } },
         fencer: { driver: 'noop', iUnderstandHostsAreNotPoweredOff: true },
         notifiers: [{ driver: 'log' }],
-        intake: { auth: { bearer: { secret: 'freezer-dr/webhook-token' }, hmac: null } },
+        intake: {
+          auth: { bearer: { secret: 'freezer-dr/webhook-token' }, hmac: null },
+          // The intake lists Nova's services with credentials of its own (least privilege).
+          cloud: { clouds: { secret: 'freezer-dr/openstack-intake' } },
+        },
       }),
     );
     const saved = process.env.FREEZER_DR_CONFIG;
@@ -291,7 +294,7 @@ describe('the front door', () => {
       const { api } = fakeExecutions();
       const handler = createHandler({
         config: () => loadConfigFile(file),
-        runtime: functionRuntime({ cloud: cloudDrivers }),
+        runtime: webhookRuntime(),
         executions: () => api,
       });
       const post = async (headers: Record<string, string>) =>
@@ -303,7 +306,7 @@ describe('the front door', () => {
       expect(asked).toEqual(['freezer-dr/webhook-token']);
       // Past the front door the runtime is built, and its failure is the caller's 5xx to retry.
       expect(await post({ authorization: 'Bearer token-from-secrets-manager-0004' })).toBe(500);
-      expect(asked).toEqual(['freezer-dr/webhook-token', 'freezer-dr/openstack']);
+      expect(asked).toEqual(['freezer-dr/webhook-token', 'freezer-dr/openstack-intake']);
     } finally {
       process.env.FREEZER_DR_CONFIG = saved;
     }

@@ -1,7 +1,8 @@
 // The `intake` section of freezer-dr.yaml: how the alert webhook authenticates callers
 // and when it refuses to start a recovery. Defaults fail closed: without a configured
 // secret every request is 401, and the mass-failure gates are on.
-import { oneSource, orEnv, secretRefShape } from '../secrets.js';
+import type { FreezerConfig } from '../config.js';
+import { oneSource, orEnv, secretRef, secretRefShape } from '../secrets.js';
 import * as z from '../zod.js';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -45,6 +46,22 @@ export const intakeConfigSchema = z.strictObject({
     }),
     {},
   ),
+  /**
+   * Nova credentials of the deployed intake (webhook and monitor functions), which only list
+   * compute services: e.g. an application credential whose access rules allow GET os-services
+   * alone. null: the cloud section's. (`npm start` runs everything with the cloud section's.)
+   */
+  cloud: z._default(
+    z.nullable(
+      z.strictObject({
+        /** clouds.yaml content: {file}, {env} or {secret}. */
+        clouds: secretRef,
+        /** The entry in it; may be omitted when it holds one cloud. */
+        cloud: z.optional(nonEmpty()),
+      }),
+    ),
+    null,
+  ),
   /** Globs over Nova host names that freezer-dr may recover; empty means every nova-compute host. */
   fleet: z._default(z.array(nonEmpty()), []),
   /** Larger bodies get 413 before anything is parsed (Alertmanager: bound it with max_alerts). */
@@ -81,3 +98,11 @@ export const intakeConfigSchema = z.strictObject({
 });
 
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
+
+/** The config as the deployed intake uses it: its own Nova credentials, when it has some. */
+export function withIntakeCloud(config: FreezerConfig): FreezerConfig {
+  const own = config.intake.cloud;
+  if (!own || config.cloud.driver !== 'openstack') return config;
+  const { cloud: _entry, clouds: _clouds, ...section } = config.cloud;
+  return { ...config, cloud: { ...section, clouds: own.clouds, ...(own.cloud ? { cloud: own.cloud } : {}) } };
+}

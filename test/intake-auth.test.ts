@@ -1,7 +1,8 @@
 // Who may start a recovery: bearer token or HMAC-signed body, constant-time compared,
 // secrets read from a file or variable and never logged. A refused caller gets a bare
 // 401 and leaves nothing behind but a counter.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -261,6 +262,32 @@ describe('signed requests are good once', () => {
     expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
     await expectRefused(headers);
     expect(rig.sfn.started).toHaveLength(1);
+  });
+});
+
+describe('the HMAC snippet of docs/intake.md', () => {
+  it('signs what the webhook verifies, once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freezer-dr-snippet-'));
+    const secret = join(dir, 'hmac.secret');
+    writeFileSync(secret, HMAC_SECRET);
+    const doc = readFileSync(new URL('../docs/intake.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### Signing instead of a token (HMAC)'));
+    const snippet = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    // The snippet up to its curl line, with the secret file here; print what curl would send.
+    const script = `${snippet.slice(0, snippet.indexOf('curl')).replaceAll('/etc/freezer-dr/hmac.secret', secret)}
+printf '%s\\n%s\\n%s\\n%s' "$ts" "$nonce" "$sig" "$body"`;
+    const [ts = '', nonce = '', sig = '', sent = ''] = execFileSync('bash', ['-c', script], {
+      encoding: 'utf8',
+    }).split('\n');
+    expect(snippet).toContain('X-Freezer-DR-Nonce: $nonce');
+    rig = await startIntakeRig();
+    const headers = {
+      'x-freezer-dr-timestamp': ts,
+      'x-freezer-dr-nonce': nonce,
+      'x-freezer-dr-signature': `sha256=${sig}`,
+    };
+    expect((await rig.post(sent, { auth: 'none', headers })).status).toBe(202);
+    await expectRefused(headers, sent);
   });
 });
 

@@ -106,6 +106,8 @@ export const configSchema = z.strictObject({
   recovery: z.prefault(recoveryPolicySchema, {}),
   /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
   intake: z.prefault(intakeConfigSchema, {}),
+  /** Where notify-once claims, start windows and webhook nonces live: `memory` (one process) or `dynamodb`. */
+  state: z._default(driverSection, { driver: 'memory' }),
   /** Sections owned by other components (relay, local server); validated where used. */
   local: z.optional(z.record(z.string(), z.unknown())),
 });

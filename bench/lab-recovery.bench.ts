@@ -15,7 +15,7 @@
 // floor's median; failure -> last verified <= 45 s; exit 1 on a miss) and where freezer-dr's
 // recovery time went, from nova-api's, nova-scheduler's and nova-compute's logs. JSON under
 // the lab dir.
-//   npm run bench:lab -- --servers 10 --rounds 5 [--group-wait 10s]
+//   npm run bench:lab -- --servers 10 --rounds 5 [--group-wait 10s] [--method spread|scheduler|reserved]
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     servers: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '5' },
     'group-wait': { type: 'string', default: '10s' },
+    /** recovery.placement.method of the freezer-dr runs (spread is the default; scheduler lets Nova choose). */
+    method: { type: 'string', default: 'spread' },
   },
 });
 const N = Number(values.servers);
@@ -298,7 +300,10 @@ say(
 say("Nova 26: service_down_time 60 s, report_interval 10 s; Nova's own rebuild time varies between runs");
 await nova.healLab();
 // freezer-dr runs all along, as `npm start` would: its own monitor on, default confirm settings.
-const stack = await startLabStack({ monitors: [{ driver: 'nova-services' }] });
+const stack = await startLabStack({
+  monitors: [{ driver: 'nova-services' }],
+  recovery: { placement: { method: values.method } },
+});
 const staleAfter = stack.rt.policy.confirm.staleAfterSeconds;
 type Round = { floor: FloorResult; targeted: FloorResult; run: FreezerRun; derived: Derived };
 const rounds: Round[] = [];

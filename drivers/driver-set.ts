@@ -68,7 +68,7 @@ export async function buildDrivers(
     return factory.create(options, shared);
   };
   const { cloud, fencer, notifiers, state } = kinds;
-  return {
+  const drivers: Drivers = {
     cloud: cloud ? await build('cloud', cloud, config.cloud) : notLoaded('cloud'),
     fencer: fencer ? await build('fencer', fencer, config.fencer) : notLoaded('fencer'),
     notifiers: notifiers
@@ -77,4 +77,11 @@ export async function buildDrivers(
     state: state ? await build('state', state, config.state) : notLoaded('state'),
     simulated: context.simulated,
   };
+  // Every container that shares the state store also shares one Keystone token through it (sealed).
+  if (cloud && state) {
+    (
+      drivers.cloud as { session?: { shareTokensThrough?(v: StateStore): void } }
+    ).session?.shareTokensThrough?.(drivers.state);
+  }
+  return drivers;
 }

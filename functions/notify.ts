@@ -4,6 +4,7 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { NOTIFICATION_KINDS } from '../drivers/types.js';
 import { taskHandler } from './lib/task-handler.js';
 import { fenceRecord, hostName, incident, stage, unplacedInstance, waveResults } from './schemas.js';
@@ -39,4 +40,6 @@ const input = z.object({
  * duplicate, never a lost report) and changes nothing else. It never fails the recovery.
  */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('Notify', input, notify, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }));
+export const handler = createHandler(
+  functionRuntime({ cloud: cloudDrivers, state: stateDrivers, notifiers: notifierDrivers }),
+);

@@ -111,7 +111,12 @@ describe('serverless package', () => {
     const access = statements().filter(({ statement }) =>
       JSON.stringify(statement.Action).includes('dynamodb:'),
     );
-    expect(access.map(({ role }) => role).sort()).toEqual(['CloudTaskRole', 'MonitorRole', 'WebhookRole']);
+    expect(access.map(({ role }) => role).sort()).toEqual([
+      'CloudTaskRole',
+      'MonitorRole',
+      'NotifyTaskRole',
+      'WebhookRole',
+    ]);
     for (const { statement } of access) {
       expect(statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
@@ -127,13 +132,30 @@ describe('serverless package', () => {
       .sort();
     expect(named).toEqual([
       'ConfirmHostFailureLambdaFunction',
+      'EvacuateInstanceLambdaFunction',
+      'MarkHostDownLambdaFunction',
       'MonitorLambdaFunction',
+      'NotifyLambdaFunction',
+      'PlanTargetsLambdaFunction',
+      'SelectInstancesLambdaFunction',
+      'VerifyInstanceLambdaFunction',
       'WebhookLambdaFunction',
     ]);
   });
 
   it('bundles the DynamoDB client only where the state store is used, and imports it on first use', () => {
-    const users = ['confirmHostFailure', 'monitor', 'webhook'];
+    // Every step that talks to Nova shares the Keystone token through it; the intake keeps its gates there.
+    const users = [
+      'confirmHostFailure',
+      'evacuateInstance',
+      'markHostDown',
+      'monitor',
+      'notify',
+      'planTargets',
+      'selectInstances',
+      'verifyInstance',
+      'webhook',
+    ];
     for (const { name, file } of bundles) {
       const code = readFileSync(file, 'utf8');
       expect(code.includes('@aws-sdk/client-dynamodb'), name).toBe(users.includes(name));

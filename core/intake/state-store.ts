@@ -25,11 +25,16 @@ export interface StateStore {
   takeSlot(bucket: string, limit: number, windowMs: number, floor?: number): Promise<string | null>;
   /** Gives a slot back (the start turned out to be a duplicate, or failed). */
   releaseSlot(bucket: string, token: string): Promise<void>;
+  /** A value put under `key` that has not expired, or null (last write wins). */
+  getValue(key: string): Promise<string | null>;
+  /** Keeps `value` under `key` for ttlMs (the Keystone token every container shares, sealed). */
+  putValue(key: string, value: string, ttlMs: number): Promise<void>;
 }
 
 export class MemoryStateStore implements StateStore {
   private readonly claims = new Map<string, { until: number; owner: string | null }>();
   private readonly slots = new Map<string, { token: string; at: number }[]>();
+  private readonly values = new Map<string, { value: string; until: number }>();
   private nextToken = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -65,5 +70,14 @@ export class MemoryStateStore implements StateStore {
         bucket,
         live.filter((slot) => slot.token !== token),
       );
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    const held = this.values.get(key);
+    return held && held.until > this.now() ? held.value : null;
+  }
+
+  async putValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.values.set(key, { value, until: this.now() + ttlMs });
   }
 }

@@ -7,6 +7,7 @@
 //               drop slots older than the window, append when under the limit, write back
 //               only if the version is still the one read (else read again).
 //   unclaim     DeleteItem.  releaseSlot  the same versioned write, without the token.
+//   getValue / putValue   a plain item with `until` (last write wins): the sealed token.
 // Expiry is decided from `until` (ms) on every read: DynamoDB's TTL deletes only
 // eventually (hours), so expiresAt cleans up, never decides.
 // The SDK is imported on first use: it stays out of cold start and out of `npm start`.
@@ -162,6 +163,27 @@ export class DynamoStateStore implements StateStore {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
       }
     }
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    const item = await this.read(`value#${key}`);
+    return item && Number(item.until?.N) > this.now() ? (item.value?.S ?? null) : null;
+  }
+
+  async putValue(key: string, value: string, ttlMs: number): Promise<void> {
+    const { sdk, client } = await this.connect();
+    const until = this.now() + ttlMs;
+    await client.send(
+      new sdk.PutItemCommand({
+        TableName: this.options.table,
+        Item: {
+          [STATE_TABLE_KEY]: S(`value#${key}`),
+          value: S(value),
+          until: N(until),
+          [STATE_TABLE_TTL]: N(seconds(until)),
+        },
+      }),
+    );
   }
 
   private async read(pk: string): Promise<Item | undefined> {

@@ -44,6 +44,19 @@ const fixtures: Record<string, () => Fixture> = {
 describe.each(Object.keys(fixtures))('StateStore contract: %s', (name) => {
   const make = fixtures[name] as () => Fixture;
 
+  it('putValue keeps a value for its TTL, seen by every handle; the last write wins', async () => {
+    const { handle, clock } = make();
+    const [a, b] = [handle(), handle()];
+    const key = fresh('value');
+    expect(await a.getValue(key)).toBeNull();
+    await a.putValue(key, 'one', 60_000);
+    expect(await b.getValue(key)).toBe('one');
+    await b.putValue(key, 'two', 60_000);
+    expect(await a.getValue(key)).toBe('two');
+    clock.now += 60_001;
+    expect(await a.getValue(key)).toBeNull();
+  });
+
   it('claimOnce records a key once; its owner gets it again, nobody else does', async () => {
     const { handle } = make();
     const [a, b] = [handle(), handle()];

@@ -111,7 +111,11 @@ describe('detection on the real lab', () => {
     delete s.env.FREEZER_DR_PAUSED;
     const started = await until(
       'the poll to start the recovery',
-      async () => s.decisions('compute-2').slice(seen).find((d) => d.decision === 'started'),
+      async () =>
+        s
+          .decisions('compute-2')
+          .slice(seen)
+          .find((d) => d.decision === 'started'),
       60_000,
       500,
     );

@@ -2,7 +2,7 @@
 // as resources.yml creates it, and stores on it: each store its own client, as each
 // Lambda container has its own.
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoStateStore, STATE_TABLE_KEY } from '../../drivers/state/dynamodb.js';
 
@@ -13,6 +13,8 @@ export interface Dynalite {
   store(options?: { now?: () => number; table?: string }): DynamoStateStore;
   /** Creates another empty table (a test that needs a start window of its own). */
   newTable(): Promise<string>;
+  /** Every item of a table, as DynamoDB returns them (what an operator reading the table sees). */
+  scan(table?: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,9 @@ export async function startDynalite(): Promise<Dynalite> {
       const store = new DynamoStateStore({ table: name, client: client(endpoint), ...options });
       stores.push(store);
       return store;
+    },
+    async scan(name = table) {
+      return (await admin.send(new ScanCommand({ TableName: name }))).Items ?? [];
     },
     async close() {
       admin.destroy();

@@ -138,6 +138,8 @@ const twice: Record<string, Step> = {
       expect(first.action).toBe('evacuated');
       expect(await call('EvacuateInstanceFunctionArn', event)).toMatchObject({ action: 'in-progress' });
       expect(h.sim.state.counters.evacuateAccepted.get(server.id)).toBe(1);
+      // The rebuild was held, so the repeat above saw it in flight; now it lands.
+      h.sim.state.releaseRebuilds();
       // Verified twice (the second after the instance landed): the same verdict, one unlock.
       const verify = { id: server.id, host, evacuation: first };
       expect(await call('VerifyInstanceFunctionArn', verify)).toMatchObject({ outcome: 'recovered' });
@@ -195,7 +197,8 @@ describe('every Task handler run twice with the same event', () => {
   });
 
   it('in workflow order, on one failed host: no second power-off, force-down or evacuation', async () => {
-    h = await startHarness();
+    // Rebuilds held until released: a repeated evacuate meets the rebuild still in flight, however slow the machine.
+    h = await startHarness({ sim: { holdRebuilds: true } });
     for (let i = 1; i <= 2; i += 1) h.sim.state.addServer({ host, name: `app-${i}` });
     h.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
     const handlers = new Map(

@@ -43,7 +43,7 @@ afterAll(async () => {
   await rig?.close();
 });
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, check: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline)

@@ -220,9 +220,8 @@ describe('mass-failure protection (fail closed, notify once)', () => {
         }),
     };
     rig.rt.notifiers.splice(0, rig.rt.notifiers.length, slow);
-    const started = Date.now();
+    // The notifier never answers until released: an answer at all proves nobody waited for it.
     const r = await rig.post(alertFor('compute-1'));
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(outcomes(r)[0]?.reason).toBe('mass-failure');
     expect(rig.decisions()).toHaveLength(1);
     expect(rig.lines.some((l) => l.includes('refusal notice still being delivered'))).toBe(true);

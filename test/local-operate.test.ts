@@ -82,24 +82,37 @@ describe('plan <host>', () => {
   });
 });
 
-/** Powers on at once, but nova-compute reports only after `reportMs` and cleans up evacuations after `cleanupMs`. */
-function slowBootFencer(state: SimulatedCloudState, reportMs: number, cleanupMs: number | null): Fencer {
+/**
+ * Powers on at once; nova-compute reports (`report()`) and cleans up the evacuations
+ * (`cleanUp()`) only when the test says so, so a test can hold restore in each wait and
+ * see it wait, however slow the machine. `reportOnPowerOn` reports with the power-on.
+ */
+function slowBootFencer(
+  state: SimulatedCloudState,
+  options: { reportOnPowerOn?: boolean } = {},
+): { fencer: Fencer; report(): void; cleanUp(): void } {
   const inner = new SimulatedFencer(state);
+  let host = '';
+  const report = () => {
+    const sim = state.host(host);
+    sim.alive = true;
+    sim.lastReport = Date.now();
+  };
   return {
-    kind: inner.kind,
-    recordOnly: false,
-    describe: (host) => inner.describe(host),
-    powerStatus: (host) => inner.powerStatus(host),
-    powerOff: (host) => inner.powerOff(host),
-    async powerOn(host) {
-      state.host(host).power = 'on';
-      setTimeout(() => {
-        const sim = state.host(host);
-        sim.alive = true;
-        sim.lastReport = Date.now();
-      }, reportMs);
-      if (cleanupMs !== null) setTimeout(() => state.startCompute(host), cleanupMs);
+    fencer: {
+      kind: inner.kind,
+      recordOnly: false,
+      describe: (name) => inner.describe(name),
+      powerStatus: (name) => inner.powerStatus(name),
+      powerOff: (name) => inner.powerOff(name),
+      async powerOn(name) {
+        host = name;
+        state.host(name).power = 'on';
+        if (options.reportOnPowerOn) report();
+      },
     },
+    report,
+    cleanUp: () => state.startCompute(host),
   };
 }
 
@@ -116,7 +129,8 @@ describe('restore <host>', () => {
   it('powers on, waits for nova-compute and completed evacuations, then clears forced_down and enables', async () => {
     await recovered();
     const { state } = h.sim;
-    const fencer = slowBootFencer(state, 150, 450);
+    const boot = slowBootFencer(state);
+    const fencer = boot.fencer;
     const order: string[] = [];
     const cloud = h.rt.cloud;
     const watched = Object.create(cloud) as typeof cloud;
@@ -130,9 +144,14 @@ describe('restore <host>', () => {
 
     const result = await restoreHost({ ...h.rt, fencer, cloud: watched }, 'compute-1', {
       leaveDisabled: false,
-      timeoutSeconds: 10,
+      timeoutSeconds: 60,
       pollMs: 25,
-      onProgress: (p) => progress.push(p),
+      onProgress: (p) => {
+        progress.push(p);
+        // Each wait is seen before what it waits for happens.
+        if (p.state === 'waiting' && p.step === 'compute') boot.report();
+        if (p.state === 'waiting' && p.step === 'migrations') boot.cleanUp();
+      },
     });
 
     expect(result).toMatchObject({ poweredOn: true, forcedDownCleared: true, enabled: true });
@@ -202,7 +221,8 @@ describe('restore <host>', () => {
 
   it('gives up with the host still forced down when the evacuations are never cleaned up', async () => {
     await recovered();
-    const fencer = slowBootFencer(h.sim.state, 50, null);
+    // nova-compute reports with the power-on, and never cleans up its evacuations.
+    const { fencer } = slowBootFencer(h.sim.state, { reportOnPowerOn: true });
     const error = await restoreHost({ ...h.rt, fencer }, 'compute-1', {
       leaveDisabled: false,
       timeoutSeconds: 0.5,

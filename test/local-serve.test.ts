@@ -6,7 +6,7 @@
 // directory (drivers/cloud/simulated/persistence.ts), written before each simulated API
 // answer; a restarted server finds the cloud as it was, rebuilds under way included, the
 // way a real Nova outlives freezer-dr. The test reads that file for the cloud's truth.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -135,9 +135,11 @@ describe('freezer-dr serve (npm start) as a process', () => {
   });
 
   it('killed mid-recovery and started again, it finishes the recovery without evacuating anything twice', {
-    timeout: 90_000,
+    timeout: 180_000,
   }, async () => {
-    const where = serveDir({ cloud: { evacuateMs: 4000 } });
+    // Rebuilds that cannot land before the kill, however slow the machine; the restarted
+    // server (its config rewritten below) lands them in 300 ms.
+    const where = serveDir({ cloud: { evacuateMs: 3_600_000 } });
     dirs.push(where);
     const first = await serve(where);
     const onHost = cloud(where)
@@ -164,6 +166,9 @@ describe('freezer-dr serve (npm start) as a process', () => {
     );
     expect(new Map(atKill.counters.evacuateAccepted).size).toBe(4);
 
+    const config = readFileSync(where.configPath, 'utf8');
+    expect(config).toContain('evacuateMs: 3600000');
+    writeFileSync(where.configPath, config.replace('evacuateMs: 3600000', 'evacuateMs: 300'));
     const restartedAt = Date.now();
     const second = await serve(where);
     expect(second.output()).toContain(
@@ -175,7 +180,7 @@ describe('freezer-dr serve (npm start) as a process', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.redriveCount).toBe(1);
     console.log(
-      `restart → SUCCEEDED: ${resumeMs} ms (serve ready in ${second.readyMs} ms; rebuilds take 4000 ms)`,
+      `restart → SUCCEEDED: ${resumeMs} ms (serve ready in ${second.readyMs} ms; rebuilds take 300 ms)`,
     );
 
     const events = await history(client2, arn);

@@ -85,7 +85,8 @@ const failHost = (h: Harness, host = 'compute-1', servers = 3) => {
 async function waitFor<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 15_000,
+  // A safety net: a busy machine is slow, never wrong.
+  timeoutMs = 90_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -269,7 +270,8 @@ describe('local Step Functions endpoint (AWS JSON 1.0, @aws-sdk/client-sfn)', ()
   });
 
   it('StopExecution aborts a running recovery and records who stopped it and why', async () => {
-    const s = await startStack({ evacuateMs: 3000 });
+    // Rebuilds slow enough that the stop below lands while they run, even on a busy machine.
+    const s = await startStack({ evacuateMs: 6000 });
     failHost(s.h, 'compute-1', 2);
     const arn = executionArn('to-stop');
     await s.client.send(

@@ -166,17 +166,16 @@ describe('target planning (simulated cloud)', () => {
     const server = state.addServer({ host: 'compute-1' });
     state.killCompute('compute-1', { reportedAgoMs: 120_000 });
     state.host('compute-3').capacity = { vcpus: 1, ramMb: 512, diskGb: 1 }; // plan picks compute-2
+    // compute-2 is disabled after planning, as the evacuation bound for it reaches Nova.
+    const runEvacuation = state.runEvacuation.bind(state);
+    state.runEvacuation = (instance, migration, target, keepStopped) => {
+      if (target === 'compute-2') {
+        state.host('compute-2').status = 'disabled';
+        state.host('compute-3').capacity = undefined;
+      }
+      runEvacuation(instance, migration, target, keepStopped);
+    };
     const run = h.engine.start(recoveryInput('compute-1'));
-    // compute-2 is disabled after planning, before the evacuation reaches it.
-    while (
-      !run.events.some(
-        (e) => e.type === 'StateEntered' && 'state' in e && e.state.name === 'EvacuateInstance',
-      )
-    ) {
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    state.host('compute-2').status = 'disabled';
-    state.host('compute-3').capacity = undefined;
     expect((await run.done).status).toBe('SUCCEEDED');
     expect(server.host).toBe('compute-3');
     expect(state.migrations.filter((m) => m.instanceId === server.id).map((m) => m.status)).toEqual([

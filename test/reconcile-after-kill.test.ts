@@ -113,7 +113,7 @@ function expectRecoveredOnce(servers: { id: string }[]) {
 
 describe('engine killed after fencing, before evacuation', () => {
   it('restarted without its executions: the reconciler resumes the incident without fencing again', {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const { spec, servers } = await killedAfterFencing();
     const second = await engine({ ...spec, dataDir: dataDir() });
@@ -143,7 +143,7 @@ describe('engine killed after fencing, before evacuation', () => {
   });
 
   it('restarted on its own store: the engine re-drives the run, the reconciler leaves it alone', {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const { spec, servers, name } = await killedAfterFencing();
     const second = await engine(spec);

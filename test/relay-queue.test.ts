@@ -52,7 +52,7 @@ describe("a host's line of calls", () => {
     const relay = await relayWith();
     const release = hold(relay);
     const first = relay.request('GET', STATUS);
-    await expect.poll(() => commands(relay), { timeout: 10_000 }).toEqual(['status']);
+    await expect.poll(() => commands(relay), { timeout: 60_000 }).toEqual(['status']);
 
     // A signed off that waits behind the status read; its caller then gives up.
     const { port } = new URL(relay.url);
@@ -65,9 +65,9 @@ describe("a host's line of calls", () => {
     });
     off.on('error', () => undefined);
     off.end('{}');
-    await expect.poll(() => waiting(relay), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => waiting(relay), { timeout: 60_000 }).toBe(1);
     off.destroy();
-    await expect.poll(() => waiting(relay), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => waiting(relay), { timeout: 60_000 }).toBe(0);
 
     release();
     expect(await first).toMatchObject({ status: 200, json: { state: 'on' } });
@@ -85,11 +85,11 @@ describe("a host's line of calls", () => {
     const relay = await relayWith();
     const release = hold(relay);
     const first = relay.request('GET', STATUS);
-    await expect.poll(() => commands(relay), { timeout: 10_000 }).toEqual(['status']);
+    await expect.poll(() => commands(relay), { timeout: 60_000 }).toEqual(['status']);
     const reads = [1, 2, 3].map(() => relay.request('GET', STATUS));
-    await expect.poll(() => waiting(relay), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => waiting(relay), { timeout: 60_000 }).toBe(3);
     const off = relay.request('POST', OFF);
-    await expect.poll(() => waiting(relay), { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => waiting(relay), { timeout: 60_000 }).toBe(4);
 
     release();
     expect(await off).toMatchObject({ status: 200, json: { action: 'off', error: null } });
@@ -105,17 +105,17 @@ describe("a host's line of calls", () => {
     const relay = await relayWith({ maxWaiting: 3 });
     const release = hold(relay);
     const first = relay.request('GET', STATUS);
-    await expect.poll(() => commands(relay), { timeout: 10_000 }).toEqual(['status']);
+    await expect.poll(() => commands(relay), { timeout: 60_000 }).toEqual(['status']);
     const reads = [1, 2, 3, 4, 5].map(() => relay.request('GET', STATUS));
-    await expect.poll(() => waiting(relay), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => waiting(relay), { timeout: 60_000 }).toBe(3);
     // Two reads found the line full: answered while the BMC is still busy.
     await expect
-      .poll(() => audited(relay).filter((line) => line.outcome === 'queue-full').length, { timeout: 10_000 })
+      .poll(() => audited(relay).filter((line) => line.outcome === 'queue-full').length, { timeout: 60_000 })
       .toBe(2);
 
     const off = relay.request('POST', OFF);
     await expect
-      .poll(() => audited(relay).filter((line) => line.outcome === 'queue-full').length, { timeout: 10_000 })
+      .poll(() => audited(relay).filter((line) => line.outcome === 'queue-full').length, { timeout: 60_000 })
       .toBe(3);
     expect(waiting(relay)).toBe(3);
 
@@ -146,7 +146,7 @@ describe("a host's line of calls", () => {
     const relay = await relayWith({ maxWaitMs: 300 });
     const release = hold(relay);
     const first = relay.request('GET', STATUS);
-    await expect.poll(() => commands(relay), { timeout: 10_000 }).toEqual(['status']);
+    await expect.poll(() => commands(relay), { timeout: 60_000 }).toEqual(['status']);
     // Answered while the BMC is still held: the wait ran out, not the BMC.
     expect(await relay.request('GET', STATUS)).toEqual({
       status: 503,

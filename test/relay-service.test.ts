@@ -48,7 +48,7 @@ function startRelayProcess(config: string): RelayProcess {
     child,
     lines,
     exited,
-    async waitFor(event, timeoutMs = 5000) {
+    async waitFor(event, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = lines.find((l) => l.event === event);

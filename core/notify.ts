@@ -77,27 +77,36 @@ const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-fai
 
 /**
  * When a recovery stops before evacuating, the instances still on the host are the
- * ones whose owners must hear about it: listed as not recovered, with the reason.
+ * ones whose owners must hear about it: listed as not recovered, with the reason. The
+ * list already names each one and its project, so the report reads none of them again.
  */
 async function strandedInstances(
   rt: Runtime,
   input: NotifyInput,
-): Promise<NonNullable<NotifyInput['results']>> {
-  if (!STOPPED_KINDS.has(input.kind)) return [];
+): Promise<{ results: NonNullable<NotifyInput['results']>; servers: Server[] }> {
+  if (!STOPPED_KINDS.has(input.kind)) return { results: [], servers: [] };
   try {
     const servers = await rt.cloud.listServersOnHost(input.host);
     const reason = `not evacuated: ${input.kind === 'fencing-failed' ? 'the host could not be fenced safely' : 'the recovery stopped'}`;
-    return servers.map((s) => ({ id: s.id, outcome: 'failed', to: null, final: s.status, reason }));
+    return {
+      results: servers.map((s) => ({ id: s.id, outcome: 'failed', to: null, final: s.status, reason })),
+      servers,
+    };
   } catch (error) {
     rt.logger.warn('could not list the instances left on the host', {
       host: input.host,
       error: (error as Error).message,
     });
-    return [];
+    return { results: [], servers: [] };
   }
 }
 
-export async function buildReport(rt: Runtime, input: NotifyInput): Promise<RecoveryReport> {
+/** `known`: servers already read (by id), so only the others are asked of Nova. */
+export async function buildReport(
+  rt: Runtime,
+  input: NotifyInput,
+  known: readonly Server[] = [],
+): Promise<RecoveryReport> {
   const results: NotifyInstanceResult[] = [
     ...flattenResults(input.results ?? []),
     ...(input.unplaced ?? []).map((u) => ({
@@ -107,8 +116,12 @@ export async function buildReport(rt: Runtime, input: NotifyInput): Promise<Reco
       reason: `not evacuated: ${u.reason}`,
     })),
   ];
-  const details = await mapLimit(results, 16, (r) =>
-    rt.cloud.getServer(r.id).catch((): Server | undefined => undefined),
+  const byId = new Map(known.map((s) => [s.id, s]));
+  const details = await mapLimit(
+    results,
+    16,
+    async (r) =>
+      byId.get(r.id) ?? (await rt.cloud.getServer(r.id).catch((): Server | undefined => undefined)),
   );
   const instances: InstanceReport[] = results.map((r, i) => {
     const server = details[i];
@@ -173,10 +186,12 @@ export async function notify(rt: Runtime, input: NotifyInput): Promise<NotifyRes
     secondsMetric('RecoveryDuration', (Date.now() - Date.parse(input.requestedAt)) / 1000);
   let report: RecoveryReport;
   try {
-    report = await buildReport(rt, {
-      ...input,
-      results: input.results ?? (await strandedInstances(rt, input)),
-    });
+    const stranded = input.results ? null : await strandedInstances(rt, input);
+    report = await buildReport(
+      rt,
+      { ...input, results: input.results ?? stranded?.results ?? [] },
+      stranded?.servers,
+    );
   } catch (error) {
     rt.logger.error('could not build the recovery report', { error: (error as Error).message });
     return { delivered: 0, failed: rt.notifiers.length, results: [] };

@@ -83,10 +83,17 @@ export const emailNotifierSchema = z.strictObject({
           z.literal(false),
           z.strictObject({
             cloud: z.optional(z.string()),
+            /** One Keystone request. */
             timeoutMs: z._default(z.positiveInt(), 15_000),
+            /**
+             * All the lookups of one report: a project still unresolved then goes to the
+             * admins (with a note), so a slow Keystone delays no message past it. Well under
+             * deliver()'s 40 s attempt timeout, or a slow Keystone would cost every message.
+             */
+            deadlineMs: z._default(z.int().check(z.minimum(100), z.maximum(30_000)), 8_000),
           }),
         ]),
-        { timeoutMs: 15_000 },
+        { timeoutMs: 15_000, deadlineMs: 8_000 },
       ),
     }),
     {},
@@ -134,7 +141,8 @@ export class EmailNotifier implements RetryingNotifier {
   readonly retry: Partial<RetryPolicy> | undefined;
   /** Keys of messages accepted by the server, per report: a retry sends only the rest. */
   private readonly sent = new Map<string, Set<string>>();
-  private readonly resolutions = new Map<string, Promise<ProjectRecipients[]>>();
+  /** Per report, one lookup per affected project; a retry reuses them, finished or not. */
+  private readonly resolutions = new Map<string, Map<string, Promise<ProjectRecipients>>>();
   private templates: Promise<LoadedTemplates> | null = null;
   private directory: Promise<IdentityDirectory | null> | undefined;
 
@@ -173,43 +181,85 @@ export class EmailNotifier implements RetryingNotifier {
     return this.directory;
   }
 
-  /** One lookup per report: retries of the same report reuse it ("cache per run"). */
-  private recipients(report: RecoveryReport, reportKey: string): Promise<ProjectRecipients[]> {
+  /**
+   * Every affected project's recipients, all looked up at once. A project Keystone has not
+   * answered for by the deadline goes to the admins; its lookup goes on, and a retry of
+   * the same report uses it ("cache per run").
+   */
+  private async recipients(report: RecoveryReport, reportKey: string): Promise<ProjectRecipients[]> {
     const settings = this.settings();
-    if (!settings.tenantsEnabled || !settings.tenantKinds.includes(report.kind)) return Promise.resolve([]);
-    let pending = this.resolutions.get(reportKey);
-    if (!pending) {
-      pending = this.resolveRecipients(report);
-      this.resolutions.set(reportKey, pending);
-      pending.catch(() => this.resolutions.delete(reportKey));
+    if (!settings.tenantsEnabled || !settings.tenantKinds.includes(report.kind)) return [];
+    let lookups = this.resolutions.get(reportKey);
+    if (!lookups) {
+      lookups = this.lookupProjects(affectedProjects(report));
+      this.resolutions.set(reportKey, lookups);
       trim(this.resolutions);
     }
-    return pending;
+    const keystone = this.options.tenants.keystone;
+    const deadlineMs = keystone === false ? null : keystone.deadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      if (deadlineMs !== null) timer = setTimeout(() => resolve(null), deadlineMs);
+    });
+    try {
+      return await Promise.all(
+        [...lookups].map(async ([projectId, lookup]) => {
+          const found = await Promise.race([lookup, late]);
+          if (found) return found;
+          this.deps.logger?.warn('Keystone lookup of project users past its deadline', {
+            projectId,
+            deadlineMs,
+          });
+          return {
+            projectId,
+            projectName: null,
+            addresses: [...this.options.admins],
+            source: 'admins' as const,
+            note: `the Keystone lookup of its users did not finish within ${(deadlineMs ?? 0) / 1000} s`,
+          };
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  private async resolveRecipients(report: RecoveryReport): Promise<ProjectRecipients[]> {
-    let directory: IdentityDirectory | null = null;
-    let note: string | null = null;
-    try {
-      directory = this.options.tenants.keystone === false ? null : await this.identity();
-    } catch (error) {
-      note = `Keystone is not usable: ${(error as Error).message}`;
-    }
-    const resolver = new RecipientResolver(
-      {
+  /** Starts one lookup per project (never rejecting: a failure falls back to the admins). */
+  private lookupProjects(projectIds: string[]): Map<string, Promise<ProjectRecipients>> {
+    const resolver = (async () => {
+      let directory: IdentityDirectory | null = null;
+      let note: string | null = null;
+      try {
+        directory = this.options.tenants.keystone === false ? null : await this.identity();
+      } catch (error) {
+        note = `Keystone is not usable: ${(error as Error).message}`;
+      }
+      const policy = {
         admins: this.options.admins,
         overrides: this.options.tenants.projects,
         roles: this.options.tenants.roles ?? null,
         excludeUsers: this.options.tenants.excludeUsers,
-      },
-      directory,
-      this.deps.logger,
-    );
-    return Promise.all(
-      affectedProjects(report).map(async (id) => {
-        const found = await resolver.forProject(id);
-        return note && found.source === 'admins' ? { ...found, note } : found;
-      }),
+      };
+      return { resolver: new RecipientResolver(policy, directory, this.deps.logger), note };
+    })();
+    return new Map(
+      projectIds.map((id) => [
+        id,
+        resolver
+          .then(async ({ resolver, note }) => {
+            const found = await resolver.forProject(id);
+            return note && found.source === 'admins' ? { ...found, note } : found;
+          })
+          .catch(
+            (error: Error): ProjectRecipients => ({
+              projectId: id,
+              projectName: null,
+              addresses: [...this.options.admins],
+              source: 'admins',
+              note: `the Keystone lookup of its users failed: ${error.message}`,
+            }),
+          ),
+      ]),
     );
   }
 
@@ -270,8 +320,10 @@ export class EmailNotifier implements RetryingNotifier {
   async notify(report: RecoveryReport, options: NotifyOptions = {}): Promise<void> {
     const reportKey = [report.incident, report.executionName ?? '', report.kind, report.finishedAt].join('|');
     this.templates ??= loadTemplates(this.options.templates);
-    const loaded = await this.templates;
-    const recipients = await this.recipients(report, reportKey);
+    // The SMTP password (a Secrets Manager read on AWS) is fetched while Keystone answers.
+    const transport = this.transportOptions();
+    transport.catch(() => undefined);
+    const [loaded, recipients] = await Promise.all([this.templates, this.recipients(report, reportKey)]);
     const { messages, problems } = composeEmails({
       report,
       settings: this.settings(),
@@ -288,13 +340,14 @@ export class EmailNotifier implements RetryingNotifier {
     const pending = messages.filter((m) => !done.has(m.key));
     if (!pending.length) return;
 
-    const { options: transportOptions, secrets } = await this.transportOptions();
-    const transport = new Mailer(new SMTPPool(transportOptions), transportOptions);
+    const { options: transportOptions, secrets } = await transport;
+    // One connection for the whole report (pool of one): the messages follow each other on it.
+    const mailer = new Mailer(new SMTPPool(transportOptions), transportOptions);
     const failures: SendFailure[] = [];
     try {
       for (const [index, message] of pending.entries()) {
         try {
-          await transport.sendMail(this.mail(message, options.signal));
+          await mailer.sendMail(this.mail(message, options.signal));
           done.add(message.key);
           this.deps.logger?.info('notification email sent', {
             audience: message.audience,
@@ -314,7 +367,7 @@ export class EmailNotifier implements RetryingNotifier {
         }
       }
     } finally {
-      transport.close();
+      mailer.close();
     }
     if (failures.length) {
       const first = failures.filter((f) => f.message !== 'not attempted');

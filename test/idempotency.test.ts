@@ -24,7 +24,8 @@ afterEach(async () => h?.close());
 
 describe('each step is safe to run twice', () => {
   it('fence, verify, mark-down, select, evacuate and verify-instance', async () => {
-    h = await startHarness();
+    // Rebuilds held until released: the retry below meets the rebuild in flight on any machine.
+    h = await startHarness({ sim: { holdRebuilds: true } });
     const { state } = h.sim;
     const server = state.addServer({ host: 'compute-1' });
     state.killCompute('compute-1', { reportedAgoMs: 120_000 });
@@ -56,6 +57,7 @@ describe('each step is safe to run twice', () => {
     const second = await evacuateInstance(rt, input); // retried while rebuilding
     expect(first.action).toBe('evacuated');
     expect(second.action).toBe('in-progress');
+    state.releaseRebuilds();
     const verified = await verifyInstance(rt, { ...input, evacuation: first });
     expect(verified.outcome).toBe('recovered');
     const third = await evacuateInstance(rt, input); // re-driven after it landed

@@ -75,6 +75,15 @@ async function storm(downCount: number, seed: number, setup: Containers = { coun
   const downHosts = new Set(random.shuffle([...rig.hosts]).slice(0, downCount));
   for (const host of downHosts)
     rig.sim.state.killCompute(host, { reportedAgoMs: 90_000 + random.int(60_000) });
+  // The healthy hosts' last reports are held where they are for the storm: each report is a
+  // new incident key, so a storm that happened to span one (10 s apart) could rightly start a
+  // second execution for a falsely alerted host. Held, "one per host" does not depend on the
+  // wall clock or the machine's speed (Nova still calls them up: reported within 60 s).
+  for (const host of rig.hosts.filter((h) => !downHosts.has(h))) {
+    const sim = rig.sim.state.host(host);
+    sim.lastReport = rig.sim.state.reportedAt(sim);
+    sim.alive = false;
+  }
   const requests = buildStorm(random, rig.hosts, downHosts, setup.alerts ?? 4000);
   const statuses = new Map<number, number>();
   const reasons = new Map<string, Set<string>>();

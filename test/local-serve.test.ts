@@ -191,7 +191,9 @@ describe('freezer-dr serve (npm start) as a process', () => {
     const timeline = recoveryTimeline(events, TOP_LEVEL);
     expect(timeline.redrives).toHaveLength(1);
     expect(timeline.instances.map((i) => i.id).sort()).toEqual([...onHost].sort());
-    for (const instance of timeline.instances) expect(instance.state).toBe('recovered');
+    // Landed before or after the re-driven run reached it (the restored rebuilds go on as
+    // the server starts): either way recovered, and evacuated once (below).
+    for (const instance of timeline.instances) expect(instance.state).toMatch(/^(already-)?recovered$/);
 
     await stopServe(second, 'SIGTERM');
     const after = cloud(where);

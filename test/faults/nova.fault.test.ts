@@ -359,7 +359,7 @@ describe('instance faults', () => {
       s.after('evacuate', () => {
         accepted += 1;
         if (accepted !== servers.length) return;
-        // Once every rebuild is under way (past the simulation's midway mark): compute-2 dies, the rebuilds finish.
+        // Once every rebuild is under way (held, as accepted): compute-2 dies, the rebuilds finish.
         setTimeout(() => {
           s.sim.state.killCompute('compute-2', { reportedAgoMs: 120_000 });
           s.sim.state.options.holdRebuilds = false;

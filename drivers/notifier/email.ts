@@ -3,10 +3,7 @@
 // read at send time from a file or an environment variable and never logged.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-// Mailer over an SMTP pool is what nodemailer.createTransport({pool: true}) builds; importing
-// just those keeps its other transports (SES, sendmail, ...) out of the Lambda bundles.
-import Mailer from 'nodemailer/lib/mailer';
-import SMTPPool, { type Options as SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import type { Options as SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/secrets.js';
 import * as z from '../../core/zod.js';
 import { type CredentialOptions, openstackConnection } from '../cloud/openstack/connection-source.js';
@@ -32,6 +29,18 @@ import {
 } from './recipients.js';
 import { readNotifierSecret } from './secret-source.js';
 import { type LoadedTemplates, loadTemplates } from './template-loader.js';
+
+// Mailer over an SMTP pool is what nodemailer.createTransport({pool: true}) builds; importing
+// just those keeps its other transports (SES, sendmail, ...) out of the Lambda bundles, and
+// importing them on the first message keeps nodemailer out of every cold start (notify's,
+// the reconciler's) that sends no mail.
+const smtpClasses = async () => {
+  const [mailer, pool] = await Promise.all([
+    import('nodemailer/lib/mailer'),
+    import('nodemailer/lib/smtp-pool'),
+  ]);
+  return { Mailer: mailer.default, SMTPPool: pool.default };
+};
 
 const kinds = z.enum(NOTIFICATION_KINDS);
 const address = z.string().check(z.refine(isAddress, { message: 'not an email address' }));
@@ -340,7 +349,10 @@ export class EmailNotifier implements RetryingNotifier {
     const pending = messages.filter((m) => !done.has(m.key));
     if (!pending.length) return;
 
-    const { options: transportOptions, secrets } = await transport;
+    const [{ options: transportOptions, secrets }, { Mailer, SMTPPool }] = await Promise.all([
+      transport,
+      smtpClasses(),
+    ]);
     // One connection for the whole report (pool of one): the messages follow each other on it.
     const mailer = new Mailer(new SMTPPool(transportOptions), transportOptions);
     const failures: SendFailure[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MISSES_ENV } from './goals.js';
 
-const BENCHES = ['recovery', 'webhook', 'cold-import'];
+const BENCHES = ['recovery', 'webhook', 'cold-import', 'notify'];
 
 const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-bench-'));
 const misses: string[] = [];

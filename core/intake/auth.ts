@@ -35,11 +35,22 @@ const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 
 const digest = (value: Buffer) => createHash('sha256').update(value).digest();
 
+/** Each secret's digest, computed once per read of the secret rather than once per request. */
+const secretDigests = new WeakMap<Buffer, Buffer>();
+function secretDigest(secret: Buffer): Buffer {
+  let known = secretDigests.get(secret);
+  if (!known) {
+    known = digest(secret);
+    secretDigests.set(secret, known);
+  }
+  return known;
+}
+
 /** Compares against every secret without stopping early; hashing first hides the length. */
 function matchesAny(candidate: Buffer, secrets: Buffer[]): boolean {
   const probe = digest(candidate);
   let found = false;
-  for (const secret of secrets) found = timingSafeEqual(probe, digest(secret)) || found;
+  for (const secret of secrets) found = timingSafeEqual(probe, secretDigest(secret)) || found;
   return found;
 }
 

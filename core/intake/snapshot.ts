@@ -6,11 +6,14 @@
 // and a failing Nova then fails the request (closed). Slightly old reads are safe: the
 // workflow confirms the failure against Nova again before it fences.
 import type { ComputeService } from '../../drivers/types.js';
+import { hostOfExecution } from '../executions.js';
 
 export interface FleetSnapshot {
   services: ComputeService[];
   byHost: Map<string, ComputeService>;
   running: { name: string; startDate: Date | null }[];
+  /** The first running execution of each host (by its name's host part): one lookup per alert, not a scan. */
+  runningByHost: Map<string, { name: string; startDate: Date | null }>;
   readAt: number;
 }
 
@@ -44,7 +47,12 @@ export class SnapshotReader {
         .then(({ services, running }) => {
           const byHost = new Map<string, ComputeService>();
           for (const service of services) if (!byHost.has(service.host)) byHost.set(service.host, service);
-          this.current = { services, byHost, running, readAt };
+          const runningByHost = new Map<string, FleetSnapshot['running'][number]>();
+          for (const execution of running) {
+            const host = hostOfExecution(execution.name);
+            if (!runningByHost.has(host)) runningByHost.set(host, execution);
+          }
+          this.current = { services, byHost, running, runningByHost, readAt };
           return this.current;
         })
         .finally(() => {

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDisabledReason } from '../core/disabled-reason.js';
 import { executionName } from '../core/executions.js';
@@ -36,6 +37,32 @@ const alertFor = (...hosts: string[]) => alertmanagerPayload(hosts.map((host) =>
 const ours = formatDisabledReason({ incident: 'x', fence: 'simulated', fencedAt: '2026-01-01T00:00:00Z' });
 
 describe('per-host decisions', () => {
+  it('starts the hosts of one request side by side, not one StartExecution after another', async () => {
+    rig = await startIntakeRig();
+    for (const host of ['compute-1', 'compute-2', 'compute-3']) down(host);
+    // Each StartExecution is held until all three have arrived (or, if they never do, a
+    // moment later): started one after another, at most one is ever in flight.
+    const send = rig.sfn.send.bind(rig.sfn);
+    let inFlight = 0;
+    let most = 0;
+    let allThere: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => {
+      allThere = resolve;
+    });
+    rig.sfn.send = async (command: unknown) => {
+      if (!(command instanceof StartExecutionCommand)) return send(command);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      if (inFlight === 3) allThere();
+      await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, 50))]);
+      inFlight -= 1;
+      return send(command);
+    };
+    const r = await rig.post(alertFor('compute-1', 'compute-2', 'compute-3'));
+    expect(outcomes(r).map((o) => o.decision)).toEqual(['started', 'started', 'started']);
+    expect(most).toBe(3);
+  });
+
   it('starts at the first alert whatever Nova says yet, and names the witnesses that agree', async () => {
     rig = await startIntakeRig();
     down('compute-2');

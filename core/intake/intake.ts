@@ -217,20 +217,24 @@ export class Intake {
       paused: pausedBy(this.config.pause, this.env),
       picture: null,
     };
-    for (const [host, indices] of downByHost) {
-      const first = signals[indices[0] as number] as AlertSignal;
-      const result: HostResult = snapshot
-        ? await this.decideHost(host, first, indices.length, snapshot, context)
-        : {
-            decision: 'error',
-            reason: 'cloud-unavailable',
-            detail: failure,
-            incident: null,
-            executionName: null,
-            channels: null,
-          };
-      for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
-    }
+    // The hosts of one request side by side: an Alertmanager group naming several hosts
+    // waits for one StartExecution round trip, not one per host.
+    await Promise.all(
+      [...downByHost].map(async ([host, indices]) => {
+        const first = signals[indices[0] as number] as AlertSignal;
+        const result: HostResult = snapshot
+          ? await this.decideHost(host, first, indices.length, snapshot, context)
+          : {
+              decision: 'error',
+              reason: 'cloud-unavailable',
+              detail: failure,
+              incident: null,
+              executionName: null,
+              channels: null,
+            };
+        for (const index of indices) outcomes[index] = { ...base(signals[index] as AlertSignal), ...result };
+      }),
+    );
     return outcomes;
   }
 

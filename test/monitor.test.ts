@@ -155,7 +155,7 @@ describe('npm start with its own monitor and no alert', () => {
     sim.state.killCompute('compute-2', { reportedAgoMs: 120_000 });
 
     // Nothing is posted to the webhook: the monitor's next poll finds the host down.
-    await expect.poll(() => notifier.reports.length, { timeout: 30_000, interval: 100 }).toBe(1);
+    await expect.poll(() => notifier.reports.length, { timeout: 90_000, interval: 100 }).toBe(1);
 
     expect(notifier.reports[0]).toMatchObject({ kind: 'recovery', host: 'compute-2' });
     expect(vm.host).not.toBe('compute-2');

@@ -25,6 +25,7 @@ export async function startHarness(
   options: {
     sim?: SimOptions;
     recovery?: Record<string, unknown>;
+    intake?: Record<string, unknown>;
     retryIntervalMs?: number;
     /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
     waitMs?: number;
@@ -40,6 +41,7 @@ export async function startHarness(
       evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
       ...options.recovery,
     },
+    ...(options.intake ? { intake: options.intake } : {}),
   });
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });

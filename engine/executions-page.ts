@@ -2,7 +2,13 @@
 // escaped. The list shows host, status and duration; one execution shows its stages as a
 // timeline and its instances as a table. Pages of running executions reload themselves.
 import type { DescribeExecutionOutput, ExecutionListItem } from '@aws-sdk/client-sfn';
-import { causeText, type RecoveryTimeline, type StageStatus } from '../core/recovery-timeline.js';
+import {
+  causeText,
+  destination,
+  type InstanceView,
+  type RecoveryTimeline,
+  type StageStatus,
+} from '../core/recovery-timeline.js';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -114,6 +120,11 @@ const STAGE_WORDS: Record<StageStatus, string> = {
   interrupted: 'interrupted',
 };
 
+function destinationCell(instance: InstanceView): string {
+  const { host, planned } = destination(instance);
+  return `${escapeHtml(host ?? '')}${planned ? ' <span class="muted">(planned)</span>' : ''}`;
+}
+
 export function renderExecution(
   execution: DescribeExecutionOutput,
   timeline: RecoveryTimeline,
@@ -151,7 +162,7 @@ export function renderExecution(
       (i) => `<tr>
   <td>${names.has(i.id) ? `${escapeHtml(names.get(i.id))}<br>` : ''}<span class="mono muted">${escapeHtml(i.id)}</span></td>
   <td>${escapeHtml(i.from ?? '')}</td>
-  <td>${escapeHtml(i.to ?? '')}</td>
+  <td>${destinationCell(i)}</td>
   <td>${badge(i.state)}${i.final ? ` <span class="muted">${escapeHtml(i.final)}</span>` : ''}</td>
   <td class="num">${i.seconds === null ? '' : escapeHtml(`${i.seconds} s`)}</td>
   <td class="num">${escapeHtml(clock(i.updatedAt))}</td>

@@ -179,7 +179,12 @@ describe('executions page in headless Chromium', () => {
         startDate: new Date(),
         input: '{}',
       },
-      { stages: [], instances: [], redrives: [] },
+      {
+        stages: [],
+        instances: [],
+        redrives: [],
+        moments: { alertAt: null, powerOffAt: null, firstEvacuateAt: null, lastVerifiedAt: null },
+      },
     );
     expect(running).toContain('<meta http-equiv="refresh" content="2">');
     // Step Functions takes any JSON as input; the page must too.

@@ -129,6 +129,13 @@ describe('the execution as show, watch and the page tell it', () => {
       expect(shown).toMatch(new RegExp(`\\n  ${name} +${instance.id}  compute-1 `));
     }
     expect(shown).not.toContain('names unavailable');
+    // Then the timeline as a text chart: a bar per stage and per instance, by name, and the moments.
+    expect(shown).toMatch(/\ntimeline \(seconds from the alert; one column [\d.]+ s\):\n/);
+    expect(shown).toMatch(/\n {2}EvacuateInstances +█+ +[\d.]+–[\d.]+ s\n/);
+    expect(shown).toMatch(/\n {2}web-1 +▓[▓▒]*✓ +[\d.]+–[\d.]+ s recovered\n/);
+    expect(shown).toMatch(/\n {2}cache-1 +▓[▓▒]*✗ +[\d.]+–[\d.]+ s failed\n/);
+    expect(shown).toMatch(/\n {2}moments +A *P *E *V\n/);
+    expect(shown).toMatch(/A alert received \+[\d.]+ s {3}P power verified off \+[\d.]+ s/);
   });
 
   it('shows a rebuilding instance on its planned host until Nova says where it landed', async () => {
@@ -152,7 +159,7 @@ describe('the execution as show, watch and the page tell it', () => {
     const page = renderExecution(held.described, held.timeline, names);
     expect(page.match(/compute-[23] <span class="muted">\(planned\)<\/span>/g)).toHaveLength(2);
     expect(detailOf(held.timeline, 'EvacuateInstances')).toBe('0 of 2 instances settled');
-    expect(showLines(held.timeline, { names }).join('\n')).toMatch(
+    expect(showLines(held.described, held.timeline, { names }).join('\n')).toMatch(
       /web-1 +\S+ +compute-1 +compute-[23] \(planned\) +rebuilding/,
     );
 

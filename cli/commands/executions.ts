@@ -17,6 +17,7 @@ import {
   recoveryTimeline,
   type StageView,
 } from '../../core/recovery-timeline.js';
+import { DEFAULT_MAX_INSTANCES, timelineChart } from '../../core/timeline-chart.js';
 import { loadDefinition } from '../../engine/definition.js';
 import { formatDuration } from '../../engine/executions-page.js';
 import { CliError, describeFailure } from '../failure.js';
@@ -24,6 +25,7 @@ import { operatorRuntime } from '../operator-runtime.js';
 import { failureText } from '../progress.js';
 import { type SfnTarget, sfnTarget } from '../sfn-target.js';
 import { table } from '../table.js';
+import { barWidth, timelineText } from '../timeline-text.js';
 
 const STATUSES: ExecutionStatus[] = [
   'RUNNING',
@@ -34,6 +36,8 @@ const STATUSES: ExecutionStatus[] = [
   'PENDING_REDRIVE',
 ];
 const TOP_LEVEL = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+/** Stage names in one column, however long the workflow's longest (NotifyCapacityShortfall). */
+const NAME_WIDTH = Math.max(...[...TOP_LEVEL].map((name) => name.length));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const clock = (date: Date | null | undefined) => (date ? date.toISOString().slice(11, 19) : '');
 
@@ -151,7 +155,7 @@ const stageLine = (stage: StageView) => {
   ];
   const attempts = stage.attempts > 1 ? ` (${stage.attempts} attempts)` : '';
   const detail = [stage.detail, stage.error].filter(Boolean).join(' — ');
-  return `  ${clock(stage.enteredAt)}  ${mark} ${stage.name.padEnd(20)} ${took.padStart(8)}${attempts}  ${detail}`;
+  return `  ${clock(stage.enteredAt)}  ${mark} ${stage.name.padEnd(NAME_WIDTH)} ${took.padStart(8)}${attempts}  ${detail}`;
 };
 
 /** Where it landed, or where the plan sends it until Nova says. */
@@ -178,10 +182,11 @@ function printHeader(described: DescribeExecutionOutput) {
   if (described.error) say(`  ${failureText(described.error, described.cause)}`);
 }
 
-/** What `executions show` prints below the header: stages, then instances. */
+/** What `executions show` prints below the header: stages, instances, then the timeline chart. */
 export function showLines(
+  described: DescribeExecutionOutput,
   timeline: RecoveryTimeline,
-  options: { names?: Names; namesNote?: string | null } = {},
+  options: { names?: Names; namesNote?: string | null; columns?: number; now?: number } = {},
 ): string[] {
   const names = options.names ?? new Map<string, string>();
   const lines = ['stages:', ...timeline.stages.map(stageLine)];
@@ -196,6 +201,15 @@ export function showLines(
       ),
     );
   }
+  const chart = timelineChart(timeline, {
+    start: described.startDate ?? new Date(options.now ?? Date.now()),
+    stop: described.stopDate ?? null,
+    now: options.now ?? Date.now(),
+    names,
+    // A terminal holds fewer rows than the page.
+    maxInstances: Math.floor(DEFAULT_MAX_INSTANCES / 2),
+  });
+  lines.push(...timelineText(chart, barWidth(options.columns)));
   return lines;
 }
 
@@ -206,7 +220,12 @@ export async function showCommand(name: string | undefined): Promise<number> {
   const lookup = cliNames(config);
   const names = await lookup.namesOf(timeline.instances);
   printHeader(described);
-  for (const line of showLines(timeline, { names, namesNote: lookup.note })) say(line);
+  for (const line of showLines(described, timeline, {
+    names,
+    namesNote: lookup.note,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+  }))
+    say(line);
   return described.status === 'FAILED' || described.status === 'TIMED_OUT' || described.status === 'ABORTED'
     ? 1
     : 0;

@@ -25,7 +25,7 @@ export const TIMELINE_STYLE = `
   svg.timeline .bar.stage { fill: #8da2c6; } svg.timeline .bar.stage.running { fill: #3b73d1; }
   svg.timeline .bar.stage.failed { fill: #d64541; } svg.timeline .bar.stage.caught, svg.timeline .bar.stage.aborted, svg.timeline .bar.stage.interrupted { fill: #e0a030; }
   svg.timeline .bar.evacuate { fill: #c77700; } svg.timeline .bar.rebuild { fill: #9cc3f0; }
-  svg.timeline .bar.span { fill: #c3cbd9; } svg.timeline .bar.open { fill-opacity: .6; stroke: #3b73d1; stroke-dasharray: 3 2; }
+  svg.timeline .bar.span { fill: #c3cbd9; } svg.timeline .bar.span.failed { fill: #efb3b0; } svg.timeline .bar.open { fill-opacity: .6; stroke: #3b73d1; stroke-dasharray: 3 2; }
   svg.timeline .outcome { stroke: #fff; stroke-width: 1.5; } svg.timeline .outcome.recovered, svg.timeline .outcome.already-recovered { fill: #17663a; }
   svg.timeline .outcome.failed { fill: #d64541; } svg.timeline .outcome.gone { fill: #98a2b3; }
   svg.timeline .mark { stroke-width: 1.5; stroke-dasharray: 4 3; } svg.timeline text.mark-label { font-size: 11px; font-weight: 600; stroke: none; }
@@ -96,7 +96,7 @@ export function timelineSvg(chart: TimelineChart): string {
       const classes = [
         'bar',
         segment.kind,
-        row.kind === 'stage' ? row.status : '',
+        row.kind === 'instance' ? '' : row.status,
         segment.open ? 'open' : '',
       ]
         .filter(Boolean)

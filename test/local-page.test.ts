@@ -292,14 +292,15 @@ describe('executions page in headless Chromium', () => {
     const start = Date.parse('2026-03-01T10:00:00.000Z');
     const at = (ms: number) => new Date(start + ms);
     const instances: InstanceView[] = Array.from({ length: 1000 }, (_, i) => {
-      // Most of the first instances are back; every tenth and all after 600 are still rebuilding.
+      // Most of the first instances are back (one, past the first 40, failed); every tenth and
+      // all after 600 are still rebuilding.
       const settled = i < 600 && i % 10 !== 9;
       return {
         id: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
         from: 'compute-1',
         to: settled ? 'compute-2' : null,
         target: 'compute-2',
-        state: settled ? 'recovered' : 'rebuilding',
+        state: settled ? (i === 100 ? 'failed' : 'recovered') : 'rebuilding',
         final: settled ? 'ACTIVE' : null,
         seconds: null,
         reason: null,
@@ -349,7 +350,9 @@ describe('executions page in headless Chromium', () => {
     expect(await svg.locator('g.row[data-kind="instance"]').count()).toBe(40);
     const more = svg.locator('g.row[data-kind="more"]');
     expect(await more.getAttribute('data-label')).toBe('+960 more');
-    expect(await more.locator('rect.bar.span.open').count()).toBe(1);
+    // Still running, and drawn as failed: one of them is.
+    expect(await more.locator('rect.bar.span.open.failed').count()).toBe(1);
+    expect(await more.locator('title').textContent()).toMatch(/960 more instances: .*1 failed/);
     expect(await page.locator('.timeline-cap').innerText()).toMatch(/first 40 of 1000 instances/);
     // What still runs is drawn open up to now: the stage and every instance still rebuilding.
     expect(await svg.locator('g.row[data-label="EvacuateInstances"] rect.bar.open').count()).toBe(1);

@@ -1,5 +1,5 @@
 // Human-readable progress of an execution from the engine's events.
-import { causeText } from '../core/recovery-timeline.js';
+import { causeText, confirmText } from '../core/recovery-timeline.js';
 import { loadDefinition } from '../engine/definition.js';
 import type { EngineEvent } from '../engine/local-engine.js';
 
@@ -34,9 +34,9 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       write(`${t()}  ✗ ${event.state.name} failed: ${failures.get(event.state.name)}`);
       failures.delete(event.state.name);
     } else if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
-      const confirm = (event.state.output as { confirm?: { status?: string; evidence?: string } })?.confirm;
-      if (confirm?.status === 'waiting') write(`${t()}  … ${confirm.evidence}`);
-      else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
+      const confirm = (event.state.output as { confirm?: { status?: string } })?.confirm;
+      if (confirm?.status === 'waiting') write(`${t()}  … ${confirmText(confirm)}`);
+      else write(`${t()}  ✓ ConfirmHostFailure  ${confirmText(confirm) ?? ''}`);
     } else if (
       event.type === 'StateExited' &&
       (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../core/executions.js';
+import { instanceNames, type NamedInstance } from '../core/instance-names.js';
 import { intakeConfigSchema } from '../core/intake/config.js';
 import { bodyTooLarge } from '../core/intake/request.js';
 import { startMonitorLoop } from '../core/monitor.js';
@@ -77,27 +78,10 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** Instance names for the page, looked up once each (names do not change; the history holds ids only). */
-function instanceNames(runtime: Runtime) {
-  const names = new Map<string, string>();
-  return async (ids: string[]): Promise<Map<string, string>> => {
-    const missing = ids.filter((id) => !names.has(id)).slice(0, 200);
-    for (let i = 0; i < missing.length; i += 20) {
-      await Promise.all(
-        missing.slice(i, i + 20).map(async (id) => {
-          const server = await runtime.cloud.getServer(id).catch(() => undefined);
-          if (server) names.set(id, server.name);
-        }),
-      );
-    }
-    return names;
-  };
-}
-
 async function page(
   executions: LocalExecutions,
   path: string,
-  namesOf: (ids: string[]) => Promise<Map<string, string>>,
+  namesOf: (instances: readonly NamedInstance[]) => Promise<Map<string, string>>,
 ): Promise<{ status: number; body: string }> {
   if (path === '/executions' || path === '/executions/') {
     const { executions: items = [] } = executions.list({
@@ -116,7 +100,7 @@ async function page(
     const described = executions.describe({ executionArn: arn });
     const events = executions.fullHistory(name);
     const timeline = recoveryTimeline(events, TOP_LEVEL_STATES);
-    const names = await namesOf(timeline.instances.map((i) => i.id));
+    const names = await namesOf(timeline.instances);
     return { status: 200, body: renderExecution(described, timeline, names) };
   } catch (error) {
     if (error instanceof SfnError)
@@ -144,7 +128,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     env: options.webhookEnv,
   });
   let webhookRequests = 0;
-  const namesOf = instanceNames(runtime);
+  const namesOf = instanceNames(runtime.cloud);
   const { maxBodyBytes } = intakeConfigSchema.parse(runtime.config.intake ?? {});
   const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   let monitorLoop: { stop(): void } | null = null;

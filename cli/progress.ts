@@ -45,13 +45,11 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =
-        event.state.name === 'ConfirmHostFailure'
-          ? (output?.confirm as { evidence?: string })?.evidence
-          : event.state.name === 'FenceHost'
-            ? (output?.fence as { controller?: string })?.controller
-            : event.state.name === 'SelectInstances'
-              ? `${(output?.selection as { ids?: unknown[] })?.ids?.length ?? 0} selected`
-              : '';
+        event.state.name === 'FenceHost'
+          ? (output?.fence as { controller?: string })?.controller
+          : event.state.name === 'SelectInstances'
+            ? `${(output?.selection as { ids?: unknown[] })?.ids?.length ?? 0} selected`
+            : '';
       write(`${t()}  ✓ ${event.state.name}${detail ? `  ${detail}` : ''}`);
     } else if (event.type === 'StateExited' && event.state.name === 'VerifyInstance') {
       const r = event.state.output as { id?: string; outcome?: string; to?: string; seconds?: number };

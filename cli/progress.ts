@@ -39,9 +39,11 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
     } else if (
       event.type === 'StateExited' &&
-      (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')
+      (event.state.name === 'NovaVerdict' ||
+        event.state.name === 'WaitForNova' ||
+        event.state.name === 'PowerVerdict')
     ) {
-      // part of the confirmation loop, printed above
+      // routing only: the confirmation loop is printed above, the power verdict by the state it chose
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =

@@ -1,0 +1,128 @@
+// Step Functions' 256 KiB payload quota on the embedded engine: enforced where AWS enforces
+// it (a state's input and output, a Task's parameters and result, Map iterations too),
+// terminal (no Retry or Catch takes it), on small definitions and on the real workflow.
+import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkStatePayload, MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
+import { withStateHooks } from '../engine/state-hooks.js';
+import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+
+const limited = (options: RunOptions = {}) => withStateHooks(options, { onState: checkStatePayload });
+const big = (bytes: number) => 'x'.repeat(bytes);
+
+/** Runs a small definition with the engine's payload check; resolves to its outcome and events. */
+async function run(definition: object, input: unknown, options: RunOptions = {}) {
+  const execution = new StateMachine(definition as StateMachineDefinition).run(
+    input as never,
+    limited(options),
+  );
+  const events: { type: string; state?: { name: string }; Error?: string; Cause?: unknown }[] = [];
+  const pump = (async () => {
+    for await (const event of execution.eventLogs) events.push(event as never);
+  })();
+  const outcome = await execution.result.then(
+    (output) => ({ status: 'SUCCEEDED', output, error: null as string | null }),
+    (error: Error) => ({ status: 'FAILED', output: null, error: (error.cause as Error)?.name ?? error.name }),
+  );
+  await pump;
+  return {
+    ...outcome,
+    events,
+    entered: events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name),
+  };
+}
+
+describe('the embedded engine enforces 256 KiB per state', () => {
+  it('fails the run with States.DataLimitExceeded at the state whose output is too big, and runs nothing after it', async () => {
+    let notified = 0;
+    const outcome = await run(
+      {
+        StartAt: 'Double',
+        States: {
+          Double: { Type: 'Pass', Parameters: { 'a.$': '$.a', 'b.$': '$.a' }, Next: 'Notify' },
+          Notify: { Type: 'Task', Resource: 'arn:aws:lambda:local:000000000000:function:notify', End: true },
+        },
+      },
+      { a: big(140_000) },
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            Notify: () => {
+              notified += 1;
+              return { notified };
+            },
+          },
+        },
+      },
+    );
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('States.DataLimitExceeded');
+    const failed = outcome.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed?.Cause).toMatch(/^the output of Double is 280,0\d\d bytes, over the 262,144-byte limit/);
+    expect(outcome.entered).toEqual(['Double']);
+    expect(notified).toBe(0);
+  });
+
+  it('lets a state of exactly 262,144 bytes through', async () => {
+    const text = big(MAX_PAYLOAD_BYTES - payloadBytes({ a: '' }));
+    const outcome = await run(
+      { StartAt: 'Keep', States: { Keep: { Type: 'Pass', End: true } } },
+      { a: text },
+    );
+    expect(payloadBytes(outcome.output)).toBe(MAX_PAYLOAD_BYTES);
+    expect(outcome.status).toBe('SUCCEEDED');
+  });
+
+  it('is terminal: inside a Map iteration neither Retry nor a States.ALL Catch takes it', async () => {
+    const outcome = await run(
+      {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'INLINE' },
+              StartAt: 'Grow',
+              States: { Grow: { Type: 'Pass', Parameters: { 'a.$': '$.a', 'b.$': '$.a' }, End: true } },
+            },
+            Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2, IntervalSeconds: 0 }],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }],
+            End: true,
+          },
+          Caught: { Type: 'Succeed' },
+        },
+      },
+      { items: [{ a: big(100) }, { a: big(140_000) }] },
+    );
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('States.DataLimitExceeded');
+    expect(outcome.entered).not.toContain('Caught');
+    expect(outcome.events.filter((e) => e.type === 'StateRetried')).toEqual([]);
+  });
+});
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+describe('the recovery workflow on the enforcing engine', () => {
+  it('fails with States.DataLimitExceeded where the input first crosses the limit, before any function runs', async () => {
+    h = await startHarness();
+    h.sim.state.addServer({ host: 'compute-1' });
+    h.sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    // An execution input of 262,100 bytes is accepted; ConfirmHostFailure's Parameters add its name.
+    const base = { ...recoveryInput('compute-1'), alert: { note: '' } };
+    const input = { ...base, alert: { note: big(262_100 - payloadBytes(base)) } };
+    expect(payloadBytes(input)).toBe(262_100);
+    const requestsBefore = h.sim.state.counters.requests;
+
+    const outcome = await h.engine.start(input, 'too-big').done;
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('States.DataLimitExceeded');
+    expect(outcome.cause).toMatch(/^the input of ConfirmHostFailure after Parameters is 262,\d{3} bytes/);
+    expect(h.sim.state.counters.requests).toBe(requestsBefore); // Nova never asked
+    expect(h.sim.state.host('compute-1').power).toBe('on');
+    expect(h.notifier.reports).toEqual([]);
+  });
+});

@@ -56,7 +56,13 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
               : '';
       write(`${t()}  ✓ ${event.state.name}${detail ? `  ${detail}` : ''}`);
     } else if (event.type === 'StateExited' && event.state.name === 'VerifyInstance') {
-      const r = event.state.output as { id?: string; outcome?: string; to?: string; seconds?: number };
+      // The Lambda's answer names the host; the state keeps only {id, outcome, seconds, reason}.
+      const r = ((event.taskResult as { Payload?: unknown } | undefined)?.Payload ?? event.state.output) as {
+        id?: string;
+        outcome?: string;
+        to?: string;
+        seconds?: number;
+      };
       write(`${t()}    • ${r.id} ${r.outcome} on ${r.to ?? '-'} (${r.seconds ?? '?'} s)`);
     } else if (event.type === 'StateExited' && event.state.name === 'InstanceFailed') {
       const r = event.state.output as { id?: string; error?: string };

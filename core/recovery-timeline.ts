@@ -261,9 +261,16 @@ export function recoveryTimeline(
       const id = str(output.id);
       if (id) {
         const view = row(id, at);
+        // Where it landed and its status are in the Lambda's answer (TaskSucceeded, just
+        // before), which the workflow state leaves out to stay small.
+        const succeeded = byId.get(event.previousEventId ?? 0);
+        const answer =
+          succeeded?.type === 'TaskSucceeded'
+            ? field(parse(succeeded.taskSucceededEventDetails?.output), 'Payload')
+            : undefined;
         view.state = str(output.outcome) ?? 'failed';
-        view.to = str(output.to);
-        view.final = str(output.final);
+        view.to = str(output.to) ?? str(field(answer, 'to'));
+        view.final = str(output.final) ?? str(field(answer, 'final'));
         view.seconds = typeof output.seconds === 'number' ? output.seconds : null;
         view.reason = str(output.reason) ?? str(output.error);
       }

@@ -1,8 +1,10 @@
 // Step Functions' 256 KiB payload quota on the embedded engine: enforced where AWS enforces
 // it (a state's input and output, a Task's parameters and result, Map iterations too),
-// terminal (no Retry or Catch takes it), on small definitions and on the real workflow.
+// terminal (no Retry or Catch takes it), and the real workflow within it for a
+// 1000-instance host with 40-character host names.
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../engine/local-engine.js';
 import { checkStatePayload, MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
 import { withStateHooks } from '../engine/state-hooks.js';
 import { type Harness, recoveryInput, startHarness } from './support/harness.js';
@@ -105,7 +107,44 @@ describe('the embedded engine enforces 256 KiB per state', () => {
 let h: Harness;
 afterEach(async () => h?.close());
 
-describe('the recovery workflow on the enforcing engine', () => {
+/** The largest input or output of any state the run entered or left. */
+function largestState(events: readonly EngineEvent[]): { state: string; bytes: number } {
+  let largest = { state: '', bytes: 0 };
+  for (const event of events) {
+    if (event.type !== 'StateEntered' && event.type !== 'StateExited') continue;
+    const bytes = payloadBytes(event.type === 'StateEntered' ? event.state.input : event.state.output);
+    if (bytes > largest.bytes) largest = { state: event.state.name, bytes };
+  }
+  return largest;
+}
+
+describe('the recovery workflow within 256 KiB', () => {
+  it('recovers a 1000-instance host with 40-character host names, every state well under the limit', async () => {
+    const hosts = [1, 2, 3, 4].map((i) => `compute-${i}.rack-07.dc-eu-west.example.org`.padEnd(40, 'x'));
+    h = await startHarness({
+      sim: { hosts, evacuateMs: 5, hostRamMb: 4_000_000, hostVcpus: 10_000, hostDiskGb: 100_000 },
+      recovery: { evacuation: { maxConcurrency: 40, verifyPollMs: 10, verifyBudgetSeconds: 5 } },
+    });
+    const failed = hosts[0] as string;
+    expect(failed).toHaveLength(40);
+    for (let i = 0; i < 1000; i += 1) h.sim.state.addServer({ host: failed, name: `vm-${i}` });
+    h.sim.state.killCompute(failed, { reportedAgoMs: 120_000 });
+
+    const run = h.engine.start(recoveryInput(failed), 'thousand-long-names');
+    const outcome = await run.done;
+
+    expect(outcome.error).toBeNull();
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.output).toMatchObject({ summary: { selected: 1000, recovered: 1000, failed: 0 } });
+    // 293 KiB before results were made small; room is left for 1000 failure reasons.
+    const largest = largestState(run.events);
+    expect(largest.bytes).toBeLessThan(0.8 * MAX_PAYLOAD_BYTES);
+    // Where each instance landed is still reported: the report reads it back from Nova.
+    const [report] = h.notifier.reports;
+    expect(report?.instances).toHaveLength(1000);
+    expect(report?.instances.every((i) => i.toHost !== null && i.toHost !== failed)).toBe(true);
+  }, 180_000);
+
   it('fails with States.DataLimitExceeded where the input first crosses the limit, before any function runs', async () => {
     h = await startHarness();
     h.sim.state.addServer({ host: 'compute-1' });

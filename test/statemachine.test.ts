@@ -95,6 +95,10 @@ describe('statemachine/host-recovery.asl.json', () => {
       expect(catches.map((c) => c.Next)).toEqual(['NotifyFencingFailed']);
     }
     expect(top.NotifyFencingFailed?.Next).toBe('FencingFailed');
+    // The evacuation Map failing as a whole (not one instance) still tells the admins and owners.
+    expect(top.EvacuateInstances?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyRecoveryFailed' },
+    ]);
     expect(top.FencingFailed?.Type).toBe('Fail');
   });
 

@@ -97,17 +97,25 @@ export class StepFunctionsExecutions implements ExecutionsApi {
     private readonly stateMachineArn: string,
   ) {}
 
-  /** endpoint: the local engine's Step Functions endpoint (npm start), or undefined for AWS. */
+  /**
+   * SFN_ENDPOINT: the local engine's Step Functions endpoint (npm start), whose StartExecution
+   * wants its local token (FREEZER_DR_API_TOKEN, sent as the session token); unset for AWS.
+   */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): StepFunctionsExecutions {
     const arn = env.STATE_MACHINE_ARN;
     if (!arn) throw new Error('STATE_MACHINE_ARN is not set');
     const endpoint = env.SFN_ENDPOINT;
+    const sessionToken = env.FREEZER_DR_API_TOKEN;
     const client = new SFNClient({
       ...(endpoint
         ? {
             endpoint,
             region: env.AWS_REGION ?? 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            credentials: {
+              accessKeyId: 'local',
+              secretAccessKey: 'local',
+              ...(sessionToken ? { sessionToken } : {}),
+            },
           }
         : {}),
     });

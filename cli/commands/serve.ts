@@ -6,6 +6,7 @@ import { configPath, type FreezerConfig, loadConfigFile } from '../../core/confi
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { persistSimulatedState } from '../../drivers/cloud/simulated/persistence.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
+import { type LocalApiToken, localApiToken } from '../../engine/local-api-token.js';
 import { isLoopback, type LocalConfig, localConfig } from '../../engine/local-config.js';
 import type { EngineEvent } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
@@ -28,6 +29,7 @@ interface Stack {
   executions: LocalExecutions;
   server: LocalServer;
   token: WebhookToken | null;
+  apiToken: LocalApiToken;
   simNote: string | null;
   stopping: boolean;
   close(): Promise<void>;
@@ -86,15 +88,17 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
       },
     });
     const token = await webhookToken(config, local.dataDir);
+    const apiToken = (await localApiToken(config, local.dataDir)) as LocalApiToken;
     const server = await startLocalServer({
       host: local.host,
       port: local.port,
       runtime: rt,
       executions,
       webhookEnv: token?.env ?? process.env,
+      apiToken,
     });
     opened.push(() => server.close());
-    return Object.assign(stack, { rt, store, executions, server, token, simNote, close });
+    return Object.assign(stack, { rt, store, executions, server, token, apiToken, simNote, close });
   } catch (error) {
     await close();
     throw error;
@@ -116,11 +120,14 @@ function printBanner(
     `  webhook             POST ${url}/webhook   (bearer token: ${token?.origin ?? 'none, bearer auth is off'})`,
   );
   say(`  Step Functions API  ${url}   (SFN_ENDPOINT=${url}, stateMachineArn ${executions.stateMachineArn})`);
+  say(`                      StartExecution/StopExecution need the token in ${stack.apiToken.origin}`);
   say(`  executions page     ${url}/executions`);
   say(`  executions store    ${store.path}`);
   if (rt.simulated) say(`  simulated only      POST ${url}/simulated/fail/<host>   (loopback only)`);
   if (!isLoopback(local.host)) {
-    say(`  WARNING: bound to ${local.host}; the Step Functions endpoint and the page have no authentication`);
+    say(
+      `  WARNING: bound to ${local.host}; the executions page and Step Functions reads need no token from anyone who reaches it`,
+    );
   }
   for (const { name, from } of redriven) {
     say(`  re-driving ${name}, left RUNNING by the last run, from ${from}`);

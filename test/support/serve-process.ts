@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stringify } from 'yaml';
+import { loadConfigFile } from '../../core/config.js';
+import { localApiToken } from '../../engine/local-api-token.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'cli/freezer-dr.ts'];
@@ -78,6 +80,7 @@ export interface ServeProcess {
   /** Milliseconds from spawn to the "ready" banner. */
   readyMs: number;
   output(): string;
+  /** A client carrying the server's local token, as the CLI's does. */
   sfn(): SFNClient;
   /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -129,7 +132,11 @@ export async function startServe(where: ServeDir, timeoutMs = 30_000): Promise<S
       const client = new SFNClient({
         endpoint: url,
         region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        credentials: async () => {
+          const config = loadConfigFile(where.configPath);
+          const token = await localApiToken(config, where.dir, where.env, { create: false });
+          return { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: token?.token ?? '' };
+        },
       });
       clients.push(client);
       return client;

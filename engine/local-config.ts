@@ -13,6 +13,11 @@ export const localConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.freezer-dr'),
   /** Replace every Retry interval of the workflow by this many ms (demos); null keeps the ASL's. */
   retryIntervalMs: z.number().int().min(0).nullable().default(null),
+  /**
+   * The active instance renews its lease on dataDir every third of this; a passive one takes
+   * over once the lease is this old (at once when the holder's process is gone, same machine).
+   */
+  leaseSeconds: z.number().min(3).max(600).default(15),
 });
 
 export type LocalConfig = z.infer<typeof localConfigSchema>;

@@ -125,12 +125,7 @@ export function spawnServe(where: ServeDir): ServeChild {
         clearTimeout(timer);
         listeners.delete(check);
         if (match) resolve(match);
-        else
-          reject(
-            new Error(
-              `serve exited with ${child.exitCode ?? child.signalCode} before ${pattern}:\n${output}`,
-            ),
-          );
+        else reject(new Error(`serve exited with ${child.exitCode ?? child.signalCode}:\n${output}`));
       };
       listeners.add(check);
       check();

@@ -41,9 +41,10 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       event.type === 'StateExited' &&
       (event.state.name === 'NovaVerdict' ||
         event.state.name === 'WaitForNova' ||
-        event.state.name === 'PowerVerdict')
+        event.state.name === 'PowerVerdict' ||
+        event.state.name === 'CountSelection')
     ) {
-      // routing only: the confirmation loop is printed above, the power verdict by the state it chose
+      // routing or bookkeeping: the confirmation loop is printed above, the power verdict by the state it chose
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =

@@ -111,10 +111,11 @@ function stageDetail(name: string, output: Json): string | null {
 /**
  * ConfirmHostFailure reads Nova, the Choice NovaVerdict routes, and the Wait WaitForNova
  * waits before the next read: one stage for the operator, its reads counted as attempts.
- * PowerVerdict only routes VerifyPowerOff's reading; where it went is the next stage.
+ * PowerVerdict only routes VerifyPowerOff's reading (where it went is the next stage), and
+ * CountSelection only keeps the state small: neither is a stage of its own.
  */
 const CONFIRM = 'ConfirmHostFailure';
-const ROUTING = new Set(['NovaVerdict', 'WaitForNova', 'PowerVerdict']);
+const FOLDED = new Set(['NovaVerdict', 'WaitForNova', 'PowerVerdict', 'CountSelection']);
 
 export function recoveryTimeline(
   history: readonly HistoryEvent[],
@@ -181,7 +182,7 @@ export function recoveryTimeline(
     } else if (event.type === 'ExecutionAborted' || event.type === 'ExecutionTimedOut') {
       for (const stage of open.values()) stage.status = 'aborted';
       open.clear();
-    } else if (entered?.name && ROUTING.has(entered.name)) {
+    } else if (entered?.name && FOLDED.has(entered.name)) {
       // The confirmation loop's Choice and Wait are part of ConfirmHostFailure's stage.
     } else if (entered?.name === CONFIRM && stages.at(-1)?.name === CONFIRM && stages.at(-1)?.run === run) {
       const again = stages.at(-1) as StageView;

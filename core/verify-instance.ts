@@ -49,6 +49,13 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
   };
   if (evacuation.action === 'gone')
     return done({ outcome: 'gone', to: null, final: null, reason: 'deleted' });
+  if (evacuation.action === 'refused')
+    return done({
+      outcome: 'failed',
+      to: null,
+      final: null,
+      reason: evacuation.reason ?? 'Nova refused the evacuation',
+    });
 
   const { evacuateKeepsStopped } = await rt.cloud.capabilities();
   const budgetEnds = Date.now() + policy.verifyBudgetSeconds * 1000;

@@ -4,7 +4,7 @@
 // 1000-instance host with 40-character host names.
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../engine/local-engine.js';
+import { type EngineEvent, LocalEngine } from '../engine/local-engine.js';
 import { checkStatePayload, MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
 import { withStateHooks } from '../engine/state-hooks.js';
 import { type Harness, recoveryInput, startHarness } from './support/harness.js';
@@ -136,13 +136,49 @@ describe('the recovery workflow within 256 KiB', () => {
     expect(outcome.error).toBeNull();
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.output).toMatchObject({ summary: { selected: 1000, recovered: 1000, failed: 0 } });
-    // 293 KiB before results were made small; room is left for 1000 failure reasons.
+    // 293 KiB before results were made small (147 KiB now); room is left for 1000 failure reasons.
     const largest = largestState(run.events);
     expect(largest.bytes).toBeLessThan(0.8 * MAX_PAYLOAD_BYTES);
     // Where each instance landed is still reported: the report reads it back from Nova.
     const [report] = h.notifier.reports;
     expect(report?.instances).toHaveLength(1000);
     expect(report?.instances.every((i) => i.toHost !== null && i.toHost !== failed)).toBe(true);
+  }, 180_000);
+
+  it('still summarizes and reports when all 1000 instances fail with long reasons (the worst case)', async () => {
+    const hosts = [1, 2, 3, 4].map((i) => `compute-${i}.rack-07.dc-eu-west.example.org`.padEnd(40, 'x'));
+    h = await startHarness({
+      sim: { hosts, evacuateMs: 5, hostRamMb: 4_000_000, hostVcpus: 10_000, hostDiskGb: 100_000 },
+      recovery: { evacuation: { maxConcurrency: 40, verifyPollMs: 10, verifyBudgetSeconds: 5 } },
+    });
+    const failed = hosts[0] as string;
+    for (let i = 0; i < 1000; i += 1) h.sim.state.addServer({ host: failed, name: `vm-${i}` });
+    h.sim.state.killCompute(failed, { reportedAgoMs: 120_000 });
+    // Nova refuses every evacuation with a long answer; the reasons are cut in the state.
+    const engine = new LocalEngine({
+      runtime: async () => h.rt,
+      retryIntervalMs: 10,
+      waitMs: 20,
+      handlers: {
+        EvacuateInstanceFunctionArn: async () => ({
+          action: 'refused',
+          prior: 'ACTIVE',
+          lockedByUs: false,
+          startedAt: new Date().toISOString(),
+          target: null,
+          reason: `Nova 400: ${'no valid host was found for this instance on any aggregate; '.repeat(4)}`,
+        }),
+      },
+    });
+
+    const run = engine.start(recoveryInput(failed), 'thousand-refused');
+    const outcome = await run.done;
+
+    expect(outcome.error).toBe('Recovery.Incomplete');
+    expect(largestState(run.events).bytes).toBeLessThan(MAX_PAYLOAD_BYTES);
+    const [report] = h.notifier.reports;
+    expect(report?.counts).toMatchObject({ selected: 1000, recovered: 0, failed: 1000 });
+    expect(report?.instances[0]?.reason).toMatch(/^Nova 400: no valid host was found.{20,}…$/);
   }, 180_000);
 
   it('fails with States.DataLimitExceeded where the input first crosses the limit, before any function runs', async () => {

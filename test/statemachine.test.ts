@@ -87,7 +87,12 @@ describe('statemachine/host-recovery.asl.json', () => {
     ]);
     expect(top.MarkHostDown?.Next).toBe('SelectInstances');
     expect(top.SelectInstances?.Next).toBe('PlanTargets');
-    expect(top.PlanTargets?.Next).toBe('CapacityCheck');
+    expect(top.PlanTargets?.Next).toBe('CountSelection');
+    expect(top.CountSelection).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.selection',
+      Next: 'CapacityCheck',
+    });
     expect(top.CapacityCheck?.Default).toBe('EvacuateInstances');
     expect(top.NotifyCapacityShortfall?.Next).toBe('EvacuateInstances');
     for (const name of ['FenceHost', 'VerifyPowerOff']) {

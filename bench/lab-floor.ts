@@ -2,6 +2,9 @@
 // already knows the host is dead. Power off with ipmitool (direct, no relay), force the
 // service down, send every evacuate at once (2.68, {}), then poll once every 0.5 s until
 // each server is ACTIVE with no task on another host. Timed from the power-off.
+// With `targets`, each evacuate names its host (as freezer-dr's spread plan does); with
+// `lock`, each server is locked once its evacuate is accepted and unlocked once it is
+// ACTIVE, and counts as done after the unlock (as freezer-dr's VerifyInstance does).
 
 import { parseNovaTime, sleep } from '../core/time.js';
 import { ipmi } from '../test/lab/lab-env.js';
@@ -30,6 +33,7 @@ export async function runFloor(
   host: string,
   ids: string[],
   prefix: string,
+  options: { targets?: string[]; lock?: boolean } = {},
 ): Promise<FloorResult> {
   const service = await nova.service(host);
   const t0 = Date.now();
@@ -43,20 +47,35 @@ export async function runFloor(
     forcedDown: true,
   });
   const forcedDown = since();
-  await Promise.all(ids.map((id) => nova.call('POST', `/servers/${id}/action`, '2.68', { evacuate: {} })));
+  const targets = options.targets ?? [];
+  await Promise.all(
+    ids.map(async (id, i) => {
+      const target = targets.length ? targets[i % targets.length] : undefined;
+      await nova.call('POST', `/servers/${id}/action`, '2.68', { evacuate: target ? { host: target } : {} });
+      if (options.lock) await nova.cloud.lockServer(id, 'lab floor benchmark');
+    }),
+  );
   const postsAnswered = since();
   const done = new Map<string, number>();
   const destinations: Record<string, number> = {};
   while (done.size < ids.length) {
     if (since() > 300) throw new Error(`floor: ${ids.length - done.size} servers not ACTIVE after 300 s`);
+    const ready = [];
     for (const server of await nova.servers(prefix)) {
       if (done.has(server.id) || !ids.includes(server.id)) continue;
       if (server.status === 'ERROR') throw new Error(`floor: ${server.name} went to ERROR`);
       if (server.status === 'ACTIVE' && !server.taskState && server.host && server.host !== host) {
-        done.set(server.id, since());
-        destinations[server.host] = (destinations[server.host] ?? 0) + 1;
+        ready.push(server);
       }
     }
+    await Promise.all(
+      ready.map(async (server) => {
+        if (options.lock) await nova.cloud.unlockServer(server.id);
+        done.set(server.id, since());
+        const to = server.host as string;
+        destinations[to] = (destinations[to] ?? 0) + 1;
+      }),
+    );
     if (done.size < ids.length) await sleep(500);
   }
   const perServer = [...done.values()].sort((a, b) => a - b);

@@ -1,61 +1,61 @@
-// Benchmark on the real lab (npm run bench:lab brings it up first): N servers on
-// compute-1; one run alternates, for --rounds rounds,
-//   (a) the floor (bench/lab-floor.ts): ipmitool power-off, force-down, parallel
-//       evacuates, poll 0.5 s; timed from the power-off;
-//   (b) freezer-dr: compute-1 hangs (its nova-compute is SIGSTOPped, so the BMC still
-//       reads on and fencing really powers it off); an alert is posted to the webhook at
-//       once and every second until the intake starts a recovery (as Alertmanager's
-//       repeats would); timed from the webhook's receipt to the last VerifyInstance exit,
-//       fencing through the relay to the same BMC.
-// (b) runs once per placement method (--methods, default `scheduler,spread`: issue 10 asks
-// how much planning targets costs against letting Nova's scheduler choose), in alternating
-// order between rounds so drift on the shared machine does not favour one. Prints each
-// run's per-stage breakdown and where its servers landed, then the medians, freezer-dr
-// against the floor and spread against scheduler (Nova's own rebuild time swings by
-// several seconds between runs); JSON under the lab dir.
-//   npm run bench:lab -- --servers 10 --stale-after 15 --rounds 3 [--methods spread] [--floor false] [--lock false]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Benchmark on the real lab (npm run bench:lab brings it up first): N servers pinned to
+// compute-1, and per round, in an order that rotates between rounds:
+//   floor          ipmitool power off, force-down, N parallel evacuates (2.68, {}), poll
+//                  0.5 s until each is ACTIVE elsewhere; timed from the power-off
+//   floor+targets  the same, each evacuate naming a host (compute-2/compute-3 in turn) and
+//                  each server locked once accepted, unlocked once ACTIVE
+//   freezer-dr     as `npm start` runs it with the shipped defaults (the nova-services poll
+//                  on, recovery.confirm defaults, placement spread, locks): compute-1 HANGS
+//                  (nova-compute SIGSTOPped: the BMC still reads on) and at that moment ONE
+//                  alert goes to a real Alertmanager (group_wait 10s, repeat_interval 4h),
+//                  which delivers it once. Timed from the hang, on the lab's own records:
+//                  detection = hang -> power off (the BMC's hook log), recovery = power off
+//                  -> last VerifyInstance exit (Nova's last `done` evacuation shown beside).
+// Then the medians, the goals (detection <= staleAfterSeconds + 5 s; recovery <= 1.2 x the
+// floor's median; failure -> last verified <= 45 s; exit 1 on a miss) and where freezer-dr's
+// recovery time went, from nova-api's, nova-scheduler's and nova-compute's logs. JSON under
+// the lab dir.
+//   npm run bench:lab -- --servers 10 --rounds 5 [--group-wait 10s] [--method spread|scheduler|reserved]
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PlanEvacuationResult } from '../core/plan-evacuation.js';
-import type { RecoveryMethod } from '../core/plan-targets.js';
 import { restoreHost } from '../core/restore-host.js';
 import { parseNovaTime, sleep } from '../core/time.js';
 import type { StoredEvent } from '../engine/history.js';
 import { hangCompute, ipmi, LAB_DIR, labCloud } from '../test/lab/lab-env.js';
 import { LabNova, until } from '../test/lab/lab-nova.js';
-import { startLabStack } from '../test/lab/lab-stack.js';
+import { type LabStack, startLabStack, WEBHOOK_TOKEN } from '../test/lab/lab-stack.js';
+import { type Alertmanager, startAlertmanager } from '../test/support/alertmanager.js';
+import { goal } from './goals.js';
 import { type FloorResult, lastDoneAt, runFloor } from './lab-floor.js';
+import { type EvacuationTrace, traceEvacuations } from './lab-nova-trace.js';
 
 const { values } = parseArgs({
   options: {
     servers: { type: 'string', default: '10' },
-    'stale-after': { type: 'string', default: '15' },
-    /** recovery.evacuation.lockInstances (freezer-dr's default: true). */
-    lock: { type: 'string', default: 'true' },
-    /** Floor and freezer-dr alternate this many times; medians are reported (Nova's variance is large). */
-    rounds: { type: 'string', default: '3' },
-    /** recovery.placement.method of the freezer-dr runs, each once per round. */
-    methods: { type: 'string', default: 'scheduler,spread' },
-    /** The floor runs once per round unless false. */
-    floor: { type: 'string', default: 'true' },
+    rounds: { type: 'string', default: '5' },
+    'group-wait': { type: 'string', default: '10s' },
+    /** recovery.placement.method of the freezer-dr runs (spread is the default; scheduler lets Nova choose). */
+    method: { type: 'string', default: 'spread' },
   },
 });
 const N = Number(values.servers);
-const STALE_AFTER = Number(values['stale-after']);
-const LOCK = values.lock !== 'false';
 const ROUNDS = Number(values.rounds);
-const METHODS = values.methods.split(',').map((m) => m.trim()) as RecoveryMethod[];
-const FLOOR = values.floor !== 'false';
-for (const m of METHODS)
-  if (!['scheduler', 'spread', 'reserved'].includes(m)) throw new Error(`unknown placement method ${m}`);
 const HOST = 'compute-1';
+const TARGETS = ['compute-2', 'compute-3'];
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const nova = new LabNova(labCloud());
 const s = (x: number) => `${x.toFixed(2).padStart(7)} s`;
 const say = (line = '') => process.stdout.write(`${line}\n`);
-/** {compute-3: 5, compute-2: 5} -> "compute-2 x5, compute-3 x5". */
+const median = (xs: number[]) => {
+  const sorted = xs.filter(Number.isFinite).sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  if (!sorted.length) return Number.NaN;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 const landing = (counts: Record<string, number>) =>
   Object.entries(counts)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -70,41 +70,51 @@ async function bootOnHost(prefix: string): Promise<string[]> {
   return ids;
 }
 
-// ---------------------------------------------------------------- (a) floor ----
-async function floor(): Promise<FloorResult> {
+// ------------------------------------------------------------------- floors ----
+async function floor(options: { targets?: string[]; lock?: boolean }): Promise<FloorResult> {
   const ids = await bootOnHost('bench-floor-');
-  const result = await runFloor(nova, HOST, ids, 'bench-floor-');
+  const result = await runFloor(nova, HOST, ids, 'bench-floor-', options);
   await ipmi(HOST, 'chassis', 'power', 'on');
   await nova.healHost(HOST);
   await nova.deleteServers(ids);
   return result;
 }
 
-// ----------------------------------------------------------- (b) freezer-dr ----
-interface StageTimes {
-  firstAlert: number;
-  acceptedAlert: number;
-  executionStarted: number;
+// --------------------------------------------------------------- freezer-dr ----
+const HOOK_LOG = join(LAB_DIR, 'log', `bmc-${HOST}-hook.log`);
+
+/** The BMC's own record of the power-off: the first "power off" its hook logged after `offset`. */
+function bmcPowerOffAt(offset: number, after: number): number {
+  const text = readFileSync(HOOK_LOG, 'utf8').slice(offset);
+  const line = text.split('\n').find((l) => / power off /.test(l));
+  if (!line) return Number.NaN;
+  const [h, m, rest] = (line.split(' ')[0] as string).split(':');
+  const day = new Date(after);
+  day.setHours(Number(h), Number(m), Math.floor(Number(rest)), Math.round((Number(rest) % 1) * 1000));
+  // The log keeps the time of day only: a power-off logged "before" the hang is the next day's.
+  return day.getTime() < after - 3_600_000 ? day.getTime() + 86_400_000 : day.getTime();
+}
+
+interface FreezerRun {
+  hang: number;
+  reportAgeAtHang: number;
+  alertDelivered: number;
+  deliveries: number;
+  powerOff: number;
   stages: Record<string, [number, number]>;
+  confirmReads: number;
+  channels: string;
   firstEvacuateExit: number;
   lastEvacuateExit: number;
   lastVerifyExit: number;
-  alertsPosted: number;
-  reportAgeAtHang: number;
   lastDoneInNova: number;
-  outcome: string;
-  method: RecoveryMethod;
-  /** Where the servers were when the execution ended, host -> count. */
+  traces: EvacuationTrace[];
   destinations: Record<string, number>;
-  planSummary: string;
+  outcome: string;
+  tokens: number;
 }
 
-function timesOf(
-  events: StoredEvent[],
-): Pick<
-  StageTimes,
-  'executionStarted' | 'stages' | 'firstEvacuateExit' | 'lastEvacuateExit' | 'lastVerifyExit'
-> {
+function stageTimes(events: StoredEvent[]) {
   const top = (type: string, name: string) =>
     events.filter((e) => e.type === type && 'state' in e && e.state.name === name && e.index === undefined);
   const inner = (name: string) =>
@@ -129,39 +139,44 @@ function timesOf(
   }
   const evacuations = inner('EvacuateInstance');
   return {
-    executionStarted: events.find((e) => e.type === 'ExecutionStarted')?.timestamp ?? Number.NaN,
     stages,
+    confirmReads: top('StateEntered', 'ConfirmHostFailure').length,
     firstEvacuateExit: Math.min(...evacuations),
     lastEvacuateExit: Math.max(...evacuations),
     lastVerifyExit: Math.max(...inner('VerifyInstance')),
   };
 }
 
-async function freezerDr(method: RecoveryMethod): Promise<StageTimes> {
-  const stack = await startLabStack({
-    recovery: {
-      confirm: { staleAfterSeconds: STALE_AFTER },
-      evacuation: { maxConcurrency: 10, verifyPollMs: 500, lockInstances: LOCK },
-      placement: { method },
-    },
+async function freezerDr(stack: LabStack): Promise<FreezerRun> {
+  const ids = await bootOnHost('bench-fdr-');
+  const am: Alertmanager = await startAlertmanager({
+    webhookUrl: stack.webhookUrl,
+    token: WEBHOOK_TOKEN,
+    groupWait: values['group-wait'],
+    groupInterval: '5m',
+    repeatInterval: '4h',
   });
   try {
-    const ids = await bootOnHost('bench-fdr-');
     const before = await nova.service(HOST);
-    const reportAgeAtHang = (Date.now() - (parseNovaTime(before.updatedAt) ?? Number.NaN)) / 1000;
+    const known = new Set((await stack.listExecutions()).map((e) => e.name));
+    const decisionsBefore = stack.decisions(HOST).length;
+    const hookOffset = statSync(HOOK_LOG).size;
+    const tokensBefore = keystoneTokens(stack);
+    const hang = Date.now();
     hangCompute(HOST);
-    const firstAlert = Date.now();
-    let alertsPosted = 0;
-    const name = await until(
-      'the intake to start a recovery',
-      async () => {
-        alertsPosted += 1;
-        const { body } = await stack.postAlert(HOST, 'bench-monitor');
-        const [outcome] = body.outcomes as { decision: string; executionName: string | null }[];
-        return outcome?.decision === 'started' ? outcome.executionName : null;
+    await am.postAlerts([
+      {
+        labels: { alertname: 'NovaComputeDown', host: HOST, severity: 'critical' },
+        annotations: { summary: `${HOST} stopped answering` },
+        startsAt: new Date(hang).toISOString(),
+        endsAt: new Date(hang + 3_600_000).toISOString(),
       },
+    ]);
+    const name = await until(
+      'the alert to start a recovery',
+      async () => (await stack.listExecutions()).find((e) => !known.has(e.name))?.name,
       120_000,
-      1000,
+      100,
     );
     const done = await until(
       'the recovery to end',
@@ -172,200 +187,197 @@ async function freezerDr(method: RecoveryMethod): Promise<StageTimes> {
       600_000,
       250,
     );
-    const input = JSON.parse(done.input ?? '{}') as { requestedAt?: string };
-    const output = JSON.parse(done.output ?? '{}') as { plan?: PlanEvacuationResult };
-    const times = timesOf(stack.executions.events(name as string));
-    const lastDoneInNova = await lastDoneAt(nova, ids); // before the restore marks them completed
+    const deliveries = stack.decisions(HOST).slice(decisionsBefore);
+    const alertDelivered = Date.parse(JSON.parse(done.input ?? '{}').requestedAt ?? '');
+    const output = JSON.parse(done.output ?? '{}') as {
+      confirm?: { channels?: { channel: string; source: string }[] };
+    };
+    const times = stageTimes(stack.executions.events(name as string));
+    const lastDoneInNova = await lastDoneAt(nova, ids);
     const destinations: Record<string, number> = {};
     for (const server of await Promise.all(ids.map((id) => nova.cloud.getServer(id)))) {
-      const host = server?.host ?? 'gone';
-      destinations[host] = (destinations[host] ?? 0) + 1;
+      const to = server?.host ?? 'gone';
+      destinations[to] = (destinations[to] ?? 0) + 1;
     }
+    const run: FreezerRun = {
+      hang,
+      reportAgeAtHang: (hang - (parseNovaTime(before.updatedAt) ?? Number.NaN)) / 1000,
+      alertDelivered,
+      deliveries: deliveries.length,
+      powerOff: bmcPowerOffAt(hookOffset, hang),
+      ...times,
+      channels: (output.confirm?.channels ?? []).map((c) => `${c.channel}/${c.source}`).join(' + '),
+      lastDoneInNova,
+      traces: traceEvacuations(ids, hang - 1000),
+      destinations,
+      outcome: `${done.status}${done.error ? ` ${done.error}: ${(done.cause ?? '').slice(0, 300)}` : ''}`,
+      tokens: keystoneTokens(stack) - tokensBefore,
+    };
     await restoreHost(stack.rt, HOST, {
       leaveDisabled: false,
       timeoutSeconds: 300,
       pollMs: 1000,
       onProgress: () => undefined,
     });
-    // The next run boots on this host: the scheduler takes it only once it reports up.
     await until(`${HOST} up`, async () => (await nova.service(HOST)).state === 'up', 120_000);
     await nova.deleteServers(ids);
-    return {
-      ...times,
-      firstAlert,
-      acceptedAlert: Date.parse(input.requestedAt ?? ''),
-      alertsPosted,
-      reportAgeAtHang,
-      lastDoneInNova,
-      method,
-      destinations,
-      planSummary: output.plan?.summary ?? '(no plan in the output)',
-      outcome: `${done.status}${done.error ? ` ${done.error}: ${(done.cause ?? '').slice(0, 400)}` : ''}`,
-    };
+    return run;
   } finally {
-    await stack.close();
+    await am.stop();
   }
 }
 
-// --------------------------------------------------------------------- run ----
-function printFloor(a: FloorResult): void {
-  say(`    power off answered          ${s(a.powerOff)}`);
-  say(`    forced down                 ${s(a.forcedDown)}`);
-  say(`    ${N} evacuate POSTs answered ${s(a.postsAnswered)}`);
-  say(`    last evacuation done (Nova) ${s(a.lastDoneInNova)}   (migration updated_at, whole seconds)`);
-  say(
-    `    last server ACTIVE          ${s(a.lastActive)}   (per server: ${a.perServer.map((x) => x.toFixed(1)).join(', ')})`,
-  );
-  say(`    landed on ${landing(a.destinations)}`);
+/** Tokens freezer-dr's one Keystone session has issued so far. */
+function keystoneTokens(stack: LabStack): number {
+  return (stack.rt.cloud as { session?: { tokensIssued?: number } }).session?.tokensIssued ?? 0;
 }
 
-interface Totals {
-  fromFirst: number;
-  fromAccepted: number;
-  evacuateStage: number;
-  /** PlanTargets entered -> last VerifyInstance exit: the part the placement method changes. */
-  planToVerified: number;
+interface Derived {
+  detection: number;
+  recovery: number;
+  total: number;
+  novaRecovery: number;
 }
 
-function printFreezerDr(b: StageTimes): Totals {
-  const rel = (t: number) => (t - b.firstAlert) / 1000;
+function printFreezerDr(b: FreezerRun): Derived {
+  const rel = (t: number) => (t - b.hang) / 1000;
+  const fromOff = (t: number) => (t - b.powerOff) / 1000;
   const dur = (stage: string) => {
     const span = b.stages[stage];
     return span ? (span[1] - span[0]) / 1000 : Number.NaN;
   };
   say(
-    `    hang; Nova's last report of ${HOST} was ${b.reportAgeAtHang.toFixed(1)} s old; first alert posted at once`,
+    `    hang; the last report of ${HOST} was ${b.reportAgeAtHang.toFixed(1)} s old; one alert to Alertmanager`,
   );
   say(
-    `    alert accepted by the intake ${s(rel(b.acceptedAlert))}   (Nova stale > ${STALE_AFTER} s; ${b.alertsPosted} alerts posted, 1/s)`,
+    `    alert delivered              ${s(rel(b.alertDelivered))}   (${b.deliveries} deliver${b.deliveries === 1 ? 'y' : 'ies'}; the run starts at once)`,
   );
-  say(`    execution started           ${s(rel(b.executionStarted))}`);
-  for (const stage of [
-    'ConfirmHostFailure',
-    'FenceHost',
-    'VerifyPowerOff',
-    'MarkHostDown',
-    'SelectInstances',
-    'PlanTargets',
-  ]) {
+  say(
+    `    ConfirmHostFailure           ${s(dur('ConfirmHostFailure'))}   (${b.confirmReads} reads of Nova; agreed: ${b.channels})`,
+  );
+  say(`    power off (BMC's record)     ${s(rel(b.powerOff))}   <- detection`);
+  for (const stage of ['FenceHost', 'VerifyPowerOff', 'MarkHostDown', 'SelectInstances', 'PlanTargets']) {
     say(
-      `    ${stage.padEnd(27)} ${s(dur(stage))}   (ends at ${s(rel(b.stages[stage]?.[1] ?? Number.NaN)).trim()})`,
+      `    ${stage.padEnd(28)} ${s(dur(stage))}   (ends ${s(fromOff(b.stages[stage]?.[1] ?? Number.NaN)).trim()} after power off)`,
     );
   }
+  const t = (pick: (x: EvacuationTrace) => number | null) =>
+    b.traces
+      .map((x) => pick(x))
+      .filter((x): x is number => x !== null)
+      .map(fromOff);
+  const span = (xs: number[]) =>
+    xs.length ? `${s(Math.min(...xs)).trim()} .. ${s(Math.max(...xs)).trim()}` : 'n/a';
+  say(`    evacuate POSTs sent          ${span(t((x) => x.posted))}   (after power off; nova-api's log)`);
+  say(`    evacuate POSTs answered      ${span(t((x) => x.answered))}`);
+  say(`    reached nova-scheduler       ${span(t((x) => x.scheduler))}`);
+  say(`    reached the nova-compute     ${span(t((x) => x.compute))}   ("Evacuating instance")`);
   say(
-    `    evacuate POSTs answered     ${s(rel(b.firstEvacuateExit))} .. ${s(rel(b.lastEvacuateExit)).trim()}`,
+    `    last evacuation done (Nova)  ${s(fromOff(b.lastDoneInNova))}   (migration updated_at, whole seconds)`,
   );
-  say(`    last evacuation done (Nova) ${s(rel(b.lastDoneInNova))}   (migration updated_at, whole seconds)`);
-  say(`    last VerifyInstance exit    ${s(rel(b.lastVerifyExit))}   (execution ${b.outcome})`);
-  say(`    plan "${b.planSummary}"; landed on ${landing(b.destinations)}`);
+  say(
+    `    last VerifyInstance exit     ${s(fromOff(b.lastVerifyExit))}   <- recovery (execution ${b.outcome})`,
+  );
+  say(`    landed on ${landing(b.destinations)}; Keystone tokens issued during the run: ${b.tokens}`);
   return {
-    fromFirst: rel(b.lastVerifyExit),
-    fromAccepted: (b.lastVerifyExit - b.acceptedAlert) / 1000,
-    evacuateStage: (b.lastVerifyExit - (b.stages.EvacuateInstances?.[0] ?? Number.NaN)) / 1000,
-    planToVerified: (b.lastVerifyExit - (b.stages.PlanTargets?.[0] ?? Number.NaN)) / 1000,
+    detection: rel(b.powerOff),
+    recovery: fromOff(b.lastVerifyExit),
+    total: rel(b.lastVerifyExit),
+    novaRecovery: fromOff(b.lastDoneInNova),
   };
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
+function printFloor(label: string, a: FloorResult): void {
+  say(
+    `    ${label}: forced down ${s(a.forcedDown).trim()}, ${N} POSTs answered ${s(a.postsAnswered).trim()}, last ACTIVE ${s(a.lastActive).trim()} (${landing(a.destinations)})`,
+  );
+}
 
+// --------------------------------------------------------------------- run ----
 say(
-  `freezer-dr lab benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of ${[...(FLOOR ? ['floor'] : []), ...METHODS.map((m) => `freezer-dr/${m}`)].join(', ')}`,
+  `freezer-dr lab benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of floor, floor+targets+locks and freezer-dr (one alert at the hang)`,
 );
-say(
-  "Nova 26 with service_down_time 60 s, report_interval 10 s; Nova's own rebuild time varies a lot between runs",
-);
+say("Nova 26: service_down_time 60 s, report_interval 10 s; Nova's own rebuild time varies between runs");
 await nova.healLab();
-type Run = StageTimes & Totals;
-const rounds: { floor: FloorResult | null; freezerDr: Run[] }[] = [];
-for (let round = 1; round <= ROUNDS; round += 1) {
-  say(`\n--- round ${round}/${ROUNDS}`);
-  let a: FloorResult | null = null;
-  if (FLOOR) {
-    say(
-      '(a) floor: ipmitool power off -> force-down -> parallel evacuate at 2.68 -> all ACTIVE elsewhere (poll 0.5 s)',
-    );
-    a = await floor();
-    printFloor(a);
+// freezer-dr runs all along, as `npm start` would: its own monitor on, default confirm settings.
+const stack = await startLabStack({
+  monitors: [{ driver: 'nova-services' }],
+  recovery: { placement: { method: values.method } },
+});
+const staleAfter = stack.rt.policy.confirm.staleAfterSeconds;
+type Round = { floor: FloorResult; targeted: FloorResult; run: FreezerRun; derived: Derived };
+const rounds: Round[] = [];
+try {
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    say(`\n--- round ${round}/${ROUNDS}`);
+    const parts: Partial<Round> = {};
+    const order = ['floor', 'targeted', 'freezer-dr'];
+    for (let i = 0; i < round - 1; i += 1) order.push(order.shift() as string);
+    for (const what of order) {
+      if (what === 'floor') {
+        parts.floor = await floor({});
+        printFloor('(a) floor', parts.floor);
+      } else if (what === 'targeted') {
+        parts.targeted = await floor({ targets: TARGETS, lock: true });
+        printFloor('(b) floor with targets and locks', parts.targeted);
+      } else {
+        say('(c) freezer-dr, from the hang:');
+        parts.run = await freezerDr(stack);
+        parts.derived = printFreezerDr(parts.run);
+      }
+    }
+    rounds.push(parts as Round);
   }
-  // Alternate the order of the methods so neither always runs on the warmer lab.
-  const order = round % 2 ? METHODS : [...METHODS].reverse();
-  const runs: Run[] = [];
-  for (const method of order) {
-    say(
-      `(b) freezer-dr, placement ${method}: alert at the webhook -> last VerifyInstance exit (confirm.staleAfterSeconds ${STALE_AFTER}, verifyPollMs 500, maxConcurrency 10, lockInstances ${LOCK})`,
-    );
-    const b = await freezerDr(method);
-    runs.push({ ...b, ...printFreezerDr(b) });
-  }
-  rounds.push({ floor: a, freezerDr: runs });
-  const parts = a ? [`floor ${s(a.lastActive).trim()} (${landing(a.destinations)})`] : [];
-  for (const r of runs) {
-    parts.push(
-      `${r.method} ${s(r.fromAccepted).trim()} from the accepted alert, ${s(r.fromFirst).trim()} from the first (${landing(r.destinations)})`,
-    );
-  }
-  say(`round ${round}: ${parts.join('; ')}`);
+} finally {
+  await stack.close();
 }
 
-const runsOf = (method: RecoveryMethod) =>
-  rounds.flatMap((r) => r.freezerDr.filter((run) => run.method === method));
-const medianOf = (method: RecoveryMethod, pick: (r: Run) => number) => median(runsOf(method).map(pick));
-const floorMedian = FLOOR ? median(rounds.map((r) => (r.floor as FloorResult).lastActive)) : Number.NaN;
+const floorMedian = median(rounds.map((r) => r.floor.lastActive));
+const targetedMedian = median(rounds.map((r) => r.targeted.lastActive));
+const detection = median(rounds.map((r) => r.derived.detection));
+const recovery = median(rounds.map((r) => r.derived.recovery));
+const total = median(rounds.map((r) => r.derived.total));
 say(`\n=== medians over ${ROUNDS} round(s)`);
-if (FLOOR) {
-  say(`floor (power-off -> last ACTIVE)                  ${s(floorMedian)}`);
-  say(`  landed: ${rounds.map((r) => landing((r.floor as FloorResult).destinations)).join(' | ')}`);
-}
-for (const method of METHODS) {
-  const accepted = medianOf(method, (r) => r.fromAccepted);
-  const first = medianOf(method, (r) => r.fromFirst);
-  const vsFloor = (x: number) => (FLOOR ? `   ratio to floor ${(x / floorMedian).toFixed(2)}` : '');
-  say(`freezer-dr/${method}`);
-  say(
-    `  accepted alert -> last verified                 ${s(accepted)}${vsFloor(accepted)}${FLOOR ? '   (goal <= 1.2)' : ''}`,
-  );
-  say(
-    `  first alert -> last verified                    ${s(first)}${vsFloor(first)}   (includes waiting for Nova to see the host stale)`,
-  );
-  say(
-    `  PlanTargets -> last verified                    ${s(medianOf(method, (r) => r.planToVerified))}   (evacuate + verify alone ${s(medianOf(method, (r) => r.evacuateStage)).trim()})`,
-  );
-  say(
-    `  landed: ${runsOf(method)
-      .map((r) => landing(r.destinations))
-      .join(' | ')}`,
-  );
-}
-if (FLOOR) {
-  say(
-    `floor force-down -> last ACTIVE ${s(median(rounds.map((r) => (r.floor as FloorResult).lastActive - (r.floor as FloorResult).forcedDown))).trim()}`,
-  );
-}
-if (METHODS.includes('spread') && METHODS.includes('scheduler')) {
-  const ratio = (pick: (r: Run) => number) => medianOf('spread', pick) / medianOf('scheduler', pick);
-  const accepted = ratio((r) => r.fromAccepted);
-  say(
-    `\nspread / scheduler, accepted alert -> last verified: ${accepted.toFixed(2)}   (goal <= 1.10: ${accepted <= 1.1 ? 'met' : 'NOT met'})`,
-  );
-  say(
-    `spread / scheduler, PlanTargets -> last verified:    ${ratio((r) => r.planToVerified).toFixed(2)}   (the placement-dependent part alone)`,
-  );
-  say(
-    `spread / scheduler, first alert -> last verified:    ${ratio((r) => r.fromFirst).toFixed(2)}   (noisy: Nova staleness)`,
-  );
-}
+say(
+  `floor (power off -> last ACTIVE)                       ${s(floorMedian)}   runs: ${rounds.map((r) => r.floor.lastActive.toFixed(1)).join(', ')}`,
+);
+say(
+  `floor with targets and locks                           ${s(targetedMedian)}   runs: ${rounds.map((r) => r.targeted.lastActive.toFixed(1)).join(', ')}`,
+);
+say(
+  `freezer-dr detection (hang -> power off, BMC record)   ${s(detection)}   runs: ${rounds.map((r) => r.derived.detection.toFixed(1)).join(', ')}`,
+);
+say(
+  `freezer-dr recovery (power off -> last verified)       ${s(recovery)}   runs: ${rounds.map((r) => r.derived.recovery.toFixed(1)).join(', ')}`,
+);
+say(
+  `  (power off -> last evacuation done in Nova           ${s(median(rounds.map((r) => r.derived.novaRecovery)))})`,
+);
+say(
+  `freezer-dr failure -> last verified                    ${s(total)}   runs: ${rounds.map((r) => r.derived.total.toFixed(1)).join(', ')}`,
+);
+say(
+  `alert deliveries per run: ${rounds.map((r) => r.run.deliveries).join(', ')}; Keystone tokens per run: ${rounds.map((r) => r.run.tokens).join(', ')}`,
+);
+const ratio = recovery / floorMedian;
+say('\ngoals');
+const check = (met: boolean, line: string) => say(`  ${goal(met, line) ? 'met   ' : 'MISSED'} ${line}`);
+check(
+  detection <= staleAfter + 5,
+  `detection ${detection.toFixed(1)} s <= staleAfterSeconds ${staleAfter} + 5 s`,
+);
+check(
+  ratio <= 1.2,
+  `recovery / floor ${ratio.toFixed(2)} <= 1.2 (vs floor with targets and locks: ${(recovery / targetedMedian).toFixed(2)})`,
+);
+check(total <= 45, `failure -> last verified ${total.toFixed(1)} s <= 45 s`);
+check(
+  rounds.every((r) => r.run.deliveries === 1),
+  'Alertmanager delivered exactly one alert per run',
+);
 
 const out = join(LAB_DIR, 'bench');
 mkdirSync(out, { recursive: true });
 const file = join(out, `lab-recovery-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(
-  file,
-  `${JSON.stringify({ servers: N, staleAfterSeconds: STALE_AFTER, lockInstances: LOCK, methods: METHODS, rounds }, null, 2)}\n`,
-);
+writeFileSync(file, `${JSON.stringify({ servers: N, staleAfterSeconds: staleAfter, rounds }, null, 2)}\n`);
 say(`results: ${file}`);

@@ -72,7 +72,8 @@ export const recoveryPolicySchema = z.strictObject({
       lockInstances: z._default(z.boolean(), true),
       /** Put an instance that was in ERROR before the failure back in ERROR after the rebuild. */
       restoreErrorState: z._default(z.boolean(), true),
-      verifyPollMs: z._default(z.positiveInt(), 1000),
+      // The floor polls every 0.5 s too; every verification of a process shares each read (core/server-watch.ts).
+      verifyPollMs: z._default(z.positiveInt(), 500),
       /** How long one verify invocation polls before handing back to the workflow to wait durably. */
       verifyBudgetSeconds: z._default(z.positiveNumber(), 40),
       /** An instance not settled after this long is reported failed. */
@@ -105,6 +106,8 @@ export const configSchema = z.strictObject({
   recovery: z.prefault(recoveryPolicySchema, {}),
   /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
   intake: z.prefault(intakeConfigSchema, {}),
+  /** Where notify-once claims, start windows and webhook nonces live: `memory` (one process) or `dynamodb`. */
+  state: z._default(driverSection, { driver: 'memory' }),
   /** Sections owned by other components (relay, local server); validated where used. */
   local: z.optional(z.record(z.string(), z.unknown())),
 });

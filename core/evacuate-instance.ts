@@ -3,6 +3,7 @@
 // it is already on another host or already rebuilding, so no instance is evacuated twice.
 import { CLOUD_REJECTED, CloudError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { serverWatch } from './server-watch.js';
 import { nowIso } from './time.js';
 
 export interface EvacuateInput {
@@ -42,9 +43,11 @@ function priorStatus(vmState: string | null, status: string): string {
 export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promise<EvacuateResult> {
   const startedAt = nowIso();
   // Both reads at once: they decide together whether this instance is already on its way.
+  // Made after this call began (never cached), shared with the host's other evacuations.
+  const watch = serverWatch(rt.cloud);
   const [server, migrations] = await Promise.all([
-    rt.cloud.getServer(input.id),
-    rt.cloud.listEvacuations({ instanceId: input.id, sourceCompute: input.host }),
+    watch.read(input.id, [input.host]),
+    watch.evacuationsFrom(input.id, input.host),
   ]);
   if (!server) return { action: 'gone', prior: null, lockedByUs: false, startedAt, target: null };
   const prior = priorStatus(server.vmState, server.status);

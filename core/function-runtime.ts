@@ -3,18 +3,21 @@
 // carries only those drivers' code. A failed build is not cached: the next invocation
 // tries again (a secret store that was unreachable may answer now).
 import { buildDrivers, type DriverKinds } from '../drivers/driver-set.js';
-import { configPath, loadConfigFile } from './config.js';
-import { MemoryStateStore } from './intake/state-store.js';
+import { configPath, type FreezerConfig, loadConfigFile } from './config.js';
 import { createLogger } from './logger.js';
 import type { Runtime, RuntimeProvider } from './runtime.js';
 
-export function functionRuntime(kinds: DriverKinds): RuntimeProvider {
+/** `adapt` turns the file's config into the one this function runs with (the intake's own credentials). */
+export function functionRuntime(
+  kinds: DriverKinds,
+  adapt: (config: FreezerConfig) => FreezerConfig = (config) => config,
+): RuntimeProvider {
   let cached: Promise<Runtime> | null = null;
   const build = async (): Promise<Runtime> => {
-    const config = loadConfigFile(configPath());
+    const config = adapt(loadConfigFile(configPath()));
     const logger = createLogger();
     const drivers = await buildDrivers(config, kinds, { logger, simulated: null, env: process.env });
-    return { ...drivers, config, policy: config.recovery, logger, state: new MemoryStateStore() };
+    return { ...drivers, config, policy: config.recovery, logger };
   };
   return () => {
     cached ??= build().catch((error) => {

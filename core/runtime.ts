@@ -5,7 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Drivers } from '../drivers/driver-set.js';
 import { createDrivers } from '../drivers/registry.js';
 import type { FreezerConfig, RecoveryPolicy } from './config.js';
-import { MemoryStateStore, type StateStore } from './intake/state-store.js';
+import type { StateStore } from './intake/state-store.js';
 import { createLogger } from './logger.js';
 
 export interface Runtime extends Drivers {
@@ -32,6 +32,6 @@ export async function createRuntime(
     config,
     policy: config.recovery,
     logger,
-    state: overrides.state ?? new MemoryStateStore(),
+    state: overrides.state ?? drivers.state,
   };
 }

@@ -6,7 +6,14 @@ import { INSTANCE_NOT_SETTLED, WorkflowError } from './errors.js';
 import type { EvacuateResult } from './evacuate-instance.js';
 import { countMetric } from './metrics.js';
 import type { Runtime } from './runtime.js';
+import { serverWatch } from './server-watch.js';
 import { secondsSince, sleep } from './time.js';
+
+/**
+ * Polls fall on the same beats (multiples of the poll interval on the clock), so the
+ * instances of one recovery are read together and the reads can be shared.
+ */
+const untilNextBeat = (pollMs: number) => pollMs - (Date.now() % pollMs);
 
 export interface VerifyInstanceInput {
   id: string;
@@ -63,10 +70,13 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
   let corrected = false;
   let last = 'not read yet';
   for (;;) {
-    const server = await rt.cloud.getServer(id).catch((error) => {
-      last = `read failed: ${(error as Error).message}`;
-      return null;
-    });
+    // Shared with the other instances being verified in this process: one list per host per beat.
+    const server = await serverWatch(rt.cloud)
+      .read(id, [host, evacuation.target])
+      .catch((error) => {
+        last = `read failed: ${(error as Error).message}`;
+        return null;
+      });
     if (server === undefined)
       return done({ outcome: 'gone', to: null, final: null, reason: 'deleted during recovery' });
     if (server) {
@@ -136,7 +146,7 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
       });
     }
     if (Date.now() + policy.verifyPollMs > budgetEnds) break;
-    await sleep(policy.verifyPollMs);
+    await sleep(untilNextBeat(policy.verifyPollMs));
   }
   throw new WorkflowError(INSTANCE_NOT_SETTLED, `instance ${id} not settled yet: ${last}`);
 }

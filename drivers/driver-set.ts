@@ -3,6 +3,7 @@
 // client); touching a kind that was not loaded is a clear error, never a silent stub.
 import type { FreezerConfig } from '../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../core/errors.js';
+import type { StateStore } from '../core/intake/state-store.js';
 import type { CredentialOptions } from './cloud/openstack/connection-source.js';
 import type { SimulatedCloud } from './cloud/simulated/server.js';
 import { type DriverContext, type DriverTable, pickDriver } from './driver-factory.js';
@@ -12,12 +13,15 @@ export interface DriverKinds {
   cloud?: DriverTable<Cloud>;
   fencer?: DriverTable<Fencer>;
   notifiers?: DriverTable<Notifier>;
+  state?: DriverTable<StateStore>;
 }
 
 export interface Drivers {
   cloud: Cloud;
   fencer: Fencer;
   notifiers: Notifier[];
+  /** Notify-once claims and start windows, shared as widely as the `state` driver reaches. */
+  state: StateStore;
   simulated: SimulatedCloud | null;
 }
 
@@ -25,6 +29,7 @@ export interface Drivers {
 export function validateKinds(config: FreezerConfig, kinds: DriverKinds): void {
   if (kinds.cloud) pickDriver('cloud', kinds.cloud, config.cloud);
   if (kinds.fencer) pickDriver('fencer', kinds.fencer, config.fencer);
+  if (kinds.state) pickDriver('state', kinds.state, config.state);
   const notifiers = kinds.notifiers;
   if (!notifiers) return;
   config.notifiers.forEach((section, i) => {
@@ -62,13 +67,21 @@ export async function buildDrivers(
     const { factory, options } = pickDriver(kind, table, section);
     return factory.create(options, shared);
   };
-  const { cloud, fencer, notifiers } = kinds;
-  return {
+  const { cloud, fencer, notifiers, state } = kinds;
+  const drivers: Drivers = {
     cloud: cloud ? await build('cloud', cloud, config.cloud) : notLoaded('cloud'),
     fencer: fencer ? await build('fencer', fencer, config.fencer) : notLoaded('fencer'),
     notifiers: notifiers
       ? await Promise.all(config.notifiers.map((s, i) => build(`notifiers[${i}]`, notifiers, s)))
       : notLoaded('notifier'),
+    state: state ? await build('state', state, config.state) : notLoaded('state'),
     simulated: context.simulated,
   };
+  // Every container that shares the state store also shares one Keystone token through it (sealed).
+  if (cloud && state) {
+    (
+      drivers.cloud as { session?: { shareTokensThrough?(v: StateStore): void } }
+    ).session?.shareTokensThrough?.(drivers.state);
+  }
+  return drivers;
 }

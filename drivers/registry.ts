@@ -12,6 +12,7 @@ import { buildDrivers, type DriverKinds, type Drivers, validateKinds } from './d
 import { fencerDrivers } from './fencer/registry.js';
 import { monitorDrivers } from './monitor/registry.js';
 import { notifierDrivers } from './notifier/registry.js';
+import { stateDrivers } from './state/registry.js';
 
 export { alertSourceDrivers, createAlertSources } from './alert-source/registry.js';
 export { cloudDrivers } from './cloud/registry.js';
@@ -19,11 +20,13 @@ export type { DriverContext, DriverFactory } from './driver-factory.js';
 export type { Drivers } from './driver-set.js';
 export { fencerDrivers } from './fencer/registry.js';
 export { notifierDrivers } from './notifier/registry.js';
+export { stateDrivers } from './state/registry.js';
 
 export const allDriverKinds: Required<DriverKinds> = {
   cloud: cloudDrivers,
   fencer: fencerDrivers,
   notifiers: notifierDrivers,
+  state: stateDrivers,
 };
 
 /** Validates every driver section without creating anything (for check-config). */

@@ -3,6 +3,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { channel, confirmRecord, hostName, incident } from './schemas.js';
 
@@ -41,4 +42,5 @@ export const createHandler = (rt: RuntimeProvider) =>
       }),
     rt,
   );
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+// The state store holds its notice claims (shared with the intake's on AWS).
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -3,6 +3,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, incident, instanceId } from './schemas.js';
 
@@ -28,4 +29,4 @@ export const createHandler = (rt: RuntimeProvider) =>
     async (r, i) => ({ reason: null, ...(await evacuateInstance(r, i)) }),
     rt,
   );
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

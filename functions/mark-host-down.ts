@@ -3,6 +3,7 @@ import { markHostDown } from '../core/mark-host-down.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
@@ -14,4 +15,4 @@ const input = z.extend(hostInput, { fence: z.string().check(z.minLength(1), z.ma
  * update; otherwise the same update is sent, which Nova applies as a set, not a toggle.
  */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('MarkHostDown', input, markHostDown, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

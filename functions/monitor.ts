@@ -5,13 +5,16 @@
 import middy from '@middy/core';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
 import { functionRuntime } from '../core/function-runtime.js';
+import { withIntakeCloud } from '../core/intake/config.js';
 import { Intake } from '../core/intake/intake.js';
+import type { NoticeSender } from '../core/intake/refusals.js';
 import { publishMetrics } from '../core/metrics.js';
 import { pollMonitors } from '../core/monitor.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { createMonitors } from '../drivers/monitor/registry.js';
-import { notifierDrivers } from '../drivers/notifier/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
+import { noticeRelay } from './lib/notice-relay.js';
 
 export interface MonitorSummary {
   signals: number;
@@ -25,11 +28,15 @@ export interface MonitorSummary {
  * intake, whose execution name (host + the service's last report) Step Functions refuses
  * twice, so a repeated poll reads as already handled.
  */
-export const createHandler = (rt: RuntimeProvider, executions: () => ExecutionsApi) => {
+export const createHandler = (
+  rt: RuntimeProvider,
+  executions: () => ExecutionsApi,
+  notice?: NoticeSender,
+) => {
   let intake: Intake | null = null;
   return middy<unknown, MonitorSummary>().handler(async () => {
     const runtime = await rt();
-    intake ??= new Intake({ runtime, executions: executions() });
+    intake ??= new Intake({ runtime, executions: executions(), ...(notice ? { notice } : {}) });
     try {
       const { outcomes, errors } = await pollMonitors(
         runtime,
@@ -54,7 +61,10 @@ export const createHandler = (rt: RuntimeProvider, executions: () => ExecutionsA
   });
 };
 
+// Nova's services (the intake's own credentials) and the shared start window; refusal
+// notices go to the notify function.
 export const handler = createHandler(
-  functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }),
+  functionRuntime({ cloud: cloudDrivers, state: stateDrivers }, withIntakeCloud),
   () => StepFunctionsExecutions.fromEnv(),
+  noticeRelay(),
 );

@@ -3,6 +3,7 @@ import { planEvacuation } from '../core/plan-evacuation.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, incident, instanceId } from './schemas.js';
 
@@ -13,4 +14,4 @@ const input = z.object({ host: hostName, incident, ids: z.array(instanceId) });
  * write, enabling a reserved host the plan uses, is a no-op when run again.
  */
 export const createHandler = (rt: RuntimeProvider) => taskHandler('PlanTargets', input, planEvacuation, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

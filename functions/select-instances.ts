@@ -2,6 +2,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { selectInstances } from '../core/select-instances.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
@@ -12,4 +13,4 @@ import { hostInput } from './schemas.js';
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('SelectInstances', hostInput, selectInstances, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -3,6 +3,7 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import { verifyInstance } from '../core/verify-instance.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { evacuationRecord, hostName, instanceId } from './schemas.js';
 
@@ -14,4 +15,4 @@ const input = z.object({ id: instanceId, host: hostName, evacuation: evacuationR
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('VerifyInstance', input, verifyInstance, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -1,23 +1,41 @@
 // The alert webhook (API Gateway HTTP API or Lambda function URL; the local server
 // mounts the same handler at POST /webhook). Thin on purpose: the event becomes an
 // IntakeRequest and core/intake decides; middy only guards against the unexpected.
+// The front door (method, size, authentication, nonce) is built from the config and the
+// state store alone and answers every stranger; the runtime (Nova credentials, drivers)
+// is built only for a request that got past it.
+import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { configPath, type FreezerConfig, loadConfigFile } from '../core/config.js';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
 import { functionRuntime } from '../core/function-runtime.js';
+import { withIntakeCloud } from '../core/intake/config.js';
+import { FrontDoor } from '../core/intake/front-door.js';
 import { Intake } from '../core/intake/intake.js';
+import type { NoticeSender } from '../core/intake/refusals.js';
 import type { IntakeRequest } from '../core/intake/request.js';
+import type { IntakeResponse } from '../core/intake/response.js';
 import type { StateStore } from '../core/intake/state-store.js';
+import { createLogger } from '../core/logger.js';
 import type { Runtime, RuntimeProvider } from '../core/runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
-import { notifierDrivers } from '../drivers/notifier/registry.js';
+import { createStateStore } from '../drivers/state/registry.js';
+import { noticeRelay } from './lib/notice-relay.js';
 
 export interface WebhookDeps {
   runtime: RuntimeProvider;
   executions: () => ExecutionsApi;
-  /** Notify-once and start-window state; the runtime's (in memory, per process) unless given. */
+  /**
+   * The config, for the front door before any runtime exists (a deployed function). When
+   * not given, the runtime's (the local server and tests build theirs first).
+   */
+  config?: () => FreezerConfig;
+  /** Notify-once, start-window and nonce state; from config `state` (or the runtime's) unless given. */
   stateStore?: () => StateStore;
+  /** How refusal notices leave; the runtime's notifiers unless given. */
+  notice?: NoticeSender;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -40,33 +58,72 @@ export function toIntakeRequest(event: APIGatewayProxyEventV2): IntakeRequest {
   };
 }
 
+const toResult = (response: IntakeResponse): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.status,
+  headers: response.headers,
+  body: JSON.stringify(response.body),
+});
+
+interface Front {
+  frontDoor: FrontDoor;
+  store: StateStore;
+}
+
 /**
  * Retry: senders repeat an alert until they get a 2xx (Alertmanager on every 5xx), and
  * several monitors report the same host. Every repeat of one incident maps to the same
  * execution name (host + the service's last report time), so Step Functions refuses a
  * second start (ExecutionAlreadyExists reads as already handled); refusals are notified
- * once per reason within intake.notifyOnceSeconds.
+ * once per reason within intake.notifyOnceSeconds. A signed request answered 5xx gives
+ * its nonce back, so the sender's retry of it is not taken for a replay.
  */
 export function createHandler(deps: WebhookDeps): WebhookHandler {
+  const env = deps.env ?? process.env;
+  let front: Promise<Front> | null = null;
+  const buildFront = async (): Promise<Front> => {
+    let config: FreezerConfig;
+    let logger: Logger;
+    let store: StateStore;
+    if (deps.config) {
+      config = deps.config();
+      logger = createLogger();
+      store = deps.stateStore?.() ?? (await createStateStore(config.state, { logger, simulated: null, env }));
+    } else {
+      const rt = await deps.runtime();
+      ({ config, logger } = rt);
+      store = deps.stateStore?.() ?? rt.state;
+    }
+    return { frontDoor: new FrontDoor({ config: config.intake, store, env, logger }), store };
+  };
+  // Built once per container; a failed build (an unreadable config) is tried again next time.
+  const frontDoor = (): Promise<Front> => {
+    front ??= buildFront().catch((error) => {
+      front = null;
+      throw error;
+    });
+    return front;
+  };
+
   let built: { rt: Runtime; intake: Intake } | null = null;
-  let store: StateStore | undefined;
   const intake = async (): Promise<Intake> => {
+    const { frontDoor: door, store } = await frontDoor();
     const rt = await deps.runtime();
     if (built?.rt !== rt) {
-      store ??= deps.stateStore?.();
-      const executions = deps.executions();
       built = {
         rt,
         intake: new Intake({
           runtime: rt,
-          executions,
-          ...(store ? { store } : {}),
-          ...(deps.env ? { env: deps.env } : {}),
+          executions: deps.executions(),
+          store,
+          frontDoor: door,
+          ...(deps.notice ? { notice: deps.notice } : {}),
+          env,
         }),
       };
     }
     return built.intake;
   };
+
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(
       httpErrorHandler({
@@ -83,16 +140,30 @@ export function createHandler(deps: WebhookDeps): WebhookHandler {
       }),
     )
     .handler(async (event, context) => {
-      const response = await (await intake()).handle(toIntakeRequest(event), context?.awsRequestId ?? null);
-      return { statusCode: response.status, headers: response.headers, body: JSON.stringify(response.body) };
+      const request = toIntakeRequest(event);
+      const requestId = context?.awsRequestId ?? null;
+      const door = (await frontDoor()).frontDoor;
+      const admitted = await door.admit(request, requestId);
+      if ('status' in admitted) return toResult(admitted);
+      try {
+        return toResult(await (await intake()).handleAdmitted(request, admitted, requestId));
+      } catch (error) {
+        await door.release(admitted); // answered 500: the sender's retry is not a replay
+        throw error;
+      }
     });
   return Object.assign(handler as unknown as WebhookHandler, { intake });
 }
 
+/** Nova's services for the gates, with the intake's own credentials; no notifier: refusal notices go to the notify function. */
+export const webhookRuntime = (): RuntimeProvider =>
+  functionRuntime({ cloud: cloudDrivers }, withIntakeCloud);
+
 export const defaultWebhookDeps: WebhookDeps = {
-  // Nova's services for the mass-failure gates; notifiers for refusal notices.
-  runtime: functionRuntime({ cloud: cloudDrivers, notifiers: notifierDrivers }),
+  config: () => loadConfigFile(configPath()),
+  runtime: webhookRuntime(),
   executions: () => StepFunctionsExecutions.fromEnv(),
+  notice: noticeRelay(),
 };
 
 export const handler = createHandler(defaultWebhookDeps);

@@ -12,6 +12,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../core/config.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { validateDriverSections } from '../drivers/registry.js';
+import { STATE_TABLE_KEY, STATE_TABLE_TTL } from '../drivers/state/dynamodb.js';
 import { loadDefinition, placeholders } from '../engine/definition.js';
 import { LocalEngine } from '../engine/local-engine.js';
 import { taskFunctions } from '../functions/catalog.js';
@@ -22,13 +23,14 @@ import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
 import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.js';
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
+type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
 const outDir = mkdtempSync(join(tmpdir(), 'freezer-dr-package-'));
 // vitest.config.ts leaves modules under this prefix to Node: the bundles run as packaged.
 const unpacked = mkdtempSync(join(tmpdir(), 'freezer-dr-bundles-'));
 let resources: Record<string, Resource>;
+let conditions: Record<string, unknown>;
 let bundles: UnpackedBundle[];
 
 /** Actions AWS defines without resource-level permissions: "*" is the only valid resource. */
@@ -54,6 +56,7 @@ beforeAll(() => {
     readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
   );
   resources = template.Resources;
+  conditions = template.Conditions ?? {};
   bundles = unpackBundles(outDir, unpacked);
 }, 300_000);
 afterAll(() => {
@@ -94,6 +97,145 @@ describe('serverless package', () => {
         .map((f) => `${f.name[0]?.toUpperCase()}${f.name.slice(1)}LambdaFunction`)
         .sort(),
     );
+  });
+
+  it('keeps the intake`s shared state in one DynamoDB table (pay per request, TTL), reached only by the roles that use it', () => {
+    const table = resources.StateTable as Resource;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: STATE_TABLE_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: STATE_TABLE_KEY, AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE_TTL, Enabled: true },
+    });
+    const access = statements().filter(({ statement }) =>
+      JSON.stringify(statement.Action).includes('dynamodb:'),
+    );
+    expect(access.map(({ role }) => role).sort()).toEqual([
+      'CloudTaskRole',
+      'MonitorRole',
+      'NotifyTaskRole',
+      'WebhookRole',
+    ]);
+    for (const { statement } of access) {
+      expect(statement.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['StateTable', 'Arn'] });
+    }
+    // The table name reaches exactly the functions that load the state driver.
+    const named = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .filter(([, r]) => {
+        const env = (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+        return JSON.stringify(env.FREEZER_DR_STATE_TABLE) === JSON.stringify({ Ref: 'StateTable' });
+      })
+      .map(([id]) => id)
+      .sort();
+    expect(named).toEqual([
+      'ConfirmHostFailureLambdaFunction',
+      'EvacuateInstanceLambdaFunction',
+      'MarkHostDownLambdaFunction',
+      'MonitorLambdaFunction',
+      'NotifyLambdaFunction',
+      'PlanTargetsLambdaFunction',
+      'SelectInstancesLambdaFunction',
+      'VerifyInstanceLambdaFunction',
+      'WebhookLambdaFunction',
+    ]);
+  });
+
+  it('bundles the DynamoDB client only where the state store is used, and imports it on first use', () => {
+    // Every step that talks to Nova shares the Keystone token through it; the intake keeps its gates there.
+    const users = [
+      'confirmHostFailure',
+      'evacuateInstance',
+      'markHostDown',
+      'monitor',
+      'notify',
+      'planTargets',
+      'selectInstances',
+      'verifyInstance',
+      'webhook',
+    ];
+    for (const { name, file } of bundles) {
+      const code = readFileSync(file, 'utf8');
+      expect(code.includes('@aws-sdk/client-dynamodb'), name).toBe(users.includes(name));
+      // Never a static import at the top of the bundle: it would load at cold start.
+      expect(code, name).not.toMatch(/from\s*["']@aws-sdk\/client-dynamodb["']/);
+    }
+  });
+
+  it('throttles the webhook route at the API', () => {
+    const stage = resources.HttpApiStage as Resource;
+    expect(stage.Type).toBe('AWS::ApiGatewayV2::Stage');
+    const limits = { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 };
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject(limits);
+    expect((stage.Properties.RouteSettings as Record<string, unknown>)['POST /webhook']).toMatchObject(
+      limits,
+    );
+    const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((r) => r.Properties.RouteKey)).toEqual(['POST /webhook']);
+  });
+
+  it('gives the intake no notifier secret: the webhook reads its token and Nova`s, and hands notices to notify', () => {
+    const secretsOf = (role: string) =>
+      statements()
+        .filter((s) => s.role === role && s.statement.Action === 'secretsmanager:GetSecretValue')
+        .flatMap(({ statement }) =>
+          Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+        )
+        .map((r) => JSON.stringify(r));
+    const webhook = secretsOf('WebhookRole');
+    expect(webhook).toHaveLength(2);
+    expect(webhook.join()).toContain('freezer-dr/webhook-token');
+    expect(webhook.join()).toContain('freezer-dr/openstack');
+    for (const role of ['WebhookRole', 'MonitorRole']) {
+      expect(secretsOf(role).join(), role).not.toContain('freezer-dr/smtp');
+      const invoke = statements().filter(
+        (s) => s.role === role && s.statement.Action === 'lambda:InvokeFunction',
+      );
+      expect(invoke.map((s) => s.statement.Resource)).toEqual([
+        { 'Fn::GetAtt': ['NotifyLambdaFunction', 'Arn'] },
+      ]);
+    }
+    for (const id of ['WebhookLambdaFunction', 'MonitorLambdaFunction']) {
+      const env = (
+        (resources[id] as Resource).Properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(env.NOTIFY_FUNCTION_NAME, id).toEqual({ Ref: 'NotifyLambdaFunction' });
+    }
+  });
+
+  it('names each secret with Secrets Manager`s 6-character suffix, never a trailing "-*"', () => {
+    const arns = statements()
+      .filter(({ statement }) => statement.Action === 'secretsmanager:GetSecretValue')
+      .flatMap(({ statement }) =>
+        Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+      )
+      .map((r) => (r as { 'Fn::Sub': string })['Fn::Sub']);
+    expect(arns.length).toBeGreaterThan(0);
+    for (const arn of arns) expect(arn).toMatch(/:secret:freezer-dr\/[a-z-]+-\?{6}$/);
+  });
+
+  it('encrypts the alarm topic with a key CloudWatch alarms may use, and subscribes the alarmEmail param when set', () => {
+    const topic = resources.AlarmTopic as Resource;
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlarmTopicKey' });
+    const key = resources.AlarmTopicKey as Resource;
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const grants = (key.Properties.KeyPolicy as { Statement: { Principal: unknown; Action: unknown }[] })
+      .Statement;
+    expect(grants).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      }),
+    );
+    const subscription = resources.AlarmEmailSubscription as Resource;
+    expect(subscription).toMatchObject({
+      Type: 'AWS::SNS::Subscription',
+      Condition: 'HasAlarmEmail',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'none' },
+    });
+    expect(conditions.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['none', 'none'] }] });
   });
 
   it('lets the webhook start and list executions of this state machine only', () => {

@@ -1,12 +1,25 @@
 // Who may start a recovery: bearer token or HMAC-signed body, constant-time compared,
 // secrets read from a file or variable and never logged. A refused caller gets a bare
 // 401 and leaves nothing behind but a counter.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { loadConfigFile } from '../core/config.js';
 import { signBody } from '../core/intake/auth.js';
-import { HMAC_SECRET, type IntakeRig, startIntakeRig, TOKEN } from './support/intake.js';
+import { MemoryStateStore } from '../core/intake/state-store.js';
+import { createHandler, webhookRuntime } from '../functions/webhook.js';
+import { fakeExecutions } from './support/fake-sfn.js';
+import {
+  HMAC_SECRET,
+  type IntakeRig,
+  lambdaContext,
+  startIntakeRig,
+  TOKEN,
+  webhookEvent,
+} from './support/intake.js';
 
 // AWS Secrets Manager, as Powertools' getSecret reaches it (the webhook imports it lazily).
 const secretsManager = vi.hoisted(() => ({
@@ -66,10 +79,11 @@ describe('webhook authentication', () => {
       'x-freezer-dr-signature': signBody(secret, ts, raw),
     });
     expect((await rig.post(body, { auth: 'hmac' })).status).toBe(202);
+    expect((await rig.post(body, { auth: 'none', headers: signed(now) })).status).toBe(202);
     // The bare hex form (no "sha256=" prefix) is accepted too.
-    const hex = signed(now)['x-freezer-dr-signature'].replace('sha256=', '');
+    const hex = signed(now - 1)['x-freezer-dr-signature'].replace('sha256=', '');
     expect(
-      (await rig.post(body, { auth: 'none', headers: { ...signed(now), 'x-freezer-dr-signature': hex } }))
+      (await rig.post(body, { auth: 'none', headers: { ...signed(now - 1), 'x-freezer-dr-signature': hex } }))
         .status,
     ).toBe(202);
     await expectRefused(signed(now), body.replace('compute-1', 'compute-2'));
@@ -173,5 +187,155 @@ describe('webhook secret in AWS Secrets Manager', () => {
     expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
     expect(rig.lines.filter((l) => l.includes('webhook secret unreadable'))).toHaveLength(2);
     expect(rig.lines.join('\n')).not.toContain('token-from-secrets-manager');
+  });
+});
+
+describe('signed requests are good once', () => {
+  const nonceHeaders = (nonce: string, ts = Math.floor(Date.now() / 1000), raw = body) => ({
+    'x-freezer-dr-timestamp': String(ts),
+    'x-freezer-dr-nonce': nonce,
+    'x-freezer-dr-signature': signBody(HMAC_SECRET, ts, raw, nonce),
+  });
+
+  it('refuses a signed request sent again (nonce, or the signature of a sender without one) with a bare 401', async () => {
+    rig = await startIntakeRig();
+    const first = nonceHeaders('nonce-0001-abcdefghijkl');
+    expect((await rig.post(body, { auth: 'none', headers: first })).status).toBe(202);
+    await expectRefused(first);
+    // The nonce is signed: a fresh nonce on a captured signature does not verify.
+    await expectRefused({ ...first, 'x-freezer-dr-nonce': 'nonce-0002-abcdefghijkl' });
+    await expectRefused({ ...first, 'x-freezer-dr-nonce': 'short' });
+    expect(
+      (await rig.post(body, { auth: 'none', headers: nonceHeaders('nonce-0002-abcdefghijkl') })).status,
+    ).toBe(202);
+    // A sender signing "<timestamp>.<body>" still works, once per signature.
+    const ts = Math.floor(Date.now() / 1000);
+    const legacy = {
+      'x-freezer-dr-timestamp': String(ts),
+      'x-freezer-dr-signature': signBody(HMAC_SECRET, ts, body),
+    };
+    expect((await rig.post(body, { auth: 'none', headers: legacy })).status).toBe(202);
+    await expectRefused(legacy);
+    await expectRefused({
+      ...legacy,
+      'x-freezer-dr-signature': legacy['x-freezer-dr-signature'].replace('sha256=', ''),
+    });
+    expect(rig.lines.join('\n')).not.toContain('nonce-0001');
+  });
+
+  it('requireNonce refuses signatures without one', async () => {
+    rig = await startIntakeRig({
+      intake: { auth: { bearer: null, hmac: { env: 'TEST_WEBHOOK_HMAC', requireNonce: true } } },
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    await expectRefused({
+      'x-freezer-dr-timestamp': String(ts),
+      'x-freezer-dr-signature': signBody(HMAC_SECRET, ts, body),
+    });
+    expect((await rig.post(body, { auth: 'hmac' })).status).toBe(202);
+  });
+
+  it('remembers nonces in the shared store: another container refuses the replay too', async () => {
+    const shared = new MemoryStateStore();
+    rig = await startIntakeRig({ stateStore: shared });
+    const { api } = fakeExecutions();
+    (api as unknown as { client: unknown }).client = rig.sfn;
+    const other = createHandler({
+      runtime: async () => rig.rt,
+      executions: () => api,
+      env: rig.env,
+      stateStore: () => shared,
+    });
+    const headers = nonceHeaders('nonce-0003-abcdefghijkl');
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
+    const replayed = await other(webhookEvent(body, { auth: 'none', headers }), lambdaContext);
+    expect(replayed.statusCode).toBe(401);
+    expect((await other.intake()).counters.unauthorized).toBe(1);
+  });
+
+  it('gives the nonce back when the answer is 503, so the sender may retry the same request', async () => {
+    rig = await startIntakeRig();
+    rig.sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    rig.sfn.failNextStarts = 1;
+    const headers = nonceHeaders('nonce-0004-abcdefghijkl');
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(503);
+    expect((await rig.post(body, { auth: 'none', headers })).status).toBe(202);
+    await expectRefused(headers);
+    expect(rig.sfn.started).toHaveLength(1);
+  });
+});
+
+describe('the HMAC snippet of docs/intake.md', () => {
+  it('signs what the webhook verifies, once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'freezer-dr-snippet-'));
+    const secret = join(dir, 'hmac.secret');
+    writeFileSync(secret, HMAC_SECRET);
+    const doc = readFileSync(new URL('../docs/intake.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### Signing instead of a token (HMAC)'));
+    const snippet = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    // The snippet up to its curl line, with the secret file here; print what curl would send.
+    const script = `${snippet.slice(0, snippet.indexOf('curl')).replaceAll('/etc/freezer-dr/hmac.secret', secret)}
+printf '%s\\n%s\\n%s\\n%s' "$ts" "$nonce" "$sig" "$body"`;
+    const [ts = '', nonce = '', sig = '', sent = ''] = execFileSync('bash', ['-c', script], {
+      encoding: 'utf8',
+    }).split('\n');
+    expect(snippet).toContain('X-Freezer-DR-Nonce: $nonce');
+    rig = await startIntakeRig();
+    const headers = {
+      'x-freezer-dr-timestamp': ts,
+      'x-freezer-dr-nonce': nonce,
+      'x-freezer-dr-signature': `sha256=${sig}`,
+    };
+    expect((await rig.post(sent, { auth: 'none', headers })).status).toBe(202);
+    await expectRefused(headers, sent);
+  });
+});
+
+describe('the front door', () => {
+  it('answers strangers 401 before the runtime is built, reading no secret but the webhook token, even while the rest cannot be built', async () => {
+    // Past the front door, Nova is read with intake.cloud's credentials, not the cloud section's.
+    dir = mkdtempSync(join(tmpdir(), 'freezer-dr-front-door-'));
+    const file = join(dir, 'freezer-dr.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        cloud: { driver: 'openstack', clouds: { secret: 'freezer-dr/openstack' } },
+        fencer: { driver: 'noop', iUnderstandHostsAreNotPoweredOff: true },
+        notifiers: [{ driver: 'log' }],
+        intake: {
+          auth: { bearer: { secret: 'freezer-dr/webhook-token' }, hmac: null },
+          // The intake lists Nova's services with credentials of its own (least privilege).
+          cloud: { clouds: { secret: 'freezer-dr/openstack-intake' } },
+        },
+      }),
+    );
+    const saved = process.env.FREEZER_DR_CONFIG;
+    process.env.FREEZER_DR_CONFIG = file;
+    const asked: string[] = [];
+    secretsManager.get = async (id) => {
+      asked.push(id);
+      if (id === 'freezer-dr/webhook-token') return 'token-from-secrets-manager-0004';
+      throw Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' });
+    };
+    try {
+      const { api } = fakeExecutions();
+      const handler = createHandler({
+        config: () => loadConfigFile(file),
+        runtime: webhookRuntime(),
+        executions: () => api,
+      });
+      const post = async (headers: Record<string, string>) =>
+        (await handler(webhookEvent(body, { auth: 'none', headers }), lambdaContext)).statusCode;
+      for (let i = 0; i < 3; i += 1) {
+        expect(await post({})).toBe(401);
+        expect(await post({ authorization: 'Bearer not-the-token-0123456789' })).toBe(401);
+      }
+      expect(asked).toEqual(['freezer-dr/webhook-token']);
+      // Past the front door the runtime is built, and its failure is the caller's 5xx to retry.
+      expect(await post({ authorization: 'Bearer token-from-secrets-manager-0004' })).toBe(500);
+      expect(asked).toEqual(['freezer-dr/webhook-token', 'freezer-dr/openstack-intake']);
+    } finally {
+      process.env.FREEZER_DR_CONFIG = saved;
+    }
   });
 });

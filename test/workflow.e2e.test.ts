@@ -175,6 +175,29 @@ describe('host recovery workflow (simulated cloud)', () => {
   });
 });
 
+describe('the gates just before fencing', () => {
+  it("paused: an alert's run is refused with nothing powered; an operator's run of the same host goes ahead", async () => {
+    h = await startHarness({ intake: { pause: { paused: true } } });
+    const { state } = h.sim;
+    const server = state.addServer({ host: 'compute-1' });
+    state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+
+    const refused = await h.engine.start(alertInput('compute-1'), 'paused-alert').done;
+    expect(refused).toMatchObject({ status: 'FAILED', error: 'Recovery.Refused' });
+    expect(state.counters.powerOffCalls.size).toBe(0);
+    expect(h.notifier.reports.map((r) => r.kind)).toEqual(['paused']);
+
+    const operator = {
+      ...recoveryInput('compute-1', 'by-hand'),
+      operator: true,
+      channels: [{ channel: 'operator', source: 'test', at: new Date().toISOString(), detail: 'by hand' }],
+    };
+    const done = await h.engine.start(operator, 'paused-operator').done;
+    expect(done.status).toBe('SUCCEEDED');
+    expect(server.host).not.toBe('compute-1');
+  });
+});
+
 function alertInput(host: string, incident = `${host}-test`) {
   return {
     ...recoveryInput(host, incident),

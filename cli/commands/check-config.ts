@@ -12,7 +12,7 @@ export function checkConfigCommand(): number {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`${path}: valid`);
   say(
-    `  cloud ${config.cloud.driver}, fencer ${config.fencer.driver}, notifiers ${config.notifiers.map((n) => n.driver).join(', ') || 'none'}`,
+    `  cloud ${config.cloud.driver}, fencer ${config.fencer.driver}, notifiers ${config.notifiers.map((n) => n.driver).join(', ') || 'none'}, state ${config.state.driver}`,
   );
   say(`  alert sources ${config.alertSources.map((s) => s.driver).join(', ') || '(built-in defaults)'}`);
   say(

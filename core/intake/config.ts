@@ -1,7 +1,8 @@
 // The `intake` section of freezer-dr.yaml: how the alert webhook authenticates callers
 // and when it refuses to start a recovery. Defaults fail closed: without a configured
 // secret every request is 401, and the mass-failure gates are on.
-import { oneSource, orEnv, secretRefShape } from '../secrets.js';
+import type { FreezerConfig } from '../config.js';
+import { oneSource, orEnv, secretRef, secretRefShape } from '../secrets.js';
 import * as z from '../zod.js';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -15,6 +16,13 @@ const hmacSchema = z
     ...secretRefShape,
     signatureHeader: z._default(nonEmpty(), 'x-freezer-dr-signature'),
     timestampHeader: z._default(nonEmpty(), 'x-freezer-dr-timestamp'),
+    /** A fresh value per request (16-128 of A-Z a-z 0-9 _ -), signed with the body; each is accepted once. */
+    nonceHeader: z._default(nonEmpty(), 'x-freezer-dr-nonce'),
+    /**
+     * Refuse signatures without a nonce. Off by default so senders signing "<timestamp>.<body>"
+     * keep working: their identical signature is then refused as a replay instead.
+     */
+    requireNonce: z._default(z.boolean(), false),
     /** Signatures older or newer than this are refused (replayed or clock-skewed). */
     toleranceSeconds: z._default(z.positiveInt(), 300),
   })
@@ -28,7 +36,7 @@ export const intakeConfigSchema = z.strictObject({
         z.nullable(z.pipe(bearerSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_TOKEN')))),
         {},
       ),
-      /** HMAC-SHA256 over "<timestamp>.<raw body>", hex, for senders that can sign. null disables. */
+      /** HMAC-SHA256 over "<timestamp>.<nonce>.<raw body>", hex, for senders that can sign. null disables. */
       hmac: z.prefault(
         z.nullable(z.pipe(hmacSchema, z.transform(orEnv('FREEZER_DR_WEBHOOK_HMAC_SECRET')))),
         {},
@@ -37,6 +45,22 @@ export const intakeConfigSchema = z.strictObject({
       reloadSeconds: z._default(z.int().check(z.minimum(0)), 60),
     }),
     {},
+  ),
+  /**
+   * Nova credentials of the deployed intake (webhook and monitor functions), which only list
+   * compute services: e.g. an application credential whose access rules allow GET os-services
+   * alone. null: the cloud section's. (`npm start` runs everything with the cloud section's.)
+   */
+  cloud: z._default(
+    z.nullable(
+      z.strictObject({
+        /** clouds.yaml content: {file}, {env} or {secret}. */
+        clouds: secretRef,
+        /** The entry in it; may be omitted when it holds one cloud. */
+        cloud: z.optional(nonEmpty()),
+      }),
+    ),
+    null,
   ),
   /** Globs over Nova host names that freezer-dr may recover; empty means every nova-compute host. */
   fleet: z._default(z.array(nonEmpty()), []),
@@ -74,3 +98,11 @@ export const intakeConfigSchema = z.strictObject({
 });
 
 export type IntakeConfig = z.infer<typeof intakeConfigSchema>;
+
+/** The config as the deployed intake uses it: its own Nova credentials, when it has some. */
+export function withIntakeCloud(config: FreezerConfig): FreezerConfig {
+  const own = config.intake.cloud;
+  if (!own || config.cloud.driver !== 'openstack') return config;
+  const { cloud: _entry, clouds: _clouds, ...section } = config.cloud;
+  return { ...config, cloud: { ...section, clouds: own.clouds, ...(own.cloud ? { cloud: own.cloud } : {}) } };
+}

@@ -1,5 +1,5 @@
-// The alert intake, transport-neutral: parse -> normalise -> authenticate -> decide ->
-// start. Every alert gets exactly one structured log line with its decision; a host
+// The alert intake, transport-neutral: front door (method, size, authentication) ->
+// parse -> normalise -> decide -> start. Every alert gets exactly one structured log line with its decision; a host
 // incident gets at most one execution (deterministic name, ExecutionAlreadyExists =
 // already handled); every refusal of a confirmed failure is notified once per reason.
 import { randomUUID } from 'node:crypto';
@@ -9,13 +9,13 @@ import type { AlertSignal, AlertSource, Channel } from '../../drivers/types.js';
 import type { ExecutionsApi } from '../executions.js';
 import type { Runtime } from '../runtime.js';
 import { assessService } from '../service-health.js';
-import { Authenticator } from './auth.js';
 import type { IntakeConfig } from './config.js';
+import { type Admitted, FrontDoor, type IntakeCounters } from './front-door.js';
 import { type Eligibility, type FleetPicture, fleetPicture, hostEligibility, runningSince } from './gates.js';
 import { normalise } from './normalise.js';
 import { pausedBy } from './pause.js';
-import { notifyRefusals, type RefusalReason, type Refusals } from './refusals.js';
-import { type IntakeRequest, parseBody, rawBody } from './request.js';
+import { type NoticeSender, notifyRefusals, type RefusalReason, type Refusals } from './refusals.js';
+import { type IntakeRequest, parseBody } from './request.js';
 import { decisionsResponse, type IntakeResponse, refusalResponse } from './response.js';
 import { type FleetSnapshot, SnapshotReader } from './snapshot.js';
 import type { StateStore } from './state-store.js';
@@ -37,21 +37,17 @@ export interface AlertOutcome {
   channels: string | null;
 }
 
-export interface IntakeCounters {
-  requests: number;
-  unauthorized: number;
-  rejected: number;
-  alerts: number;
-  started: number;
-  alreadyHandled: number;
-  refused: number;
-}
+export type { IntakeCounters } from './front-door.js';
 
 export interface IntakeDeps {
   runtime: Runtime;
   executions: ExecutionsApi;
   /** Notify-once and start-window state; the runtime's own when not given. */
   store?: StateStore;
+  /** The webhook's front door when it was built before the runtime (functions/webhook.ts). */
+  frontDoor?: FrontDoor;
+  /** How refusal notices leave; the runtime's notifiers when not given. */
+  notice?: NoticeSender;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
 }
@@ -74,18 +70,10 @@ const SLOT_BUCKET = 'recovery-starts';
 const KNOWN_STARTED_MS = 3_600_000;
 
 export class Intake {
-  readonly counters: IntakeCounters = {
-    requests: 0,
-    unauthorized: 0,
-    rejected: 0,
-    alerts: 0,
-    started: 0,
-    alreadyHandled: 0,
-    refused: 0,
-  };
+  readonly counters: IntakeCounters;
+  readonly frontDoor: FrontDoor;
   private readonly config: IntakeConfig;
   private readonly sources: AlertSource[];
-  private readonly auth: Authenticator;
   private readonly snapshots: SnapshotReader;
   private readonly inFleet: (host: string) => boolean;
   private readonly env: NodeJS.ProcessEnv;
@@ -93,7 +81,6 @@ export class Intake {
   private readonly inFlight = new Map<string, Promise<HostResult>>();
   private readonly knownStarted = new Map<string, number>();
   private readonly store: StateStore;
-  private warnedUnconfigured = false;
 
   constructor(private readonly deps: IntakeDeps) {
     const rt = deps.runtime;
@@ -102,12 +89,16 @@ export class Intake {
     this.now = deps.now ?? Date.now;
     this.store = deps.store ?? rt.state;
     this.sources = createAlertSources(rt.config.alertSources);
-    this.auth = new Authenticator(
-      this.config.auth,
-      this.env,
-      (message, detail) => rt.logger.warn(message, detail),
-      this.now,
-    );
+    this.frontDoor =
+      deps.frontDoor ??
+      new FrontDoor({
+        config: this.config,
+        store: this.store,
+        env: this.env,
+        logger: rt.logger,
+        now: this.now,
+      });
+    this.counters = this.frontDoor.counters;
     const fleet = this.config.fleet;
     this.inFleet = fleet.length ? (host) => fleet.some((glob) => matchesGlob(host, glob)) : () => true;
     this.snapshots = new SnapshotReader(
@@ -124,21 +115,23 @@ export class Intake {
   }
 
   async handle(request: IntakeRequest, requestId: string | null = null): Promise<IntakeResponse> {
-    this.counters.requests += 1;
-    const early = await this.refuseEarly(request);
-    if ('status' in early) {
-      if (early.status === 401) this.counters.unauthorized += 1;
-      else {
-        this.counters.rejected += 1;
-        this.deps.runtime.logger.info('webhook request rejected', {
-          requestId,
-          status: early.status,
-          error: early.body.error,
-        });
-      }
-      return early;
-    }
-    return decisionsResponse(await this.decideSignals(early.signals, requestId));
+    const admitted = await this.frontDoor.admit(request, requestId);
+    return 'status' in admitted ? admitted : this.handleAdmitted(request, admitted, requestId);
+  }
+
+  /** The rest of a request the front door let in: parse, normalise, decide. */
+  async handleAdmitted(
+    request: IntakeRequest,
+    admitted: Admitted,
+    requestId: string | null = null,
+  ): Promise<IntakeResponse> {
+    const parsed = parseBody(request.headers, admitted.bytes);
+    if (!parsed.ok) return this.frontDoor.rejected(refusalResponse(parsed.refusal), requestId);
+    const normalised = normalise(this.sources, parsed.value);
+    if (!normalised.ok) return this.frontDoor.rejected(refusalResponse(normalised.refusal), requestId);
+    const response = decisionsResponse(await this.decideSignals(normalised.signals, requestId));
+    if (response.status >= 500) await this.frontDoor.release(admitted);
+    return response;
   }
 
   /**
@@ -161,7 +154,14 @@ export class Intake {
     this.counters.alerts += outcomes.length;
     if (refusals.size) {
       const rt = this.deps.runtime;
-      const notified = notifyRefusals(rt, this.store, refusals, receivedAt, this.config.notifyOnceSeconds);
+      const notified = notifyRefusals(
+        rt,
+        this.store,
+        refusals,
+        receivedAt,
+        this.config.notifyOnceSeconds,
+        this.deps.notice,
+      );
       let timer: NodeJS.Timeout | undefined;
       const budget = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), this.config.notifyWaitMs);
@@ -175,39 +175,6 @@ export class Intake {
       clearTimeout(timer);
     }
     return outcomes;
-  }
-
-  /** Everything that can refuse a request before any alert is looked at. */
-  private async refuseEarly(request: IntakeRequest): Promise<IntakeResponse | { signals: AlertSignal[] }> {
-    if (request.method.toUpperCase() !== 'POST') {
-      return refusalResponse({ status: 405, error: 'method: use POST' }, { allow: 'POST' });
-    }
-    const bytes = rawBody(request, this.config.maxBodyBytes);
-    if (!Buffer.isBuffer(bytes)) return refusalResponse(bytes);
-    const auth = await this.auth.verify({ headers: request.headers, rawBody: bytes });
-    if (auth === 'unavailable') {
-      return {
-        ...refusalResponse({
-          status: 503,
-          error: 'authentication unavailable: the webhook secret cannot be read',
-        }),
-        headers: { 'content-type': 'application/json', 'retry-after': '10' },
-      };
-    }
-    if (auth === 'refused') {
-      if (!this.warnedUnconfigured && !(await this.auth.configured())) {
-        this.warnedUnconfigured = true;
-        this.deps.runtime.logger.warn('webhook has no secret configured: every request is refused', {
-          bearerEnv: this.config.auth.bearer?.env ?? null,
-        });
-      }
-      return refusalResponse({ status: 401, error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
-    }
-    const parsed = parseBody(request.headers, bytes);
-    if (!parsed.ok) return refusalResponse(parsed.refusal);
-    const normalised = normalise(this.sources, parsed.value);
-    if (!normalised.ok) return refusalResponse(normalised.refusal);
-    return { signals: normalised.signals };
   }
 
   private async decide(

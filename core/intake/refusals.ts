@@ -1,8 +1,17 @@
 // Refusing a confirmed failure is itself news: the admins hear about it once per reason
 // within notifyOnceSeconds (not once per alert of a storm), with the hosts left alone.
-import { notify } from '../notify.js';
+import { type NotifyInput, notify } from '../notify.js';
 import type { Runtime } from '../runtime.js';
 import type { StateStore } from './state-store.js';
+
+/**
+ * Sends one notice: through the runtime's notifiers (`npm start`), or handed to the notify
+ * function on AWS, so the intake's own role needs no SMTP or chat secret.
+ */
+export type NoticeSender = (
+  rt: Runtime,
+  notice: NotifyInput,
+) => Promise<{ delivered: number; failed: number }>;
 
 export type RefusalReason = 'paused' | 'all-stale' | 'mass-failure' | 'rate-limited';
 
@@ -18,13 +27,14 @@ export async function notifyRefusals(
   refusals: Refusals,
   receivedAt: string,
   onceSeconds: number,
+  send: NoticeSender = notify,
 ): Promise<void> {
   for (const [reason, { hosts, detail }] of refusals) {
     const key = `refusal:${reason}`;
     if (!(await store.claimOnce(key, onceSeconds * 1000))) continue;
     const shown = listed(hosts);
     rt.logger.warn('automatic recovery refused', { reason, detail, hosts: hosts.length });
-    const sent = await notify(rt, {
+    const sent = await send(rt, {
       kind: reason === 'paused' ? 'paused' : 'mass-failure',
       host: shown,
       incident: `intake-${reason}`,

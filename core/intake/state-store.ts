@@ -1,17 +1,12 @@
 // Small shared state the intake needs beyond Step Functions itself: "has this refusal
-// been notified already" and "how many recoveries started in the last window".
-// Exactly-once starts do NOT depend on it (the execution name does that).
+// been notified already", "how many recoveries started in the last window" and "was this
+// webhook nonce used already". Exactly-once starts do NOT depend on it (the execution
+// name does that).
 //
-// MemoryStateStore lives in one process: right for the local server and a Lambda with
-// reserved concurrency 1. A DynamoDB store for a fleet of containers maps directly:
-//   claimOnce  -> PutItem {pk: key, expiresAt, owner} with ConditionExpression
-//                 "attribute_not_exists(pk) OR expiresAt < :now OR owner = :owner"
-//                 (ConditionalCheckFailed = already claimed); a TTL attribute cleans up.
-//   takeSlot   -> one item per bucket holding [{token, at}] and a version number:
-//                 read, drop entries older than the window, append if under the limit,
-//                 UpdateItem with "version = :read" (retry on ConditionalCheckFailed).
-//   unclaim    -> DeleteItem.
-//   releaseSlot-> the same update removing the token.
+// MemoryStateStore lives in one process: right for `npm start` and tests. On AWS every
+// Lambda container must see the same state, so config `state: {driver: dynamodb}` selects
+// drivers/state/dynamodb.ts (conditional writes on one table); drivers/state/registry.ts
+// picks the driver. test/contract/state-store.contract.test.ts holds both to one contract.
 
 export interface StateStore {
   /**
@@ -30,11 +25,16 @@ export interface StateStore {
   takeSlot(bucket: string, limit: number, windowMs: number, floor?: number): Promise<string | null>;
   /** Gives a slot back (the start turned out to be a duplicate, or failed). */
   releaseSlot(bucket: string, token: string): Promise<void>;
+  /** A value put under `key` that has not expired, or null (last write wins). */
+  getValue(key: string): Promise<string | null>;
+  /** Keeps `value` under `key` for ttlMs (the Keystone token every container shares, sealed). */
+  putValue(key: string, value: string, ttlMs: number): Promise<void>;
 }
 
 export class MemoryStateStore implements StateStore {
   private readonly claims = new Map<string, { until: number; owner: string | null }>();
   private readonly slots = new Map<string, { token: string; at: number }[]>();
+  private readonly values = new Map<string, { value: string; until: number }>();
   private nextToken = 1;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -70,5 +70,14 @@ export class MemoryStateStore implements StateStore {
         bucket,
         live.filter((slot) => slot.token !== token),
       );
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    const held = this.values.get(key);
+    return held && held.until > this.now() ? held.value : null;
+  }
+
+  async putValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.values.set(key, { value, until: this.now() + ttlMs });
   }
 }

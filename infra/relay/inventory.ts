@@ -2,8 +2,8 @@
 // Everything that ends up in an ipmitool or virsh argument list is validated here, so a
 // value can never be read as an option (leading '-') or as a virsh command separator.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYaml } from '../../core/yaml.js';
 import { isValidHostName } from './protocol.js';
 
 const address = z

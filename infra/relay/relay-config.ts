@@ -2,8 +2,8 @@
 // keys it accepts, and what it may do. The inventory lives in its own file.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYaml } from '../../core/yaml.js';
 import { FENCING_ACTIONS, isLoopback, RELAY_ACTIONS } from './protocol.js';
 
 const keySchema = z

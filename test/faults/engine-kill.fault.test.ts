@@ -53,17 +53,22 @@ afterEach(async () => {
 
 /** The workflow's top-level Task and Map states on the way to RecoveryComplete, in order. */
 function stages(): string[] {
-  type State = { Type: string; Next?: string; Default?: string };
+  type State = { Type: string; Next?: string; Default?: string; Choices?: { Next: string }[] };
   const definition = loadDefinition() as { StartAt: string; States: Record<string, State> };
-  const path: string[] = [];
-  let state: State | undefined = definition.States[definition.StartAt];
-  let name = definition.StartAt;
-  while (state && path.length < 50) {
-    if (state.Type === 'Task' || state.Type === 'Map') path.push(name);
-    name = state.Next ?? state.Default ?? '';
-    state = definition.States[name];
-  }
-  return path;
+  // Depth first through Next, a Choice's Default, then its branches (never a Catch), no state twice.
+  const walk = (name: string, seen: string[]): string[] | null => {
+    if (name === 'RecoveryComplete') return seen;
+    const state = definition.States[name];
+    if (!state || seen.includes(name)) return null;
+    const next = [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next)];
+    for (const candidate of next) {
+      const found = candidate ? walk(candidate, [...seen, name]) : null;
+      if (found) return found;
+    }
+    return null;
+  };
+  const path = walk(definition.StartAt, []) ?? [];
+  return path.filter((name) => ['Task', 'Map'].includes(definition.States[name]?.Type ?? ''));
 }
 
 interface World {

@@ -1,11 +1,15 @@
 // Faults across the fleet: several hosts failing at once, more than the mass-failure
-// threshold, a slow cascade, Nova blind to every host, a burst beyond the start rate, and
-// a host as large as a recovery takes, on the engine that enforces Step Functions' 256 KiB.
+// threshold, a slow cascade, Nova blind to every host, a burst beyond the start rate (also
+// across several webhook containers sharing the DynamoDB state store), and a host as large
+// as a recovery takes, on the engine that enforces Step Functions' 256 KiB.
 // Alerts go through the real webhook; the budget is intake.protection.maxDownShare (50 %)
 // of the six hosts: three.
 import { afterEach, describe, expect } from 'vitest';
 import type { SimServer } from '../../drivers/cloud/simulated/state.js';
 import { MAX_PAYLOAD_BYTES, payloadBytes } from '../../engine/payload-limit.js';
+import { createHandler } from '../../functions/webhook.js';
+import { startDynalite } from '../support/dynalite.js';
+import { lambdaContext, TOKEN, webhookEvent } from '../support/intake.js';
 import { alertmanagerPayload } from '../support/intake-samples.js';
 import { faultGroup } from './support/campaign.js';
 import { expectRecovered, failHost } from './support/checks.js';
@@ -161,6 +165,56 @@ describe('fleet faults', () => {
       expect(s.sfn.started).toHaveLength(2);
       expect(s.memory.reports.some((r) => r.kind === 'mass-failure' || r.cause.includes('rate'))).toBe(true);
       return { actual: reasons(answer.body), completed: runs.filter(completed).length };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'multi-container-storm-default-limit',
+      fault:
+        '18 of 40 hosts fail; one alert per host, all at once, spread over 4 webhook containers sharing the DynamoDB state store (dynalite); default start limit (10 per 600 s)',
+      expected:
+        'exactly 10 recoveries across the containers, the other 8 refused rate-limited; admins told once',
+      completions: 10,
+      timeoutMs: 120_000,
+    },
+    async (c) => {
+      const s = await open({ hosts: 40 });
+      c.witness(s.evidence);
+      const dynamo = await startDynalite();
+      try {
+        const containers = Array.from({ length: 4 }, () =>
+          createHandler({
+            runtime: async () => s.rt,
+            executions: () => s.executions,
+            env: { FAULTS_WEBHOOK_TOKEN: TOKEN },
+            stateStore: () => dynamo.store(),
+          }),
+        );
+        const hosts = Array.from({ length: 18 }, (_, i) => `compute-${2 * i + 1}`);
+        const servers = new Map(hosts.map((host) => [host, failHost(s, host, 1)]));
+        const answers = await Promise.all(
+          hosts.map(async (host, i) => {
+            const container = containers[i % containers.length] as (typeof containers)[number];
+            const result = await container(webhookEvent(JSON.stringify(alertFor([host]))), lambdaContext);
+            return JSON.parse(result.body ?? '{}') as { outcomes: { host: string; reason: string }[] };
+          }),
+        );
+        const runs = await s.settle();
+        const outcomes = answers.flatMap((a) => a.outcomes);
+        const started = outcomes.filter((o) => o.reason === 'started').map((o) => o.host);
+        expect(started).toHaveLength(10);
+        expect(outcomes.filter((o) => o.reason === 'rate-limited')).toHaveLength(8);
+        expect(s.sfn.started).toHaveLength(10);
+        for (const host of started) expectRecovered(s, servers.get(host) as SimServer[], host);
+        expect(s.memory.reports.filter((r) => r.cause.includes('(rate-limited)'))).toHaveLength(1);
+        return {
+          actual: `${started.length} started, 8 rate-limited across 4 containers; ${runs.filter(completed).length} recovered`,
+          completed: runs.filter(completed).length,
+        };
+      } finally {
+        await dynamo.close();
+      }
     },
   );
 

@@ -97,6 +97,7 @@ describe('detection on the real lab', () => {
     // Paused, then compute-3 comes back: one host down is not a mass failure, but the intake is paused.
     s.env.FREEZER_DR_PAUSED = '1';
     await computeScript('start', 'compute-3');
+    await until('compute-3 up', async () => (await nova.service('compute-3')).state === 'up', 120_000);
     await until(
       'the poll to refuse a paused intake',
       async () => s.decisions('compute-2').some((d) => d.reason === 'paused'),
@@ -106,10 +107,15 @@ describe('detection on the real lab', () => {
     // Refused twice, and nothing touched (in the lab a dead nova-compute already reads power off).
     expect(await s.listExecutions()).toHaveLength(2);
     expect(await nova.service('compute-2')).toMatchObject({ forcedDown: false, status: 'enabled' });
+    const seen = s.decisions('compute-2').length;
     delete s.env.FREEZER_DR_PAUSED;
     const started = await until(
       'the poll to start the recovery',
-      async () => s.decisions('compute-2').find((d) => d.decision === 'started'),
+      async () =>
+        s
+          .decisions('compute-2')
+          .slice(seen)
+          .find((d) => d.decision === 'started'),
       60_000,
       500,
     );

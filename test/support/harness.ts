@@ -27,6 +27,7 @@ export async function startHarness(
     recovery?: Record<string, unknown>;
     /** The fencer section; the simulated BMCs by default. */
     fencer?: Record<string, unknown>;
+    intake?: Record<string, unknown>;
     retryIntervalMs?: number;
     /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
     waitMs?: number;
@@ -42,6 +43,7 @@ export async function startHarness(
       evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
       ...options.recovery,
     },
+    ...(options.intake ? { intake: options.intake } : {}),
   });
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });

@@ -1,10 +1,13 @@
 // Test rig for the alert webhook: the SIMULATED cloud on 127.0.0.1, a runtime pointing at
 // it, the in-memory Step Functions behind the real StepFunctionsExecutions, and the real
 // handler from functions/webhook.ts, called with API Gateway v2 events.
+
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { parseConfig } from '../../core/config.js';
 import { signBody } from '../../core/intake/auth.js';
+import type { StateStore } from '../../core/intake/state-store.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { MemoryNotifier } from '../../drivers/notifier/log.js';
@@ -47,6 +50,8 @@ export interface RigOptions {
   discardLogs?: boolean;
   /** Use this logger instead of the in-memory one (lines then stays empty). */
   logger?: Logger;
+  /** The runtime's state store (default: in memory). */
+  stateStore?: StateStore;
 }
 
 export interface PostOptions {
@@ -89,8 +94,10 @@ export function webhookEvent(body: string | Buffer, options: PostOptions = {}): 
   if (auth === 'bearer') headers.authorization = `Bearer ${TOKEN}`;
   if (auth === 'hmac') {
     const ts = Math.floor(Date.now() / 1000);
+    const nonce = randomUUID();
     headers['x-freezer-dr-timestamp'] = String(ts);
-    headers['x-freezer-dr-signature'] = signBody(HMAC_SECRET, ts, raw);
+    headers['x-freezer-dr-nonce'] = nonce;
+    headers['x-freezer-dr-signature'] = signBody(HMAC_SECRET, ts, raw, nonce);
   }
   Object.assign(headers, options.headers);
   const base64 = options.base64 ?? Buffer.isBuffer(body);
@@ -144,7 +151,12 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
   const { lines } = memory;
   const logger = options.logger ?? memory.logger;
   const notifier = new MemoryNotifier();
-  const rt = await createRuntime(config, { simulated: sim, logger, notifiers: [notifier] });
+  const rt = await createRuntime(config, {
+    simulated: sim,
+    logger,
+    notifiers: [notifier],
+    ...(options.stateStore ? { state: options.stateStore } : {}),
+  });
   const { sfn, api } = fakeExecutions(options.sfnLatencyMs ?? 0);
   const env: NodeJS.ProcessEnv = {
     TEST_WEBHOOK_TOKEN: TOKEN,

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { CLOUD_AUTH, CLOUD_REJECTED, CLOUD_TRANSIENT, CloudError } from '../../../core/errors.js';
 import { type HttpAnswer, HttpFailure, requestJson } from '../../http-json.js';
 import type { Connection } from './credentials.js';
+import { type SharedValues, TokenShare } from './token-share.js';
 
 interface CatalogEndpoint {
   interface: string;
@@ -82,6 +83,13 @@ export class KeystoneSession {
   tokensIssued = 0;
   /** Per service type: its clock minus ours, from the Date header of its latest answer. */
   private readonly clockOffsets = new Map<string, number>();
+  /** Where other processes' tokens are kept (sealed), when the deployment shares them. */
+  private share: TokenShare | null = null;
+
+  /** Take a valid token others left in `values` before asking Keystone, and leave ours there. */
+  shareTokensThrough(values: SharedValues): void {
+    this.share = TokenShare.for(values, this.connection);
+  }
 
   constructor(
     readonly connection: Connection,
@@ -161,7 +169,7 @@ export class KeystoneSession {
   async getToken(forceNew = false): Promise<Token> {
     if (!forceNew && this.token && this.token.expiresAt - Date.now() > EXPIRY_MARGIN_MS) return this.token;
     if (!this.pending) {
-      this.pending = this.issue()
+      this.pending = this.obtain(forceNew)
         .then((token) => {
           this.token = token;
           return token;
@@ -171,6 +179,24 @@ export class KeystoneSession {
         });
     }
     return this.pending;
+  }
+
+  /** A shared token still valid (unless this one was refused), else a new one, shared in turn. */
+  private async obtain(forceNew: boolean): Promise<Token> {
+    const share = this.share;
+    if (share && !forceNew) {
+      const shared = await share.read();
+      if (shared && shared.value !== this.token?.value && shared.expiresAt - Date.now() > EXPIRY_MARGIN_MS) {
+        return {
+          value: shared.value,
+          expiresAt: shared.expiresAt,
+          catalog: shared.catalog as CatalogEntry[],
+        };
+      }
+    }
+    const token = await this.issue();
+    await share?.write(token, token.expiresAt - Date.now() - EXPIRY_MARGIN_MS);
+    return token;
   }
 
   async endpoint(service: string): Promise<string> {

@@ -140,7 +140,7 @@ export function adminWording(kind: NotificationKind, f: KindFacts): Wording {
       return {
         label,
         title: `${host} was reported down but the failure is not confirmed; nothing was done`,
-        headline: `An alert said compute host ${host} is down, but Nova still sees its compute service as up, so freezer-dr changed nothing.`,
+        headline: `An alert said compute host ${host} is down, but its compute service kept reporting to Nova, so freezer-dr changed nothing. Further false alarms for this host are not notified for a while.`,
         nextSteps: [
           'Check the alert and the host: is it really unusable?',
           `If it is, stop nova-compute on ${host} or power the host off, then start the recovery again.`,

@@ -39,9 +39,12 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       else write(`${t()}  ✓ ConfirmHostFailure  ${confirmText(confirm) ?? ''}`);
     } else if (
       event.type === 'StateExited' &&
-      (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')
+      (event.state.name === 'NovaVerdict' ||
+        event.state.name === 'WaitForNova' ||
+        event.state.name === 'PowerVerdict' ||
+        event.state.name === 'CountSelection')
     ) {
-      // part of the confirmation loop, printed above
+      // routing or bookkeeping: the confirmation loop is printed above, the power verdict by the state it chose
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =
@@ -52,7 +55,13 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
             : '';
       write(`${t()}  ✓ ${event.state.name}${detail ? `  ${detail}` : ''}`);
     } else if (event.type === 'StateExited' && event.state.name === 'VerifyInstance') {
-      const r = event.state.output as { id?: string; outcome?: string; to?: string; seconds?: number };
+      // The Lambda's answer names the host; the state keeps only {id, outcome, seconds, reason}.
+      const r = ((event.taskResult as { Payload?: unknown } | undefined)?.Payload ?? event.state.output) as {
+        id?: string;
+        outcome?: string;
+        to?: string;
+        seconds?: number;
+      };
       write(`${t()}    • ${r.id} ${r.outcome} on ${r.to ?? '-'} (${r.seconds ?? '?'} s)`);
     } else if (event.type === 'StateExited' && event.state.name === 'InstanceFailed') {
       const r = event.state.output as { id?: string; error?: string };

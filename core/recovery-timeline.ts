@@ -198,9 +198,11 @@ function stageDetail(name: string, output: Json): string | null {
 /**
  * ConfirmHostFailure reads Nova, the Choice NovaVerdict routes, and the Wait WaitForNova
  * waits before the next read: one stage for the operator, its reads counted as attempts.
+ * PowerVerdict only routes VerifyPowerOff's reading (where it went is the next stage), and
+ * CountSelection only keeps the state small: neither is a stage of its own.
  */
 const CONFIRM = 'ConfirmHostFailure';
-const CONFIRM_LOOP = new Set(['NovaVerdict', 'WaitForNova']);
+const FOLDED = new Set(['NovaVerdict', 'WaitForNova', 'PowerVerdict', 'CountSelection']);
 
 export function recoveryTimeline(
   history: readonly HistoryEvent[],
@@ -280,7 +282,7 @@ export function recoveryTimeline(
     } else if (event.type === 'ExecutionAborted' || event.type === 'ExecutionTimedOut') {
       for (const stage of open.values()) stage.status = 'aborted';
       open.clear();
-    } else if (entered?.name && CONFIRM_LOOP.has(entered.name)) {
+    } else if (entered?.name && FOLDED.has(entered.name)) {
       // The confirmation loop's Choice and Wait are part of ConfirmHostFailure's stage.
     } else if (entered?.name === CONFIRM && stages.at(-1)?.name === CONFIRM && stages.at(-1)?.run === run) {
       const again = stages.at(-1) as StageView;
@@ -389,9 +391,16 @@ export function recoveryTimeline(
       const id = str(output.id);
       if (id) {
         const view = row(id, at);
+        // Where it landed and its status are in the Lambda's answer (TaskSucceeded, just
+        // before), which the workflow state leaves out to stay small.
+        const succeeded = byId.get(event.previousEventId ?? 0);
+        const answer =
+          succeeded?.type === 'TaskSucceeded'
+            ? field(parse(succeeded.taskSucceededEventDetails?.output), 'Payload')
+            : undefined;
         view.state = str(output.outcome) ?? 'failed';
-        view.to = str(output.to);
-        view.final = str(output.final);
+        view.to = str(output.to) ?? str(field(answer, 'to'));
+        view.final = str(output.final) ?? str(field(answer, 'final'));
         view.seconds = typeof output.seconds === 'number' ? output.seconds : null;
         view.reason = str(output.reason) ?? str(output.error);
         view.settledAt = at;

@@ -94,7 +94,7 @@ beforeAll(async () => {
   client = new SFNClient({
     endpoint: server.url,
     region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: server.apiToken },
   });
   profile = mkdtempSync(join(tmpdir(), 'freezer-dr-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {

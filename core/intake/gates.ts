@@ -4,7 +4,7 @@
 // gates do: the down share counts hosts already forced down, so a slow cascade trips it.
 import type { ComputeService } from '../../drivers/types.js';
 import { parseDisabledReason } from '../disabled-reason.js';
-import { executionName, hostOfExecution } from '../executions.js';
+import { executionName, isExecutionOfHost } from '../executions.js';
 import { assessService, type ServiceHealth } from '../service-health.js';
 import type { IntakeConfig } from './config.js';
 import type { FleetSnapshot } from './snapshot.js';
@@ -76,7 +76,7 @@ export function hostEligibility(
   // reports again (a hung host's updated_at stays where its last report left it).
   const incident = service.updatedAt ?? 'never-reported';
   const name = executionName(host, incident);
-  const running = snapshot.running.find((e) => hostOfExecution(e.name) === host);
+  const running = snapshot.running.find((e) => isExecutionOfHost(e.name, host));
   if (running && running.name !== name) {
     return { eligible: false, reason: 'running-recovery', detail: `recovery ${running.name} is running` };
   }

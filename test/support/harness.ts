@@ -25,6 +25,8 @@ export async function startHarness(
   options: {
     sim?: SimOptions;
     recovery?: Record<string, unknown>;
+    /** The fencer section; the simulated BMCs by default. */
+    fencer?: Record<string, unknown>;
     intake?: Record<string, unknown>;
     retryIntervalMs?: number;
     /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
@@ -34,7 +36,7 @@ export async function startHarness(
   const sim = await startSimulatedCloud({ evacuateMs: 50, ...options.sim });
   const config = parseConfig({
     cloud: { driver: 'simulated' },
-    fencer: { driver: 'simulated' },
+    fencer: options.fencer ?? { driver: 'simulated' },
     notifiers: [{ driver: 'log' }],
     recovery: {
       fence: { verifyTimeoutSeconds: 2, pollIntervalMs: 20 },

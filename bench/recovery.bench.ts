@@ -1,7 +1,8 @@
 // Benchmark (not a test): one host with N instances on the SIMULATED cloud, evacuate
 // time T, Map concurrency C. Prints the whole execution's wall time against the ideal
-// ceil(N/C)*T (what C perfect parallel lanes would take), and the AWS history events
-// per instance. Run: npm run bench [-- --instances 1000 --concurrency 40 --evacuate-ms 2000 --poll-ms 100]
+// ceil(N/C)*T (what C perfect parallel lanes would take), the AWS history events per
+// instance, and the largest state against Step Functions' 256 KiB (the embedded engine
+// fails the run with States.DataLimitExceeded where AWS would). Run: npm run bench [-- --instances 1000 --concurrency 40 --evacuate-ms 2000 --poll-ms 100]
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -10,6 +11,7 @@ import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { MemoryNotifier } from '../drivers/notifier/log.js';
 import { toHistoryEvents } from '../engine/history.js';
 import { LocalEngine } from '../engine/local-engine.js';
+import { MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
 import { goal } from './goals.js';
 
 const { values } = parseArgs({
@@ -78,6 +80,12 @@ for (const e of run.events) {
   if (e.type === 'StateExited' && e.state.name === 'VerifyInstance')
     lastVerified = Math.max(lastVerified, e.timestamp);
 }
+let largest = { state: '', bytes: 0 };
+for (const e of run.events) {
+  if (e.type !== 'StateEntered' && e.type !== 'StateExited') continue;
+  const bytes = payloadBytes(e.type === 'StateEntered' ? e.state.input : e.state.output);
+  if (bytes > largest.bytes) largest = { state: e.state.name, bytes };
+}
 const perInstance = (history.length - baseline.history.length) / (n - 10);
 const ideal = (Math.ceil(n / c) * t) / 1000;
 const mapSeconds = (lastVerified - evacuationStarted) / 1000;
@@ -99,9 +107,16 @@ row(
   `${perInstance.toFixed(2)}${eventsMet ? '' : '  MISSED'}`,
 );
 row('AWS history events, whole execution', `${history.length} (limit 25,000)`);
+row(
+  'largest state input/output (limit 256 KiB)',
+  `${(largest.bytes / 1024).toFixed(1)} KiB (${largest.state}), ${((100 * largest.bytes) / MAX_PAYLOAD_BYTES).toFixed(0)} %`,
+);
 row('simulated Nova requests', `${sim.state.counters.requests}`);
 row(
   'unsafe evacuations / instances evacuated twice',
   `${sim.state.unsafeEvacuations} / ${[...sim.state.counters.evacuateAccepted.values()].filter((v) => v > 1).length}`,
 );
-goal(outcome.status === 'SUCCEEDED' && recovered === n, `${outcome.status}, ${recovered} of ${n} recovered`);
+goal(
+  outcome.status === 'SUCCEEDED' && recovered === n,
+  `${outcome.status}${outcome.error ? ` ${outcome.error}: ${outcome.cause}` : ''}, ${recovered} of ${n} recovered`,
+);

@@ -1,5 +1,5 @@
 // Human-readable progress of an execution from the engine's events.
-import { causeText } from '../core/recovery-timeline.js';
+import { causeText, confirmText } from '../core/recovery-timeline.js';
 import { loadDefinition } from '../engine/definition.js';
 import type { EngineEvent } from '../engine/local-engine.js';
 
@@ -34,27 +34,34 @@ export function progressPrinter(write: (line: string) => void, startedAt = Date.
       write(`${t()}  ✗ ${event.state.name} failed: ${failures.get(event.state.name)}`);
       failures.delete(event.state.name);
     } else if (event.type === 'StateExited' && event.state.name === 'ConfirmHostFailure') {
-      const confirm = (event.state.output as { confirm?: { status?: string; evidence?: string } })?.confirm;
-      if (confirm?.status === 'waiting') write(`${t()}  … ${confirm.evidence}`);
-      else write(`${t()}  ✓ ConfirmHostFailure  ${confirm?.status ?? ''}: ${confirm?.evidence ?? ''}`);
+      const confirm = (event.state.output as { confirm?: { status?: string } })?.confirm;
+      if (confirm?.status === 'waiting') write(`${t()}  … ${confirmText(confirm)}`);
+      else write(`${t()}  ✓ ConfirmHostFailure  ${confirmText(confirm) ?? ''}`);
     } else if (
       event.type === 'StateExited' &&
-      (event.state.name === 'NovaVerdict' || event.state.name === 'WaitForNova')
+      (event.state.name === 'NovaVerdict' ||
+        event.state.name === 'WaitForNova' ||
+        event.state.name === 'PowerVerdict' ||
+        event.state.name === 'CountSelection')
     ) {
-      // part of the confirmation loop, printed above
+      // routing or bookkeeping: the confirmation loop is printed above, the power verdict by the state it chose
     } else if (event.type === 'StateExited' && TOP_LEVEL.has(event.state.name)) {
       const output = event.state.output as Record<string, unknown> | undefined;
       const detail =
-        event.state.name === 'ConfirmHostFailure'
-          ? (output?.confirm as { evidence?: string })?.evidence
-          : event.state.name === 'FenceHost'
-            ? (output?.fence as { controller?: string })?.controller
-            : event.state.name === 'SelectInstances'
-              ? `${(output?.selection as { ids?: unknown[] })?.ids?.length ?? 0} selected`
-              : '';
+        event.state.name === 'FenceHost'
+          ? (output?.fence as { controller?: string })?.controller
+          : event.state.name === 'SelectInstances'
+            ? `${(output?.selection as { ids?: unknown[] })?.ids?.length ?? 0} selected`
+            : '';
       write(`${t()}  ✓ ${event.state.name}${detail ? `  ${detail}` : ''}`);
     } else if (event.type === 'StateExited' && event.state.name === 'VerifyInstance') {
-      const r = event.state.output as { id?: string; outcome?: string; to?: string; seconds?: number };
+      // The Lambda's answer names the host; the state keeps only {id, outcome, seconds, reason}.
+      const r = ((event.taskResult as { Payload?: unknown } | undefined)?.Payload ?? event.state.output) as {
+        id?: string;
+        outcome?: string;
+        to?: string;
+        seconds?: number;
+      };
       write(`${t()}    • ${r.id} ${r.outcome} on ${r.to ?? '-'} (${r.seconds ?? '?'} s)`);
     } else if (event.type === 'StateExited' && event.state.name === 'InstanceFailed') {
       const r = event.state.output as { id?: string; error?: string };

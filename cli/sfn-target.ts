@@ -1,8 +1,10 @@
 // Which Step Functions the CLI reads: AWS when STATE_MACHINE_ARN is set without an
 // endpoint, otherwise the endpoint of a running `freezer-dr serve` (SFN_ENDPOINT, else the
-// configured local address). One @aws-sdk/client-sfn client either way.
+// configured local address). One @aws-sdk/client-sfn client either way; against `serve`
+// it carries the local token as its session token, which starting or stopping needs.
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { FreezerConfig } from '../core/config.js';
+import { localApiToken } from '../engine/local-api-token.js';
 import { localConfig, localUrl } from '../engine/local-config.js';
 import { stateMachineArn as localStateMachineArn } from '../engine/local-engine.js';
 
@@ -18,12 +20,23 @@ export interface SfnTarget {
 export function sfnTarget(config: FreezerConfig, env: NodeJS.ProcessEnv = process.env): SfnTarget {
   const onAws = Boolean(env.STATE_MACHINE_ARN) && !env.SFN_ENDPOINT;
   const stateMachineArn = env.STATE_MACHINE_ARN ?? localStateMachineArn;
-  const endpoint = onAws ? null : (env.SFN_ENDPOINT ?? localUrl(localConfig(config), env));
+  const local = localConfig(config);
+  const endpoint = onAws ? null : (env.SFN_ENDPOINT ?? localUrl(local, env));
+  let token: Promise<string | undefined> | null = null;
   const client = endpoint
     ? new SFNClient({
         endpoint,
         region: env.AWS_REGION ?? 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        // Read once, when the first call is made (a read-only command needs none).
+        credentials: async () => {
+          token ??= localApiToken(config, local.dataDir, env, { create: false }).then((t) => t?.token);
+          const sessionToken = await token;
+          return {
+            accessKeyId: 'local',
+            secretAccessKey: 'local',
+            ...(sessionToken ? { sessionToken } : {}),
+          };
+        },
         maxAttempts: 1,
       })
     : new SFNClient({});

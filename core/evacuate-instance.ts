@@ -1,7 +1,7 @@
 // Step 6a (one Map iteration): rebuild one instance elsewhere with Nova's evacuate.
 // Idempotent: a retried or re-driven step first reads the server, and does nothing if
 // it is already on another host or already rebuilding, so no instance is evacuated twice.
-import { CloudError, INSTANCE_FAILED, WorkflowError } from './errors.js';
+import { CLOUD_REJECTED, CloudError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { serverWatch } from './server-watch.js';
 import { nowIso } from './time.js';
@@ -13,8 +13,9 @@ export interface EvacuateInput {
   /** Planned destination (PlanTargets); null or absent lets Nova's scheduler choose. */
   target?: string | null;
 }
-export type EvacuateAction = 'evacuated' | 'in-progress' | 'already-moved' | 'gone';
+export type EvacuateAction = 'evacuated' | 'in-progress' | 'already-moved' | 'gone' | 'refused';
 export interface EvacuateResult {
+  /** refused: Nova turned the evacuation down for good (4xx); VerifyInstance reports it failed, with `reason`. */
   action: EvacuateAction;
   /** Status before the failure: what the instance should be again afterwards. */
   prior: string | null;
@@ -22,6 +23,8 @@ export interface EvacuateResult {
   startedAt: string;
   /** The destination asked of Nova; null or absent when the scheduler chose. */
   target?: string | null;
+  /** Why Nova refused (action refused), short: it travels in the state for the report. */
+  reason?: string | null;
 }
 
 const REBUILDING = new Set(['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning']);
@@ -103,8 +106,12 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
       }
     }
     if (lockedEarlier) await rt.cloud.unlockServer(input.id).catch(() => undefined);
-    if (error instanceof CloudError && error.name === 'Cloud.Rejected') {
-      throw new WorkflowError(INSTANCE_FAILED, `evacuate of ${input.id} refused: ${error.message}`);
+    if (error instanceof CloudError && error.name === CLOUD_REJECTED) {
+      // A result, not an error: Nova's answer reaches the report, while a caught error's
+      // cause (a stack trace on AWS) would have to be left out of the state.
+      rt.logger.warn('evacuation refused', { id: input.id, error: error.message });
+      const answer = error.message.replace(/^.*? failed with HTTP (\d+): /, 'Nova $1: ');
+      return { action: 'refused', prior, lockedByUs: false, startedAt, target, reason: answer };
     }
     throw error;
   }

@@ -1,5 +1,6 @@
 // Starting and listing recoveries goes through the Step Functions API only
 // (@aws-sdk/client-sfn), so the same code drives AWS or the local engine's endpoint.
+import { createHash } from 'node:crypto';
 import {
   ExecutionAlreadyExists,
   ListExecutionsCommand,
@@ -28,8 +29,28 @@ export interface StartResult {
   executionArn: string | null;
 }
 
-/** Characters Step Functions refuses in execution names, and its 80-character limit. */
+/** Characters Step Functions refuses in execution names. */
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]+/g;
+const RESUMED = '--resumed';
+/**
+ * Step Functions refuses names over 80 characters, and cutting one made two incidents
+ * of a long host name one ("already handled"). So each part has its room: a host key, "--", an
+ * incident key and "--resumed" always fit, and a part too long for its room keeps its
+ * beginning (readable) and a hash of the whole (unique).
+ */
+const HOST_ROOM = 40;
+const INCIDENT_ROOM = 80 - HOST_ROOM - 2 - RESUMED.length;
+const HASH_LENGTH = 8;
+
+const clean = (text: string) => text.replace(NAME_FORBIDDEN, '-').replace(/-+/g, '-');
+
+/** The text as is when it fits, else its beginning, "-" and a hash of all of it; never contains "--". */
+function namePart(text: string, room: number): string {
+  const cleaned = clean(text);
+  if (cleaned.length <= room) return cleaned;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, HASH_LENGTH);
+  return `${cleaned.slice(0, room - HASH_LENGTH - 1).replace(/-+$/, '')}-${hash}`;
+}
 
 /**
  * One execution per host incident: the name is derived from the host and the incident
@@ -37,18 +58,16 @@ const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]+/g;
  * to the same name and Step Functions refuses a second start.
  */
 export function executionName(host: string, incident: string): string {
-  const clean = (text: string) => text.replace(NAME_FORBIDDEN, '-').replace(/-+/g, '-');
-  const name = `${clean(host)}--${clean(incident)}`;
-  return name.length <= 80 ? name : name.slice(0, 80);
+  return `${namePart(host, HOST_ROOM)}--${namePart(incident, INCIDENT_ROOM)}`;
 }
 
-/** The host an execution recovers: its name starts with the host and "--". */
-export function hostOfExecution(name: string): string {
-  const at = name.indexOf('--');
-  return at < 0 ? name : name.slice(0, at);
+/**
+ * Whether an execution recovers this host: its name starts with the host's key and "--"
+ * (a key never contains "--", so the first one ends it), the same for a cut host name.
+ */
+export function isExecutionOfHost(name: string, host: string): boolean {
+  return name.startsWith(`${namePart(host, HOST_ROOM)}--`);
 }
-
-const RESUMED = '--resumed';
 
 /**
  * The one execution the reconciler may start for an incident whose recovery was cut
@@ -56,20 +75,13 @@ const RESUMED = '--resumed';
  * and still prefixed by the host, so the intake sees it as this host's recovery.
  */
 export function resumedExecutionName(host: string, incident: string): string {
-  return `${executionName(host, incident).slice(0, 80 - RESUMED.length)}${RESUMED}`;
+  return `${executionName(host, incident)}${RESUMED}`;
 }
 
 /** Whether an execution name is this incident's (its first run or its resumed one), whatever the host. */
 export function namesIncident(name: string, incident: string): boolean {
-  const wanted = executionName('', incident); // "--" and the cleaned incident
   const base = name.endsWith(RESUMED) ? name.slice(0, -RESUMED.length) : name;
-  if (base.endsWith(wanted)) return true;
-  if (name.length < 80) return false;
-  // Cut at 80 characters: the incident part starts at one of the name's "--".
-  for (let at = base.indexOf('--'); at >= 0; at = base.indexOf('--', at + 1)) {
-    if (wanted.startsWith(base.slice(at))) return true;
-  }
-  return false;
+  return base.endsWith(`--${namePart(incident, INCIDENT_ROOM)}`);
 }
 
 export interface ExecutionsApi {
@@ -85,17 +97,25 @@ export class StepFunctionsExecutions implements ExecutionsApi {
     private readonly stateMachineArn: string,
   ) {}
 
-  /** endpoint: the local engine's Step Functions endpoint (npm start), or undefined for AWS. */
+  /**
+   * SFN_ENDPOINT: the local engine's Step Functions endpoint (npm start), whose StartExecution
+   * wants its local token (FREEZER_DR_API_TOKEN, sent as the session token); unset for AWS.
+   */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): StepFunctionsExecutions {
     const arn = env.STATE_MACHINE_ARN;
     if (!arn) throw new Error('STATE_MACHINE_ARN is not set');
     const endpoint = env.SFN_ENDPOINT;
+    const sessionToken = env.FREEZER_DR_API_TOKEN;
     const client = new SFNClient({
       ...(endpoint
         ? {
             endpoint,
             region: env.AWS_REGION ?? 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            credentials: {
+              accessKeyId: 'local',
+              secretAccessKey: 'local',
+              ...(sessionToken ? { sessionToken } : {}),
+            },
           }
         : {}),
     });

@@ -71,6 +71,10 @@ export function describeError(error: { Error?: string; Cause?: string } | null |
   return `${error.Error ?? 'Error'}: ${cause}`;
 }
 
+/** An instance's error as the state keeps it: its name, and its cause only from executions before causes were dropped. */
+const errorReason = (error: string, cause: string | undefined) =>
+  cause ? describeError({ Error: error, Cause: cause }) : `${error} (the cause is in the execution history)`;
+
 const OUTCOMES = new Set<InstanceOutcomeKind>(['recovered', 'already-recovered', 'failed', 'gone']);
 
 const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-failed']);
@@ -128,17 +132,19 @@ export async function buildReport(
     const outcome = OUTCOMES.has(r.outcome as InstanceOutcomeKind)
       ? (r.outcome as InstanceOutcomeKind)
       : 'failed';
+    // The state keeps per-instance results small: where an instance is now, and its status, come from Nova.
+    const moved = server?.host && server.host !== input.host ? server : undefined;
     return {
       id: r.id,
       name: server?.name ?? r.id,
       projectId: server?.projectId ?? null,
       outcome,
       fromHost: input.host,
-      toHost: r.to ?? null,
+      toHost: r.to ?? moved?.host ?? null,
       priorStatus: null,
-      finalStatus: r.final ?? null,
+      finalStatus: r.final ?? moved?.status ?? null,
       seconds: r.seconds ?? null,
-      reason: r.reason ?? (r.error ? describeError({ Error: r.error, Cause: r.cause ?? '' }) : null),
+      reason: r.reason ?? (r.error ? errorReason(r.error, r.cause) : null),
     };
   });
   const count = (...kinds: InstanceOutcomeKind[]) =>

@@ -1,6 +1,8 @@
 // Step 5b (PlanTargets): read the candidate hosts' free capacity, the server groups and
 // the selected instances' sizes, zones and priorities, and plan where each one lands
-// (core/plan-targets.ts). The plan travels in the execution as waves of {id, target}.
+// (core/plan-targets.ts). The plan travels in the execution as waves of {id, t}: t indexes
+// `targets`, so a host name is in the state once, not once per instance (a state holds at
+// most 256 KiB; 1000 instances and 40-character host names took 96 KiB as {id, target}).
 // Its one change to the cloud: a reserved (spare) host the plan uses is enabled, since
 // Nova's scheduler refuses disabled hosts even as requested destinations; spares that
 // get nothing stay disabled in the pool. Enabling an enabled host is a no-op, so a
@@ -10,6 +12,7 @@ import {
   DEFAULT_PRIORITY,
   type PlanHost,
   type PlanInstance,
+  type PlannedTarget,
   planTargets,
   type RecoveryMethod,
   type TargetPlan,
@@ -21,9 +24,17 @@ export interface PlanEvacuationInput {
   ids: string[];
 }
 
+/** One instance to evacuate: its target is targets[t] (targets[0] is null: Nova's scheduler chooses). */
+export interface PlanItem {
+  id: string;
+  t: number;
+}
+
 export interface PlanEvacuationResult {
   method: RecoveryMethod;
-  waves: { priority: number; maxConcurrency: number; items: { id: string; target: string | null }[] }[];
+  /** The hosts the waves name, by index; index 0 is null: no target. */
+  targets: (string | null)[];
+  waves: { priority: number; maxConcurrency: number; items: PlanItem[] }[];
   unplacedCount: number;
   /** The first unplaced instances, with why (capped to keep the state small). */
   unplaced: TargetPlan['unplaced'];
@@ -42,6 +53,37 @@ export interface PlanEvacuationResult {
 }
 
 const MAX_LISTED = 50;
+/** Hosts named in the one-line summary (it is also a line of the report). */
+const MAX_SUMMARY_HOSTS = 10;
+
+/** The waves with each target replaced by its index in `targets` (built here, null first). */
+export function indexTargets(waves: { priority: number; maxConcurrency: number; items: PlannedTarget[] }[]): {
+  targets: (string | null)[];
+  waves: PlanEvacuationResult['waves'];
+} {
+  const targets: (string | null)[] = [null];
+  const index = new Map<string | null, number>([[null, 0]]);
+  const indexed = waves.map((w) => ({
+    ...w,
+    items: w.items.map(({ id, target }) => {
+      let t = index.get(target);
+      if (t === undefined) {
+        t = targets.push(target) - 1;
+        index.set(target, t);
+      }
+      return { id, t };
+    }),
+  }));
+  return { targets, waves: indexed };
+}
+
+/** "compute-2 x5, compute-3 x5", at most MAX_SUMMARY_HOSTS hosts named. */
+function spreadSummary(basis: TargetPlan['basis']): string {
+  const used = basis.filter((b) => b.planned);
+  const named = used.slice(0, MAX_SUMMARY_HOSTS).map((b) => `${b.host} x${b.planned}`);
+  if (used.length > MAX_SUMMARY_HOSTS) named.push(`and ${used.length - MAX_SUMMARY_HOSTS} more hosts`);
+  return named.join(', ') || 'nothing to place';
+}
 
 function priorityOf(server: Server, key: string): number {
   const value = Number(server.metadata[key]);
@@ -131,18 +173,23 @@ export async function planEvacuation(
         hosts.map((h) => ({ ...h, free: { vcpus: 1e9, ramMb: 1e12, diskGb: 1e9 } })),
         'scheduler',
       );
-  const waves = plan.waves.map((w) => ({
+  const planned = plan.waves.map((w) => ({
     priority: w.priority,
     maxConcurrency: rt.policy.evacuation.maxConcurrency,
     items: w.items,
   }));
   if (missing.length) {
-    const last = waves[waves.length - 1];
+    const last = planned[planned.length - 1];
     const items = missing.map((id) => ({ id, target: null }));
     if (last) last.items.push(...items);
     else
-      waves.push({ priority: DEFAULT_PRIORITY, maxConcurrency: rt.policy.evacuation.maxConcurrency, items });
+      planned.push({
+        priority: DEFAULT_PRIORITY,
+        maxConcurrency: rt.policy.evacuation.maxConcurrency,
+        items,
+      });
   }
+  const { targets, waves } = indexTargets(planned);
   for (const b of plan.basis) {
     if (!options.apply || !b.reserved || b.planned === 0) continue;
     const spare = services.find((s) => s.host === b.host);
@@ -160,6 +207,7 @@ export async function planEvacuation(
   });
   return {
     method,
+    targets,
     waves,
     unplacedCount: plan.unplaced.length,
     unplaced: plan.unplaced.slice(0, MAX_LISTED),
@@ -172,13 +220,6 @@ export async function planEvacuation(
       reserved: b.reserved,
     })),
     capacitySource,
-    summary: `${method}: ${
-      method === 'scheduler'
-        ? 'targets left to the Nova scheduler'
-        : plan.basis
-            .filter((b) => b.planned)
-            .map((b) => `${b.host} x${b.planned}`)
-            .join(', ') || 'nothing to place'
-    }${waves.length > 1 ? `, ${waves.length} waves by priority` : ''}${plan.unplaced.length ? `, ${plan.unplaced.length} without room` : ''}`,
+    summary: `${method}: ${method === 'scheduler' ? 'targets left to the Nova scheduler' : spreadSummary(plan.basis)}${waves.length > 1 ? `, ${waves.length} waves by priority` : ''}${plan.unplaced.length ? `, ${plan.unplaced.length} without room` : ''}`,
   };
 }

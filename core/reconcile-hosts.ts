@@ -7,7 +7,7 @@
 // reported, never acted on.
 import type { ComputeService, PowerState } from '../drivers/types.js';
 import { parseDisabledReason } from './disabled-reason.js';
-import { type ExecutionsApi, executionName, resumedExecutionName } from './executions.js';
+import { type ExecutionsApi, isExecutionOfHost, resumedExecutionName } from './executions.js';
 import type { Runtime } from './runtime.js';
 import { selectInstances } from './select-instances.js';
 import { nowIso } from './time.js';
@@ -69,8 +69,7 @@ export async function reconcileHost(
 ): Promise<HostFinding> {
   const host = service.host;
   const base = { host, incident, remaining: [] as string[], power: null, executionName: null };
-  const prefix = executionName(host, '');
-  const open = context.running.find((e) => e.name.startsWith(prefix));
+  const open = context.running.find((e) => isExecutionOfHost(e.name, host));
   if (open) {
     return {
       ...base,

@@ -7,7 +7,7 @@
 // resumed or reported, are left alone.
 import type { Server } from '../drivers/types.js';
 import { lockReason } from './evacuate-instance.js';
-import { executionName, namesIncident } from './executions.js';
+import { isExecutionOfHost, namesIncident } from './executions.js';
 import type { Runtime } from './runtime.js';
 import { parseNovaTime } from './time.js';
 
@@ -55,9 +55,7 @@ async function examine(
   const ofIncident = incident ?? markedIncident;
   const base = { id: server.id, name: server.name, host, incident: ofIncident };
   const open = context.running.find(
-    (e) =>
-      (ofIncident && namesIncident(e.name, ofIncident)) ||
-      (host && e.name.startsWith(executionName(host, ''))),
+    (e) => (ofIncident && namesIncident(e.name, ofIncident)) || (host && isExecutionOfHost(e.name, host)),
   );
   if (open) {
     return {

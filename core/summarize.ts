@@ -1,5 +1,6 @@
 // Step 7: one verdict for the recovery from the Map's per-instance results.
-type InstanceResult = { id: string; outcome: string; reason?: string | null };
+/** An instance's result in the state: VerifyInstance's {id, outcome, seconds, reason}, or InstanceFailed's {id, outcome, error}. */
+type InstanceResult = { id: string; outcome: string; reason?: string | null; error?: string };
 
 export interface SummarizeInput {
   host: string;
@@ -40,7 +41,7 @@ export function summarize(input: SummarizeInput): Summary {
       ? `${input.host}: ${recovered} of ${input.selectedCount} instances recovered${gone ? `, ${gone} deleted meanwhile` : ''}`
       : `${input.host}: ${failed} of ${input.selectedCount} instances NOT recovered (${recovered} recovered); first: ${failedResults
           .slice(0, 3)
-          .map((r) => `${r.id}: ${r.reason ?? 'failed'}`)
+          .map((r) => `${r.id}: ${r.reason ?? r.error ?? 'failed'}`)
           .join(
             '; ',
           )}${input.unplacedCount ? `; ${input.unplacedCount} without room on the hosts left` : ''}`;

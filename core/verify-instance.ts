@@ -29,6 +29,14 @@ export interface VerifyInstanceResult {
   reason: string | null;
 }
 
+/**
+ * The reason travels in the execution state, once per instance (a state holds at most
+ * 256 KiB, so 1000 of them must stay small): a longer one is cut there and logged whole.
+ */
+const MAX_REASON = 64;
+const clipReason = (reason: string | null) =>
+  reason && reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
+
 export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): Promise<VerifyInstanceResult> {
   const { id, host, evacuation } = input;
   const policy = rt.policy.evacuation;
@@ -41,10 +49,20 @@ export async function verifyInstance(rt: Runtime, input: VerifyInstanceInput): P
       });
     }
     countMetric(`Instances_${result.outcome}`);
-    return { id, ...result, seconds: secondsSince(evacuation.startedAt) };
+    if (result.reason && result.reason.length > MAX_REASON) {
+      rt.logger.info('instance outcome', { id, outcome: result.outcome, reason: result.reason });
+    }
+    return { id, ...result, reason: clipReason(result.reason), seconds: secondsSince(evacuation.startedAt) };
   };
   if (evacuation.action === 'gone')
     return done({ outcome: 'gone', to: null, final: null, reason: 'deleted' });
+  if (evacuation.action === 'refused')
+    return done({
+      outcome: 'failed',
+      to: null,
+      final: null,
+      reason: evacuation.reason ?? 'Nova refused the evacuation',
+    });
 
   const { evacuateKeepsStopped } = await rt.cloud.capabilities();
   const budgetEnds = Date.now() + policy.verifyBudgetSeconds * 1000;

@@ -34,7 +34,7 @@ export interface ListQuery {
 }
 
 /** node:sqlite is stable enough for this and flagless on Node 22, but warns once at load; that warning is noise for operators. */
-function loadSqlite(): typeof import('node:sqlite') {
+export function loadSqlite(): typeof import('node:sqlite') {
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     if (String(warning).includes('SQLite is an experimental feature')) return;

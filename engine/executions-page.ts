@@ -1,18 +1,18 @@
 // The executions page of `freezer-dr serve`: plain server-rendered HTML, every value
-// escaped. The list shows host, status and duration; one execution shows its stages as a
-// timeline and its instances as a table. Pages of running executions reload themselves.
+// escaped. The list shows host, status and duration; one execution shows its recovery as a
+// timeline (inline SVG), then its stages and its instances as tables. Pages of running
+// executions reload themselves (meta refresh: the policy allows no script).
 import type { DescribeExecutionOutput, ExecutionListItem } from '@aws-sdk/client-sfn';
-import { causeText, type RecoveryTimeline, type StageStatus } from '../core/recovery-timeline.js';
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-export const escapeHtml = (value: unknown) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+import {
+  causeText,
+  destination,
+  type InstanceView,
+  type RecoveryTimeline,
+  type StageStatus,
+} from '../core/recovery-timeline.js';
+import { timelineChart } from '../core/timeline-chart.js';
+import { escapeHtml } from './escape-html.js';
+import { TIMELINE_STYLE, timelineSection } from './timeline-svg.js';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
@@ -53,7 +53,7 @@ function layout(title: string, body: string, refreshSeconds: number | null): str
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 ${refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : ''}
-<title>${escapeHtml(title)} · freezer-dr</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)} · freezer-dr</title><style>${STYLE}${TIMELINE_STYLE}</style></head>
 <body>${body}
 <footer>freezer-dr local executions · the same data as the Step Functions API on this port${refreshSeconds ? ' · refreshing every 2 s while running' : ''}</footer>
 </body></html>`;
@@ -114,6 +114,11 @@ const STAGE_WORDS: Record<StageStatus, string> = {
   interrupted: 'interrupted',
 };
 
+function destinationCell(instance: InstanceView): string {
+  const { host, planned } = destination(instance);
+  return `${escapeHtml(host ?? '')}${planned ? ' <span class="muted">(planned)</span>' : ''}`;
+}
+
 export function renderExecution(
   execution: DescribeExecutionOutput,
   timeline: RecoveryTimeline,
@@ -151,7 +156,7 @@ export function renderExecution(
       (i) => `<tr>
   <td>${names.has(i.id) ? `${escapeHtml(names.get(i.id))}<br>` : ''}<span class="mono muted">${escapeHtml(i.id)}</span></td>
   <td>${escapeHtml(i.from ?? '')}</td>
-  <td>${escapeHtml(i.to ?? '')}</td>
+  <td>${destinationCell(i)}</td>
   <td>${badge(i.state)}${i.final ? ` <span class="muted">${escapeHtml(i.final)}</span>` : ''}</td>
   <td class="num">${i.seconds === null ? '' : escapeHtml(`${i.seconds} s`)}</td>
   <td class="num">${escapeHtml(clock(i.updatedAt))}</td>
@@ -160,6 +165,12 @@ export function renderExecution(
     )
     .join('\n');
   const running = execution.status === 'RUNNING';
+  const chart = timelineChart(timeline, {
+    start: execution.startDate ?? new Date(now),
+    stop: execution.stopDate ?? null,
+    now,
+    names,
+  });
   const problem =
     execution.error || execution.cause
       ? `<p class="error"><strong>${escapeHtml(execution.error ?? '')}</strong> ${escapeHtml(causeText(execution.cause) ?? '')}</p>`
@@ -176,6 +187,7 @@ export function renderExecution(
 </div>
 ${problem}
 <p class="muted">${escapeHtml(input.cause ?? '')}</p>
+${timelineSection(chart)}
 <h2>Stages</h2>
 <table><thead><tr><th>Stage</th><th>Status</th><th>Entered (UTC)</th><th>Took</th><th>Detail</th></tr></thead>
 <tbody>

@@ -21,9 +21,11 @@
 //   ExecutionSucceeded/Failed    -> ExecutionSucceeded/Failed
 //   ExecutionAborted             -> <Type>StateAborted / MapIterationAborted for what was open, then ExecutionAborted
 //   ExecutionTimeout             -> ExecutionTimedOut
-// The engine reports a state's input and output but not the raw Lambda request and
-// response, so TaskScheduled.parameters holds the FunctionName only and TaskSucceeded.output
-// is the state's output after ResultSelector/ResultPath. previousEventId chains events of
+// The engine reports a state's input and output but not the raw Lambda request, so
+// TaskScheduled.parameters holds the FunctionName only. TaskSucceeded.output is the raw
+// Lambda response ({StatusCode, ExecutedVersion, Payload}) as on AWS, which the adapter
+// keeps on the StateExited event (events stored before it did: the state's output after
+// ResultSelector/ResultPath). previousEventId chains events of
 // the same Map iteration (AWS does the same); top-level events chain to each other.
 // The same list counts history events against the 25,000 a Standard execution may have.
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
@@ -235,6 +237,7 @@ function convert(events: readonly StoredEvent[], options: HistoryOptions): Local
         break;
       case 'StateExited': {
         const { name, type, output } = event.state;
+        const taskResult = 'taskResult' in event ? event.taskResult : undefined;
         const lane = laneOf(event);
         open.delete(`${lane}/${name}`);
         const exited = {
@@ -245,7 +248,7 @@ function convert(events: readonly StoredEvent[], options: HistoryOptions): Local
             push('TaskSucceeded', at, lane, {
               taskSucceededEventDetails: {
                 ...taskResource(options.states.get(name)),
-                output: json(output),
+                output: json(taskResult === undefined ? output : taskResult),
                 outputDetails: noTruncation,
               },
             });

@@ -1,11 +1,11 @@
 // The `local:` section of freezer-dr.yaml: where `freezer-dr serve` listens and keeps its
-// executions. Loopback by default: the Step Functions endpoint and the page have no auth.
+// executions. Loopback by default: the page and the Step Functions reads need no token.
 import { z } from 'zod';
 import { describeIssues, type FreezerConfig } from '../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../core/errors.js';
 
 export const localConfigSchema = z.strictObject({
-  /** Address to bind; anything but loopback exposes an unauthenticated Step Functions API. */
+  /** Address to bind; anything but loopback exposes the page and the Step Functions reads (no token needed). */
   host: z.string().min(1).default('127.0.0.1'),
   /** One port serves the webhook, the Step Functions endpoint and the page; 0 picks a free one. */
   port: z.number().int().min(0).max(65_535).default(8420),
@@ -13,6 +13,11 @@ export const localConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('.freezer-dr'),
   /** Replace every Retry interval of the workflow by this many ms (demos); null keeps the ASL's. */
   retryIntervalMs: z.number().int().min(0).nullable().default(null),
+  /**
+   * The active instance renews its lease on dataDir every third of this; a passive one takes
+   * over once the lease is this old (at once when the holder's process is gone, same machine).
+   */
+  leaseSeconds: z.number().min(3).max(600).default(15),
 });
 
 export type LocalConfig = z.infer<typeof localConfigSchema>;

@@ -9,10 +9,13 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import { taskFunctions } from '../functions/catalog.js';
 import type { TaskHandler } from '../functions/lib/task-handler.js';
 import { loadDefinition, substitute } from './definition.js';
+import { checkPayload, checkStatePayload } from './payload-limit.js';
+import { currentRun, type StateHooks, withStateHooks } from './state-hooks.js';
 
 type Json = Parameters<StateMachine['run']>[0];
 type EventLog = Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value'];
-export type EngineEvent = NonNullable<EventLog>;
+/** The library's events; a Task's StateExited also carries its raw result (what AWS records as TaskSucceeded's output). */
+export type EngineEvent = NonNullable<EventLog> & { taskResult?: unknown };
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'local';
@@ -76,6 +79,22 @@ function asLambdaError(error: unknown): Error {
   return wrapped;
 }
 
+/**
+ * Every state of every run: its input and output within Step Functions' payload quota (the
+ * run fails with States.DataLimitExceeded where AWS would), and a Task's raw result kept
+ * on its StateExited event.
+ */
+const stateHooks: StateHooks = {
+  onState(event, scope) {
+    checkStatePayload(event);
+    const { name } = event.state;
+    if (event.type === 'StateExited' && scope.taskResults.has(name)) {
+      event.taskResult = scope.taskResults.get(name);
+      scope.taskResults.delete(name);
+    }
+  },
+};
+
 export class LocalEngine {
   readonly definition: StateMachineDefinition;
   private readonly handlers = new Map<string, { name: string; handler: TaskHandler }>();
@@ -108,16 +127,20 @@ export class LocalEngine {
     }
   }
 
-  private invoke(executionName: string) {
+  private invoke(executionName: string, state: string) {
     return async (input: unknown) => {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
       const target = this.handlers.get(FunctionName);
       if (!target) throw new Error(`no local handler for ${FunctionName}`);
+      const run = currentRun();
+      run?.taskResults.delete(state);
+      checkPayload(`the input of ${state} after Parameters`, input);
+      let response: { StatusCode: number; ExecutedVersion: string; Payload: unknown };
       try {
         // JSON round trip: the handler sees exactly what a Lambda would receive.
         const event = JSON.parse(JSON.stringify(Payload ?? null));
         const result = await target.handler(event, lambdaContext(target.name, executionName));
-        return {
+        response = {
           StatusCode: 200,
           ExecutedVersion: '$LATEST',
           Payload: JSON.parse(JSON.stringify(result ?? null)),
@@ -125,6 +148,9 @@ export class LocalEngine {
       } catch (error) {
         throw asLambdaError(error);
       }
+      checkPayload(`the result of ${state}`, response);
+      run?.taskResults.set(state, response);
+      return response;
     };
   }
 
@@ -141,9 +167,10 @@ export class LocalEngine {
     // The definition was validated by the constructor; a resumed copy only starts elsewhere.
     const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:${name}`;
-    const invoke = this.invoke(name);
     const overrides: NonNullable<RunOptions['overrides']> = {
-      taskResourceLocalHandlers: Object.fromEntries(this.taskStates.map((state) => [state, invoke])) as never,
+      taskResourceLocalHandlers: Object.fromEntries(
+        this.taskStates.map((state) => [state, this.invoke(name, state)]),
+      ) as never,
     };
     if (this.options.retryIntervalMs !== undefined) {
       overrides.retryIntervalOverrides = Object.fromEntries(
@@ -155,20 +182,26 @@ export class LocalEngine {
         this.waitStates.map((s) => [s, this.options.waitMs as number]),
       );
     }
-    const run = machine.run((resume ? resume.input : input) as Json, {
-      overrides,
-      noThrowOnAbort: true,
-      context: {
-        Execution: {
-          Id: arn,
-          Name: name,
-          Input: input as Json,
-          StartTime: new Date().toISOString(),
-          RoleArn: 'local',
+    const run = machine.run(
+      (resume ? resume.input : input) as Json,
+      withStateHooks(
+        {
+          overrides,
+          noThrowOnAbort: true,
+          context: {
+            Execution: {
+              Id: arn,
+              Name: name,
+              Input: input as Json,
+              StartTime: new Date().toISOString(),
+              RoleArn: 'local',
+            },
+            StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
+          },
         },
-        StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
-      },
-    });
+        stateHooks,
+      ),
+    );
     const execution: LocalExecution = {
       name,
       arn,

@@ -30,11 +30,10 @@ import {
   STATE_MACHINE_NAME,
   stateMachineArn,
 } from './local-engine.js';
+import { MAX_PAYLOAD_BYTES } from './payload-limit.js';
 import { type ResumePoint, resumePoint } from './resume-point.js';
 import { SfnError, validateExecutionName } from './sfn-errors.js';
 
-/** Step Functions' input limit: 256 KiB of UTF-8. */
-const MAX_INPUT_BYTES = 262_144;
 const EXECUTION_PREFIX = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:`;
 const STATUSES = new Set<ExecutionStatus>(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
 
@@ -169,8 +168,8 @@ export class LocalExecutions {
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const input = request.input ?? '{}';
-    if (Buffer.byteLength(input, 'utf8') > MAX_INPUT_BYTES) {
-      throw new SfnError('ValidationException', `input is larger than ${MAX_INPUT_BYTES} bytes`);
+    if (Buffer.byteLength(input, 'utf8') > MAX_PAYLOAD_BYTES) {
+      throw new SfnError('ValidationException', `input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
     }
     let parsed: unknown;
     try {

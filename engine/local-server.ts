@@ -2,11 +2,15 @@
 // webhook (POST /webhook, functions/webhook.ts unchanged), the Step Functions endpoint
 // (POST / with X-Amz-Target), the executions page (GET /executions) and, with the
 // simulated cloud only, the /simulated/ routes. The webhook starts recoveries through
-// @aws-sdk/client-sfn against this same server, exactly as it would against AWS.
+// @aws-sdk/client-sfn against this same server, exactly as it would against AWS. Every
+// route but the webhook refuses requests addressed to another host name or coming from
+// another origin (engine/request-guard.ts); starting or stopping a recovery needs the token.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../core/executions.js';
+import { instanceNames, type NamedInstance } from '../core/instance-names.js';
 import { intakeConfigSchema } from '../core/intake/config.js';
 import { bodyTooLarge } from '../core/intake/request.js';
 import { startMonitorLoop } from '../core/monitor.js';
@@ -19,8 +23,9 @@ import { inputObject, renderExecution, renderExecutionList, renderNotFound } fro
 import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
 import { lambdaContext } from './local-engine.js';
 import { executionArn, type LocalExecutions } from './local-executions.js';
+import { foreignRequest, type RequestGuard, serverNames } from './request-guard.js';
 import { SfnError } from './sfn-errors.js';
-import { handleSfnRequest, isSfnRequest } from './sfn-server.js';
+import { handleSfnRequest, isSfnRequest, replySfnError } from './sfn-server.js';
 import { handleSimulated, SIMULATED_PREFIX } from './simulated-endpoints.js';
 
 export interface LocalServerOptions {
@@ -30,6 +35,11 @@ export interface LocalServerOptions {
   executions: LocalExecutions;
   /** Environment for the webhook (carries the local bearer token). */
   webhookEnv: NodeJS.ProcessEnv;
+  /**
+   * The token StartExecution/StopExecution must carry (engine/local-api-token.ts), and
+   * where it is kept; by default a random one only this server's own webhook knows.
+   */
+  apiToken?: { token: string; origin?: string };
   /** A request whose body has not arrived in full by then is answered 408 and closed. */
   bodyTimeoutMs?: number;
   /** Poll freezer-dr's own monitors (config `monitors`) into the webhook's intake; default true. */
@@ -39,6 +49,8 @@ export interface LocalServerOptions {
 export interface LocalServer {
   url: string;
   server: Server;
+  /** What mutating Step Functions calls must carry. */
+  apiToken: string;
   close(): Promise<void>;
 }
 
@@ -77,27 +89,10 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** Instance names for the page, looked up once each (names do not change; the history holds ids only). */
-function instanceNames(runtime: Runtime) {
-  const names = new Map<string, string>();
-  return async (ids: string[]): Promise<Map<string, string>> => {
-    const missing = ids.filter((id) => !names.has(id)).slice(0, 200);
-    for (let i = 0; i < missing.length; i += 20) {
-      await Promise.all(
-        missing.slice(i, i + 20).map(async (id) => {
-          const server = await runtime.cloud.getServer(id).catch(() => undefined);
-          if (server) names.set(id, server.name);
-        }),
-      );
-    }
-    return names;
-  };
-}
-
 async function page(
   executions: LocalExecutions,
   path: string,
-  namesOf: (ids: string[]) => Promise<Map<string, string>>,
+  namesOf: (instances: readonly NamedInstance[]) => Promise<Map<string, string>>,
 ): Promise<{ status: number; body: string }> {
   if (path === '/executions' || path === '/executions/') {
     const { executions: items = [] } = executions.list({
@@ -116,7 +111,7 @@ async function page(
     const described = executions.describe({ executionArn: arn });
     const events = executions.fullHistory(name);
     const timeline = recoveryTimeline(events, TOP_LEVEL_STATES);
-    const names = await namesOf(timeline.instances.map((i) => i.id));
+    const names = await namesOf(timeline.instances);
     return { status: 200, body: renderExecution(described, timeline, names) };
   } catch (error) {
     if (error instanceof SfnError)
@@ -127,12 +122,15 @@ async function page(
 
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const { executions, runtime } = options;
+  const access = options.apiToken ?? { token: randomBytes(24).toString('hex') };
+  if (!access.token) throw new Error('startLocalServer: apiToken.token is empty');
   let base = '';
+  let guard: RequestGuard | null = null;
   const client = () =>
     new SFNClient({
       endpoint: base,
       region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: access.token },
     });
   let sfn: SFNClient | null = null;
   const webhook = createHandler({
@@ -144,7 +142,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     env: options.webhookEnv,
   });
   let webhookRequests = 0;
-  const namesOf = instanceNames(runtime);
+  const namesOf = instanceNames(runtime.cloud);
   const { maxBodyBytes } = intakeConfigSchema.parse(runtime.config.intake ?? {});
   const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   let monitorLoop: { stop(): void } | null = null;
@@ -158,7 +156,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const server = createServer(serverOptions, async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (isSfnRequest(req)) return await handleSfnRequest(executions, req, res);
+      const foreign = url.pathname === '/webhook' || !guard ? null : foreignRequest(req, guard);
+      if (foreign !== null) {
+        req.resume();
+        if (isSfnRequest(req)) return replySfnError(res, new SfnError('AccessDeniedException', foreign, 403));
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+        return res.end(`${foreign}\n`);
+      }
+      if (isSfnRequest(req)) return await handleSfnRequest(executions, req, res, access);
       if (url.pathname === '/webhook') {
         // Any method goes to the webhook, whose intake answers every refusal (405 included).
         const body = await readBody(req, maxBodyBytes);
@@ -208,6 +213,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  guard = { names: serverNames(options.host), port: address.port };
   // The same intake as the webhook: an alert and the poll for one incident share its state.
   if (options.monitors !== false && runtime.config.monitors.length) {
     monitorLoop = startMonitorLoop(runtime, webhook.intake, createMonitors(runtime.config.monitors));
@@ -215,6 +221,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     url: base,
     server,
+    apiToken: access.token,
     async close() {
       monitorLoop?.stop();
       sfn?.destroy();

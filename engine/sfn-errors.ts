@@ -2,6 +2,7 @@
 // @aws-sdk/client-sfn raises its own classes (ExecutionAlreadyExists, InvalidName, ...).
 
 export type SfnErrorType =
+  | 'AccessDeniedException'
   | 'ExecutionAlreadyExists'
   | 'ExecutionDoesNotExist'
   | 'InvalidArn'

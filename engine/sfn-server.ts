@@ -1,10 +1,12 @@
 // The local Step Functions endpoint: the AWS JSON 1.0 protocol (POST /, X-Amz-Target:
 // AWSStepFunctions.<Operation>, application/x-amz-json-1.0) for the operations the
 // project's own code uses, so @aws-sdk/client-sfn with an endpoint override talks to
-// the embedded engine exactly as it talks to AWS.
+// the embedded engine exactly as it talks to AWS. Calls that change something need the
+// local token (engine/request-guard.ts); reads do not.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalExecutions } from './local-executions.js';
+import { carriesToken } from './request-guard.js';
 import { SfnError } from './sfn-errors.js';
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -21,6 +23,16 @@ const operations: Record<string, Operation> = {
   GetExecutionHistory: (x, body) => x.history(body as never),
   StopExecution: (x, body) => x.stop(body as never),
 };
+
+/** What starts, stops or re-drives a recovery (RedriveExecution is not served, but is refused the same way). */
+const MUTATING = new Set(['StartExecution', 'StopExecution', 'RedriveExecution']);
+
+export interface SfnAccess {
+  /** The local token mutating calls must carry. */
+  token: string;
+  /** Where it is kept, for the refusal (never the value). */
+  origin?: string;
+}
 
 /** Member types of the request shapes served, checked before an operation sees them. */
 const MEMBER_TYPES: Record<string, 'string' | 'number' | 'boolean'> = {
@@ -78,10 +90,17 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** An error in the protocol's shape, which the SDK turns into its named exception. */
+export function replySfnError(res: ServerResponse, error: SfnError): void {
+  res.writeHead(error.status, { 'Content-Type': CONTENT_TYPE, 'x-amzn-RequestId': randomUUID() });
+  res.end(serialize({ __type: `com.amazonaws.states#${error.type}`, message: error.message }));
+}
+
 export async function handleSfnRequest(
   executions: LocalExecutions,
   req: IncomingMessage,
   res: ServerResponse,
+  access: SfnAccess,
 ): Promise<void> {
   const requestId = randomUUID();
   const reply = (status: number, payload: unknown) => {
@@ -90,6 +109,13 @@ export async function handleSfnRequest(
   };
   try {
     const operationName = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
+    if (MUTATING.has(operationName) && !carriesToken(req, access.token)) {
+      throw new SfnError(
+        'AccessDeniedException',
+        `${operationName} needs the local token${access.origin ? ` (${access.origin})` : ''}: as an AWS session token (x-amz-security-token; AWS_SESSION_TOKEN for the AWS CLI) or Authorization: Bearer`,
+        403,
+      );
+    }
     const operation = operations[operationName];
     if (!operation) {
       throw new SfnError('UnknownOperationException', `operation ${operationName} is not served locally`);
@@ -109,6 +135,7 @@ export async function handleSfnRequest(
   } catch (error) {
     if (error instanceof SfnError) {
       reply(error.status, { __type: `com.amazonaws.states#${error.type}`, message: error.message });
+      if (error.type === 'AccessDeniedException') req.resume(); // the body is never read
     } else {
       reply(500, { __type: 'com.amazonaws.states#InternalFailure', message: (error as Error).message });
     }

@@ -6,7 +6,7 @@
 // starts: the intake would ignore it, and every alert carrying it would get 401.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FreezerConfig } from '../core/config.js';
 import { intakeConfigSchema } from '../core/intake/config.js';
 import { MIN_SECRET_LENGTH } from '../core/intake/secrets.js';
@@ -60,14 +60,23 @@ export async function webhookToken(
     return { token, origin: describeSecretRef(bearer), shell, env };
   }
   const path = join(dataDir, 'webhook-token');
+  const token = tokenFile(
+    path,
+    options.create,
+    `no webhook token: set $${bearer.env} or start \`freezer-dr serve\` once`,
+  );
+  return { token, origin: path, shell: `$(head -n1 ${path})`, env: { ...env, [bearer.env]: token } };
+}
+
+/** The random token kept in `path` (mode 0600), made there first when `create`; else `missing` is the error. */
+export function tokenFile(path: string, create: boolean, missing: string): string {
   if (!existsSync(path)) {
-    if (!options.create)
-      throw new Error(`no webhook token: set $${bearer.env} or start \`freezer-dr serve\` once`);
-    mkdirSync(dataDir, { recursive: true });
+    if (!create) throw new Error(missing);
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
   const token = readFileSync(path, 'utf8').split('\n')[0]?.trim() ?? '';
   if (token.length < MIN_SECRET_LENGTH)
     throw new Error(`${path} holds no usable token; delete it to make a new one`);
-  return { token, origin: path, shell: `$(head -n1 ${path})`, env: { ...env, [bearer.env]: token } };
+  return token;
 }

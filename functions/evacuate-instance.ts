@@ -22,5 +22,11 @@ const input = z.object({
  * and released by VerifyInstance.
  */
 export const createHandler = (rt: RuntimeProvider) =>
-  taskHandler('EvacuateInstance', input, evacuateInstance, rt);
+  // `reason` always present: the workflow's ResultSelector reads it.
+  taskHandler(
+    'EvacuateInstance',
+    input,
+    async (r, i) => ({ reason: null, ...(await evacuateInstance(r, i)) }),
+    rt,
+  );
 export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -30,11 +30,12 @@ export const fenceRecord = z.object({
 });
 
 export const evacuationRecord = z.object({
-  action: z.enum(['evacuated', 'in-progress', 'already-moved', 'gone']),
+  action: z.enum(['evacuated', 'in-progress', 'already-moved', 'gone', 'refused']),
   prior: z.nullable(z.string()),
   lockedByUs: z.boolean(),
   startedAt: isoTime,
   target: nullish(hostName),
+  reason: nullish(z.string()),
 });
 
 export const instanceResult = z.object({

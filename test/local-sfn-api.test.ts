@@ -37,6 +37,7 @@ interface Stack {
   client: SFNClient;
 }
 const stacks: Stack[] = [];
+const TOKEN = 'local-sfn-api-test-token';
 
 async function startStack(options: { dir?: string; h?: Harness; evacuateMs?: number } = {}): Promise<Stack> {
   const h = options.h ?? (await startHarness({ sim: { evacuateMs: options.evacuateMs ?? 50 } }));
@@ -48,12 +49,12 @@ async function startStack(options: { dir?: string; h?: Harness; evacuateMs?: num
     retryIntervalMs: 10,
     onStoreError: () => undefined,
   });
-  const server = createServer((req, res) => void handleSfnRequest(executions, req, res));
+  const server = createServer((req, res) => void handleSfnRequest(executions, req, res, { token: TOKEN }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = new SFNClient({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: TOKEN },
   });
   const stack = { h, dir, store, executions, server, client };
   stacks.push(stack);

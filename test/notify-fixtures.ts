@@ -237,7 +237,8 @@ export function sampleReport(overrides: Partial<RecoveryReport> = {}): RecoveryR
       inst('db-<script>alert(1)</script>', PROJECTS.alpha, 'recovered', 'compute-3', 55),
       {
         ...inst('café-worker', PROJECTS.alpha, 'failed', null, null),
-        reason: 'Instance.NotSettled: rebuild did not finish within 600 s',
+        reason:
+          'Instance.NotSettled: rebuild on compute-3 did not finish within 600 s (http://nova-internal.example:8774)',
       },
       inst('beta-secret-app', PROJECTS.beta, 'recovered', 'compute-2', 38.9),
       inst('gamma-batch', PROJECTS.gamma, 'already-recovered', 'compute-5', null),

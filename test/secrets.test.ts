@@ -97,4 +97,17 @@ describe('OpenStack credentials', () => {
       openstackConnection({ clouds: { secret: 'gone' } }, { env: {}, secretsManager: store({}) }),
     ).rejects.toMatchObject({ name: 'Config.Invalid' });
   });
+
+  it('a clouds.yaml that does not parse says where, never what: an unquoted password is not echoed', async () => {
+    for (const password of ['*s3cret-alias', '!s3cret-tag']) {
+      const text = `clouds:\n  prod:\n    auth:\n      auth_url: https://keystone.example.org/v3\n      username: freezer\n      password: ${password}\n`;
+      const error = await openstackConnection(
+        { clouds: { env: 'CLOUDS' }, cloud: 'prod' },
+        { env: { CLOUDS: text } },
+      ).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'Config.Invalid' });
+      expect((error as Error).message).toMatch(/invalid YAML at line \d+, column \d+/);
+      expect((error as Error).message).not.toContain('s3cret');
+    }
+  });
 });

@@ -63,10 +63,36 @@ describe('statemachine/host-recovery.asl.json', () => {
     expect(top.NovaVerdict?.Default).not.toBe('FenceHost');
     expect(top.WaitForNova).toMatchObject({ Type: 'Wait', Next: 'ConfirmHostFailure' });
     expect(top.FenceHost?.Next).toBe('VerifyPowerOff');
-    expect(top.VerifyPowerOff?.Next).toBe('MarkHostDown');
+    // Only a power reading of off, or the explicit record-only branch, leads to MarkHostDown.
+    expect(top.VerifyPowerOff?.Next).toBe('PowerVerdict');
+    const power = top.PowerVerdict as unknown as {
+      Choices: { Variable: string; BooleanEquals: boolean; Next: string }[];
+      Default: string;
+    };
+    expect(power.Choices.map((c) => [c.Variable, c.BooleanEquals, c.Next])).toEqual([
+      ['$.power.verified', true, 'MarkHostDown'],
+      ['$.power.recordOnly', true, 'RecordOnlyPowerNotControlled'],
+    ]);
+    expect(top.RecordOnlyPowerNotControlled).toMatchObject({ Type: 'Pass', Next: 'MarkHostDown' });
+    expect(power.Default).toBe('PowerNotVerified');
+    expect(top.PowerNotVerified).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.error',
+      Next: 'NotifyFencingFailed',
+    });
+    const intoMarkDown = Object.entries(top).filter(([, s]) => JSON.stringify(s).includes('"MarkHostDown"'));
+    expect(intoMarkDown.map(([name]) => name).sort()).toEqual([
+      'PowerVerdict',
+      'RecordOnlyPowerNotControlled',
+    ]);
     expect(top.MarkHostDown?.Next).toBe('SelectInstances');
     expect(top.SelectInstances?.Next).toBe('PlanTargets');
-    expect(top.PlanTargets?.Next).toBe('CapacityCheck');
+    expect(top.PlanTargets?.Next).toBe('CountSelection');
+    expect(top.CountSelection).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.selection',
+      Next: 'CapacityCheck',
+    });
     expect(top.CapacityCheck?.Default).toBe('EvacuateInstances');
     expect(top.NotifyCapacityShortfall?.Next).toBe('EvacuateInstances');
     for (const name of ['FenceHost', 'VerifyPowerOff']) {
@@ -74,6 +100,10 @@ describe('statemachine/host-recovery.asl.json', () => {
       expect(catches.map((c) => c.Next)).toEqual(['NotifyFencingFailed']);
     }
     expect(top.NotifyFencingFailed?.Next).toBe('FencingFailed');
+    // The evacuation Map failing as a whole (not one instance) still tells the admins and owners.
+    expect(top.EvacuateInstances?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyRecoveryFailed' },
+    ]);
     expect(top.FencingFailed?.Type).toBe('Fail');
   });
 

@@ -175,6 +175,57 @@ describe('host recovery workflow (simulated cloud)', () => {
   });
 });
 
+describe('the gates just before fencing', () => {
+  it("paused: an alert's run is refused with nothing powered; an operator's run of the same host goes ahead", async () => {
+    h = await startHarness({ intake: { pause: { paused: true } } });
+    const { state } = h.sim;
+    const server = state.addServer({ host: 'compute-1' });
+    state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+
+    const refused = await h.engine.start(alertInput('compute-1'), 'paused-alert').done;
+    expect(refused).toMatchObject({ status: 'FAILED', error: 'Recovery.Refused' });
+    expect(state.counters.powerOffCalls.size).toBe(0);
+    expect(h.notifier.reports.map((r) => r.kind)).toEqual(['paused']);
+
+    const operator = {
+      ...recoveryInput('compute-1', 'by-hand'),
+      operator: true,
+      channels: [{ channel: 'operator', source: 'test', at: new Date().toISOString(), detail: 'by hand' }],
+    };
+    const done = await h.engine.start(operator, 'paused-operator').done;
+    expect(done.status).toBe('SUCCEEDED');
+    expect(server.host).not.toBe('compute-1');
+  });
+});
+
+describe("staleness on Nova's clock (its Date header), not this process's", () => {
+  it('Nova 2 min behind: a live host whose report looks 2 min old here is not taken for dead', async () => {
+    h = await startHarness({
+      sim: { clockSkewMs: -120_000, reportIntervalMs: 200 },
+      recovery: { confirm: { reportIntervalSeconds: 0.2 } },
+    });
+    h.sim.state.addServer({ host: 'compute-1' });
+    const outcome = await h.engine.start(alertInput('compute-1'), 'nova-behind').done;
+    expect((outcome.output as { confirm: { status: string; clock: string } }).confirm).toMatchObject({
+      status: 'not-down',
+      clock: 'nova',
+    });
+    expect(h.sim.state.counters.powerOffCalls.size).toBe(0);
+  });
+
+  it("Nova 2 min ahead: a host silent for 40 s by Nova's clock is confirmed at the first read", async () => {
+    h = await startHarness({ sim: { clockSkewMs: 120_000 } });
+    const server = h.sim.state.addServer({ host: 'compute-1' });
+    h.sim.state.killCompute('compute-1', { reportedAgoMs: 40_000 });
+    const outcome = await h.engine.start(alertInput('compute-1'), 'nova-ahead').done;
+    expect(outcome.status).toBe('SUCCEEDED');
+    const confirm = (outcome.output as { confirm: { checks: number; evidence: string } }).confirm;
+    expect(confirm.checks).toBe(1);
+    expect(confirm.evidence).toMatch(/by Nova's clock/);
+    expect(server.host).not.toBe('compute-1');
+  });
+});
+
 function alertInput(host: string, incident = `${host}-test`) {
   return {
     ...recoveryInput(host, incident),

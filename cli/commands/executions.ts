@@ -8,19 +8,24 @@ import {
   ListExecutionsCommand,
   paginateGetExecutionHistory,
 } from '@aws-sdk/client-sfn';
-import { configPath, loadConfigFile } from '../../core/config.js';
+import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
+import { instanceNames, type NamedInstance } from '../../core/instance-names.js';
 import {
+  destination,
   type InstanceView,
   type RecoveryTimeline,
   recoveryTimeline,
   type StageView,
 } from '../../core/recovery-timeline.js';
+import { DEFAULT_MAX_INSTANCES, timelineChart } from '../../core/timeline-chart.js';
 import { loadDefinition } from '../../engine/definition.js';
 import { formatDuration } from '../../engine/executions-page.js';
 import { CliError, describeFailure } from '../failure.js';
+import { operatorRuntime } from '../operator-runtime.js';
 import { failureText } from '../progress.js';
 import { type SfnTarget, sfnTarget } from '../sfn-target.js';
 import { table } from '../table.js';
+import { barWidth, timelineText } from '../timeline-text.js';
 
 const STATUSES: ExecutionStatus[] = [
   'RUNNING',
@@ -31,11 +36,35 @@ const STATUSES: ExecutionStatus[] = [
   'PENDING_REDRIVE',
 ];
 const TOP_LEVEL = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+/** Stage names in one column, however long the workflow's longest (NotifyCapacityShortfall). */
+const NAME_WIDTH = Math.max(...[...TOP_LEVEL].map((name) => name.length));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const clock = (date: Date | null | undefined) => (date ? date.toISOString().slice(11, 19) : '');
 
-function target(): SfnTarget {
-  return sfnTarget(loadConfigFile(configPath()));
+function target(config = loadConfigFile(configPath())): SfnTarget {
+  return sfnTarget(config);
+}
+
+type Names = ReadonlyMap<string, string>;
+
+/**
+ * Instance names through the cloud the operator commands use (`hosts`, `plan`), each looked
+ * up once; the history holds ids only. Without that cloud the ids are shown alone, and why.
+ */
+function cliNames(config: FreezerConfig) {
+  let lookup: Promise<(instances: readonly NamedInstance[]) => Promise<Map<string, string>>> | null = null;
+  const result = { note: null as string | null };
+  const namesOf = async (instances: readonly NamedInstance[]): Promise<Names> => {
+    if (!instances.length || result.note) return new Map();
+    lookup ??= operatorRuntime(config).then(({ rt }) => instanceNames(rt.cloud));
+    try {
+      return await (await lookup)(instances);
+    } catch (error) {
+      result.note = `instance names unavailable: ${(error as Error).message}`;
+      return new Map();
+    }
+  };
+  return Object.assign(result, { namesOf });
 }
 
 async function call<T>(t: SfnTarget, run: () => Promise<T>): Promise<T> {
@@ -126,13 +155,20 @@ const stageLine = (stage: StageView) => {
   ];
   const attempts = stage.attempts > 1 ? ` (${stage.attempts} attempts)` : '';
   const detail = [stage.detail, stage.error].filter(Boolean).join(' — ');
-  return `  ${clock(stage.enteredAt)}  ${mark} ${stage.name.padEnd(20)} ${took.padStart(8)}${attempts}  ${detail}`;
+  return `  ${clock(stage.enteredAt)}  ${mark} ${stage.name.padEnd(NAME_WIDTH)} ${took.padStart(8)}${attempts}  ${detail}`;
 };
 
-const instanceRow = (i: InstanceView) => [
+/** Where it landed, or where the plan sends it until Nova says. */
+const destinationText = (i: InstanceView) => {
+  const { host, planned } = destination(i);
+  return host ? `${host}${planned ? ' (planned)' : ''}` : '';
+};
+
+const instanceRow = (i: InstanceView, names: Names) => [
+  names.get(i.id) ?? '-',
   i.id,
   i.from ?? '',
-  i.to ?? '',
+  destinationText(i),
   `${i.state}${i.final ? ` (${i.final})` : ''}`,
   i.seconds === null ? '' : `${i.seconds} s`,
   i.reason ?? '',
@@ -146,37 +182,80 @@ function printHeader(described: DescribeExecutionOutput) {
   if (described.error) say(`  ${failureText(described.error, described.cause)}`);
 }
 
-function printTimeline(timeline: RecoveryTimeline) {
-  say('stages:');
-  for (const stage of timeline.stages) say(stageLine(stage));
+/** What `executions show` prints below the header: stages, instances, then the timeline chart. */
+export function showLines(
+  described: DescribeExecutionOutput,
+  timeline: RecoveryTimeline,
+  options: { names?: Names; namesNote?: string | null; columns?: number; now?: number } = {},
+): string[] {
+  const names = options.names ?? new Map<string, string>();
+  const lines = ['stages:', ...timeline.stages.map(stageLine)];
   if (timeline.instances.length) {
-    say(`instances (${timeline.instances.length}):`);
-    say(
-      table(['INSTANCE', 'FROM', 'TO', 'STATE', 'TIME', 'NOTE'], timeline.instances.map(instanceRow), '  '),
+    lines.push(`instances (${timeline.instances.length}):`);
+    if (options.namesNote) lines.push(`  (${options.namesNote})`);
+    lines.push(
+      table(
+        ['INSTANCE', 'ID', 'FROM', 'TO', 'STATE', 'TIME', 'NOTE'],
+        timeline.instances.map((i) => instanceRow(i, names)),
+        '  ',
+      ),
     );
   }
+  const chart = timelineChart(timeline, {
+    start: described.startDate ?? new Date(options.now ?? Date.now()),
+    stop: described.stopDate ?? null,
+    now: options.now ?? Date.now(),
+    names,
+    // A terminal holds fewer rows than the page.
+    maxInstances: Math.floor(DEFAULT_MAX_INSTANCES / 2),
+  });
+  lines.push(...timelineText(chart, barWidth(options.columns)));
+  return lines;
 }
 
 export async function showCommand(name: string | undefined): Promise<number> {
-  const t = target();
+  const config = loadConfigFile(configPath());
+  const t = target(config);
   const { described, timeline } = await readExecution(t, name ?? (await latestName(t)));
+  const lookup = cliNames(config);
+  const names = await lookup.namesOf(timeline.instances);
   printHeader(described);
-  printTimeline(timeline);
+  for (const line of showLines(described, timeline, {
+    names,
+    namesNote: lookup.note,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+  }))
+    say(line);
   return described.status === 'FAILED' || described.status === 'TIMED_OUT' || described.status === 'ABORTED'
     ? 1
     : 0;
 }
 
+/** One instance as `watch` prints it: name and id, from → to (or the planned host), state. */
+export function watchLine(instance: InstanceView, names: Names): string {
+  const [name, id, from, to, what, time, note] = instanceRow(instance, names);
+  const who = name === '-' ? id : `${name} ${id}`;
+  return `      • ${who}  ${from} → ${to || '?'}  ${what}${time ? `  ${time}` : ''}${note ? `  ${note}` : ''}`;
+}
+
 /** Prints what changed since the last look, once a second, until the execution ends. */
 export async function watchCommand(name: string | undefined, options: { interval: string }): Promise<number> {
-  const t = target();
+  const config = loadConfigFile(configPath());
+  const t = target(config);
+  const lookup = cliNames(config);
   const executionName = name ?? (await latestName(t));
   const interval = Math.max(200, Number(options.interval) || 1000);
   const seenStages = new Map<string, string>();
   const seenInstances = new Map<string, string>();
   say(`watching ${executionName} at ${t.where} (Ctrl-C stops watching, not the recovery)`);
+  let noted = false;
   for (;;) {
     const { described, timeline } = await readExecution(t, executionName);
+    const names = await lookup.namesOf(timeline.instances);
+    if (lookup.note && !noted) {
+      noted = true;
+      say(`  (${lookup.note})`);
+    }
     timeline.stages.forEach((stage, index) => {
       const key = `${index}`;
       const line = stageLine(stage);
@@ -186,13 +265,10 @@ export async function watchCommand(name: string | undefined, options: { interval
       }
     });
     for (const instance of timeline.instances) {
-      const state = `${instance.state}${instance.to ?? ''}`;
-      if (seenInstances.get(instance.id) !== state) {
-        seenInstances.set(instance.id, state);
-        const [id, from, to, what, time, note] = instanceRow(instance);
-        say(
-          `      • ${id}  ${from} → ${to || '?'}  ${what}${time ? `  ${time}` : ''}${note ? `  ${note}` : ''}`,
-        );
+      const line = watchLine(instance, names);
+      if (seenInstances.get(instance.id) !== line) {
+        seenInstances.set(instance.id, line);
+        say(line);
       }
     }
     if (described.status !== 'RUNNING') {

@@ -4,7 +4,7 @@
 // STATE_MACHINE_ARN; otherwise on the embedded engine in this process, saying plainly
 // which cloud that is (with the simulated driver: one of its own, in memory).
 import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
-import { StepFunctionsExecutions } from '../../core/executions.js';
+import { type RecoveryInput, StepFunctionsExecutions } from '../../core/executions.js';
 import { createRuntime } from '../../core/runtime.js';
 import { nowIso } from '../../core/time.js';
 import { requestJson } from '../../drivers/http-json.js';
@@ -34,12 +34,23 @@ async function serveAnswers(url: string): Promise<boolean> {
   }
 }
 
-const recoveryInput = (host: string, options: RecoverOptions) => ({
-  host,
-  incident: options.incident ?? `manual-${nowIso().replace(/[:.]/g, '')}`,
-  cause: `manual recovery of ${host}`,
-  requestedAt: nowIso(),
-});
+/**
+ * An operator's recovery: Nova must still agree the host is down before it is fenced, but the
+ * gates that protect automatic recovery (pause, maintenance, mass failure) are the operator's call.
+ */
+const recoveryInput = (host: string, options: RecoverOptions): RecoveryInput => {
+  const at = nowIso();
+  return {
+    host,
+    incident: options.incident ?? `manual-${at.replace(/[:.]/g, '')}`,
+    cause: `manual recovery of ${host}`,
+    requestedAt: at,
+    operator: true,
+    channels: [
+      { channel: 'operator', source: 'freezer-dr recover', at, detail: `manual recovery of ${host}` },
+    ],
+  };
+};
 
 /** Starts the recovery on the running server (or AWS) and follows it like `executions watch`. */
 async function recoverThrough(
@@ -102,7 +113,7 @@ async function recoverHere(
     say(`recovering ${host} (incident ${input.incident}) with statemachine/host-recovery.asl.json`);
     const print = progressPrinter(say);
     const engine = new LocalEngine({ runtime: async () => rt, onEvent: print });
-    const outcome = await engine.start(input).done;
+    const outcome = await engine.start({ ...input }).done;
     const output = outcome.output as { summary?: { message?: string } } | null;
     say('');
     if (outcome.status === 'SUCCEEDED') {

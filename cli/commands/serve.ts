@@ -1,15 +1,19 @@
 // `freezer-dr serve` (npm start): the whole job on one machine. The webhook, a local Step
 // Functions endpoint running the real ASL on the embedded engine, and the executions
 // page, on 127.0.0.1; executions kept on disk and re-driven if the last run died mid-way.
+// Active/passive: only the holder of the data directory's lease (engine/serve-lease.ts)
+// serves and re-drives; another instance waits passive and takes over when it dies.
 import { join } from 'node:path';
 import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { persistSimulatedState } from '../../drivers/cloud/simulated/persistence.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
+import { type LocalApiToken, localApiToken } from '../../engine/local-api-token.js';
 import { isLoopback, type LocalConfig, localConfig } from '../../engine/local-config.js';
 import type { EngineEvent } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { describeHolder, ServeLease } from '../../engine/serve-lease.js';
 import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
 import { executionEndLine, progressPrinter } from '../progress.js';
 import { consoleEchoLogger } from '../serve-console.js';
@@ -21,6 +25,8 @@ export interface ServeOptions {
 }
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
+/** How often a passive instance looks at the lease (a dead holder on this machine is seen within this). */
+const PASSIVE_POLL_MS = 1000;
 
 interface Stack {
   rt: Runtime;
@@ -28,6 +34,7 @@ interface Stack {
   executions: LocalExecutions;
   server: LocalServer;
   token: WebhookToken | null;
+  apiToken: LocalApiToken;
   simNote: string | null;
   stopping: boolean;
   close(): Promise<void>;
@@ -86,19 +93,66 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
       },
     });
     const token = await webhookToken(config, local.dataDir);
+    const apiToken = (await localApiToken(config, local.dataDir)) as LocalApiToken;
     const server = await startLocalServer({
       host: local.host,
       port: local.port,
       runtime: rt,
       executions,
       webhookEnv: token?.env ?? process.env,
+      apiToken,
     });
     opened.push(() => server.close());
-    return Object.assign(stack, { rt, store, executions, server, token, simNote, close });
+    return Object.assign(stack, { rt, store, executions, server, token, apiToken, simNote, close });
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Waits, passive (serving and re-driving nothing), until this instance holds the lease. */
+async function becomeActive(lease: ServeLease, local: LocalConfig): Promise<void> {
+  let shown: string | null = null;
+  for (;;) {
+    const attempt = lease.tryAcquire();
+    if (attempt.taken) {
+      if (attempt.previous) {
+        say(
+          `freezer-dr serve: taking over ${local.dataDir} from ${describeHolder(attempt.previous.holder)}: ${attempt.previous.why}`,
+        );
+      }
+      return;
+    }
+    if (attempt.holder.id !== shown) {
+      shown = attempt.holder.id;
+      say(
+        `freezer-dr serve: passive: ${local.dataDir} is held by ${describeHolder(attempt.holder)}. This instance serves and re-drives nothing; it takes over when that one stops (its lease expires ${local.leaseSeconds} s after its last renewal; at once if its process is gone)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, PASSIVE_POLL_MS));
+  }
+}
+
+/** Renews the lease; an instance that finds it lost (it stalled past leaseSeconds) exits at once. */
+function keepLease(lease: ServeLease, local: LocalConfig): NodeJS.Timeout {
+  return setInterval(
+    () => {
+      let held: boolean;
+      try {
+        held = lease.renew();
+      } catch (error) {
+        process.stderr.write(`freezer-dr serve: cannot renew the lease: ${(error as Error).message}\n`);
+        return;
+      }
+      if (held) return;
+      const holder = lease.holder();
+      process.stderr.write(
+        `freezer-dr serve: lost the lease on ${local.dataDir}${holder ? ` to ${describeHolder(holder)}` : ''}; exiting now so that only one instance acts\n`,
+      );
+      process.exit(1);
+    },
+    (local.leaseSeconds * 1000) / 3,
+  );
 }
 
 function printBanner(
@@ -116,11 +170,14 @@ function printBanner(
     `  webhook             POST ${url}/webhook   (bearer token: ${token?.origin ?? 'none, bearer auth is off'})`,
   );
   say(`  Step Functions API  ${url}   (SFN_ENDPOINT=${url}, stateMachineArn ${executions.stateMachineArn})`);
+  say(`                      StartExecution/StopExecution need the token in ${stack.apiToken.origin}`);
   say(`  executions page     ${url}/executions`);
-  say(`  executions store    ${store.path}`);
+  say(`  executions store    ${store.path}   (active: another serve on ${local.dataDir} waits passive)`);
   if (rt.simulated) say(`  simulated only      POST ${url}/simulated/fail/<host>   (loopback only)`);
   if (!isLoopback(local.host)) {
-    say(`  WARNING: bound to ${local.host}; the Step Functions endpoint and the page have no authentication`);
+    say(
+      `  WARNING: bound to ${local.host}; the executions page and Step Functions reads need no token from anyone who reaches it`,
+    );
   }
   for (const { name, from } of redriven) {
     say(`  re-driving ${name}, left RUNNING by the last run, from ${from}`);
@@ -153,20 +210,45 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
-  const stack = await openStack(config, local);
-  const redriven = stack.executions.redriveInterrupted();
-  printBanner(stack, local, path, redriven);
-
+  const lease = new ServeLease(local.dataDir, { ttlMs: local.leaseSeconds * 1000, port: local.port });
+  let stack: Stack | null = null;
+  let keeping: NodeJS.Timeout | null = null;
+  let stopping = false;
   const stop = async (signal: string) => {
-    if (stack.stopping) return;
-    stack.stopping = true;
-    const running = stack.executions.active().length;
-    say(
-      `\n${signal}: stopping${running ? `; ${running} running execution(s) resume on the next start` : ''}`,
-    );
-    await stack.close();
+    if (stopping) return;
+    stopping = true;
+    if (keeping) clearInterval(keeping);
+    if (stack) {
+      stack.stopping = true;
+      const running = stack.executions.active().length;
+      say(
+        `\n${signal}: stopping${running ? `; ${running} running execution(s) resume on the next start` : ''}`,
+      );
+      await stack.close();
+    }
+    // Given up only once nothing runs here any more: a passive instance then takes over at once.
+    lease.release();
+    lease.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  await becomeActive(lease, local);
+  if (stopping) return;
+  try {
+    stack = await openStack(config, local);
+  } catch (error) {
+    lease.release();
+    lease.close();
+    throw error;
+  }
+  // Still ours (opening took time): only the holder re-drives what the store left RUNNING.
+  if (!lease.renew({ port: Number(new URL(stack.server.url).port), url: stack.server.url })) {
+    process.stderr.write(`freezer-dr serve: lost the lease on ${local.dataDir} while starting; exiting\n`);
+    process.exit(1);
+  }
+  keeping = keepLease(lease, local);
+  const redriven = stack.executions.redriveInterrupted();
+  printBanner(stack, local, path, redriven);
 }

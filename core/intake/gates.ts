@@ -7,7 +7,7 @@ import { parseDisabledReason } from '../disabled-reason.js';
 import { executionName } from '../executions.js';
 import { assessService, type ServiceHealth } from '../service-health.js';
 import type { IntakeConfig } from './config.js';
-import type { FleetSnapshot } from './snapshot.js';
+import { type FleetSnapshot, runningOf } from './snapshot.js';
 
 export type SkipReason =
   | 'unknown-host'
@@ -76,7 +76,7 @@ export function hostEligibility(
   // reports again (a hung host's updated_at stays where its last report left it).
   const incident = service.updatedAt ?? 'never-reported';
   const name = executionName(host, incident);
-  const running = snapshot.runningByHost.get(host);
+  const running = runningOf(snapshot, host);
   if (running && running.name !== name) {
     return { eligible: false, reason: 'running-recovery', detail: `recovery ${running.name} is running` };
   }

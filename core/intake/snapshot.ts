@@ -6,15 +6,27 @@
 // and a failing Nova then fails the request (closed). Slightly old reads are safe: the
 // workflow confirms the failure against Nova again before it fences.
 import type { ComputeService } from '../../drivers/types.js';
-import { hostOfExecution } from '../executions.js';
+import { executionName, isExecutionOfHost } from '../executions.js';
 
 export interface FleetSnapshot {
   services: ComputeService[];
   byHost: Map<string, ComputeService>;
   running: { name: string; startDate: Date | null }[];
-  /** The first running execution of each host (by its name's host part): one lookup per alert, not a scan. */
-  runningByHost: Map<string, { name: string; startDate: Date | null }>;
+  /** The first running execution of each host key (its name up to "--"): one lookup per alert, not a scan. */
+  runningByHostKey: Map<string, { name: string; startDate: Date | null }>;
   readAt: number;
+}
+
+/** An execution name's host key: up to its first "--" (a key never contains one; see executionName). */
+function hostKeyOf(name: string): string {
+  const at = name.indexOf('--');
+  return at < 0 ? name : name.slice(0, at);
+}
+
+/** The running execution recovering `host`, if any (the first listed, as a scan would find). */
+export function runningOf(snapshot: FleetSnapshot, host: string) {
+  const found = snapshot.runningByHostKey.get(hostKeyOf(executionName(host, '')));
+  return found && isExecutionOfHost(found.name, host) ? found : undefined;
 }
 
 export type SnapshotLoader = () => Promise<Pick<FleetSnapshot, 'services' | 'running'>>;
@@ -47,12 +59,12 @@ export class SnapshotReader {
         .then(({ services, running }) => {
           const byHost = new Map<string, ComputeService>();
           for (const service of services) if (!byHost.has(service.host)) byHost.set(service.host, service);
-          const runningByHost = new Map<string, FleetSnapshot['running'][number]>();
+          const runningByHostKey = new Map<string, FleetSnapshot['running'][number]>();
           for (const execution of running) {
-            const host = hostOfExecution(execution.name);
-            if (!runningByHost.has(host)) runningByHost.set(host, execution);
+            const key = hostKeyOf(execution.name);
+            if (!runningByHostKey.has(key)) runningByHostKey.set(key, execution);
           }
-          this.current = { services, byHost, running, runningByHost, readAt };
+          this.current = { services, byHost, running, runningByHostKey, readAt };
           return this.current;
         })
         .finally(() => {

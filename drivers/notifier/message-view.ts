@@ -144,6 +144,8 @@ const LABELS: Record<InstanceOutcomeKind, string> = {
   gone: 'Deleted',
 };
 
+const TENANT_REASON = 'it could not be restarted automatically; the cloud operators have the details';
+
 function instanceView(
   i: InstanceReport,
   audience: Audience,
@@ -151,20 +153,23 @@ function instanceView(
   projectName: string | null,
 ): InstanceView {
   const showHost = audience === 'admin' || settings.showHostsToTenants;
+  // Nova's and the relay's reasons name hosts and internal URLs: tenants who may not see hosts
+  // get a reason in general words (the admins' message has the real one).
+  const reason = showHost || !i.reason ? i.reason : TENANT_REASON;
   const duration = formatDuration(i.seconds);
   const dest = i.toHost && showHost ? `on ${i.toHost}` : 'on another host';
   const status = i.finalStatus ? ` (${i.finalStatus})` : '';
   const summary = {
     recovered: `recovered ${dest}${duration ? ` in ${duration}` : ''}${status}`,
     'already-recovered': `already running ${dest}${status}`,
-    failed: `NOT recovered${i.reason ? `: ${i.reason}` : ''}`,
+    failed: `NOT recovered${reason ? `: ${reason}` : ''}`,
     gone: 'deleted before it could be recovered',
   }[i.outcome];
   const detail =
     i.outcome === 'recovered' || i.outcome === 'already-recovered'
       ? `${showHost ? `${i.fromHost} → ${i.toHost ?? '?'}` : 'on another host'}${duration ? ` in ${duration}` : ''}${i.finalStatus ? `, ${i.finalStatus}` : ''}`
       : i.outcome === 'failed'
-        ? `${showHost ? `still on ${i.fromHost}` : 'still down'}${i.reason ? `: ${i.reason}` : ''}`
+        ? `${showHost ? `still on ${i.fromHost}` : 'still down'}${reason ? `: ${reason}` : ''}`
         : 'deleted before it could be recovered';
   return {
     id: i.id,
@@ -180,7 +185,7 @@ function instanceView(
     finalStatus: i.finalStatus,
     seconds: i.seconds,
     duration,
-    reason: i.reason,
+    reason,
     summary,
   };
 }

@@ -1,17 +1,19 @@
 // Faults across the fleet: several hosts failing at once, more than the mass-failure
 // threshold, a slow cascade, Nova blind to every host, a burst beyond the start rate (also
-// across several webhook containers sharing the DynamoDB state store).
+// across several webhook containers sharing the DynamoDB state store), and a host as large
+// as a recovery takes, on the engine that enforces Step Functions' 256 KiB.
 // Alerts go through the real webhook; the budget is intake.protection.maxDownShare (50 %)
 // of the six hosts: three.
 import { afterEach, describe, expect } from 'vitest';
 import type { SimServer } from '../../drivers/cloud/simulated/state.js';
+import { MAX_PAYLOAD_BYTES, payloadBytes } from '../../engine/payload-limit.js';
 import { createHandler } from '../../functions/webhook.js';
 import { startDynalite } from '../support/dynalite.js';
 import { lambdaContext, TOKEN, webhookEvent } from '../support/intake.js';
 import { alertmanagerPayload } from '../support/intake-samples.js';
 import { faultGroup } from './support/campaign.js';
 import { expectRecovered, failHost } from './support/checks.js';
-import { completed, type Scene, type SceneOptions, startScene } from './support/scene.js';
+import { completed, describeRun, type Scene, type SceneOptions, startScene } from './support/scene.js';
 
 const faultCase = faultGroup('fleet');
 let scene: Scene | null = null;
@@ -248,6 +250,40 @@ describe('fleet faults', () => {
       return {
         actual: `${answers.map((a) => reasons(a.body)).join(', ')}; ${runs.length} Recovery.Refused at the fence; 1 notice`,
         completed: 0,
+      };
+    },
+  );
+
+  faultCase(
+    {
+      name: 'thousand-instances-long-host-names',
+      fault:
+        'a host with 1000 instances fails; every host name is a 40-character FQDN (Step Functions holds at most 256 KiB per state; the engine enforces it)',
+      expected:
+        'one recovery, every state within 256 KiB (293 KiB before): each instance evacuated once, summarized and reported',
+      completions: 1,
+      timeoutMs: 300_000,
+    },
+    async (c) => {
+      const hosts = [1, 2, 3, 4].map((i) => `compute-${i}.rack-07.dc-eu-west.example.org`.padEnd(40, 'x'));
+      const s = await open({
+        sim: { hosts, evacuateMs: 5, hostRamMb: 4_000_000, hostVcpus: 10_000, hostDiskGb: 100_000 },
+        recovery: {
+          evacuation: { maxConcurrency: 40, verifyPollMs: 10, verifyBudgetSeconds: 5, timeoutSeconds: 120 },
+        },
+      });
+      c.witness(s.evidence);
+      const host = hosts[0] as string;
+      const servers = failHost(s, host, 1000);
+      const run = await s.recover(host);
+      expect(run.outcome.error).toBeNull();
+      expectRecovered(s, servers, host);
+      expect(s.memory.reports.map((r) => r.kind)).toEqual(['recovery']);
+      const finalState = payloadBytes(run.outcome.output);
+      expect(finalState).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+      return {
+        actual: `${describeRun(run)}; final state ${(finalState / 1024).toFixed(0)} KiB of 256`,
+        completed: [run].filter(completed).length,
       };
     },
   );

@@ -79,7 +79,9 @@ describe('placement on the real lab', () => {
     const basis = new Map(plan.basis.map((b) => [b.host, b]));
     expect([...basis.keys()].sort()).toEqual(OTHERS);
     for (const host of OTHERS) expect(basis.get(host)?.planned, host).toBeGreaterThan(0);
-    const planned = new Map(plan.waves.flatMap((w) => w.items).map((item) => [item.id, item.target]));
+    const planned = new Map(
+      plan.waves.flatMap((w) => w.items).map((item) => [item.id, plan.targets[item.t]]),
+    );
     expect([...planned.keys()].sort()).toEqual([...ids].sort());
 
     // Nova honoured the plan: each server ACTIVE, settled, on its planned host, one `done` evacuation.

@@ -129,6 +129,7 @@ const server = await startLocalServer({
   runtime: rt,
   executions,
   webhookEnv: {},
+  apiToken: { token: process.env.FREEZER_DR_API_TOKEN ?? '' },
 });
 const redriven = spec.redrive ? executions.redriveInterrupted() : [];
 process.stdout.write(`engine-child ready ${server.url} ${JSON.stringify(redriven)}\n`);

@@ -2,6 +2,7 @@
 // talks to it the way the webhook and the reconciler do: @aws-sdk/client-sfn against its
 // local Step Functions endpoint.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, type DescribeExecutionOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsExecutions } from '../../core/executions.js';
@@ -29,9 +30,16 @@ export interface EngineProcess {
 }
 
 export async function startEngineProcess(spec: EngineChildSpec, timeoutMs = 30_000): Promise<EngineProcess> {
+  // The local token the child's endpoint wants for StartExecution (not part of the spec: it is a secret).
+  const token = randomBytes(24).toString('hex');
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/engine-child.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ENGINE_CHILD_SPEC: JSON.stringify(spec), POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      ...process.env,
+      ENGINE_CHILD_SPEC: JSON.stringify(spec),
+      FREEZER_DR_API_TOKEN: token,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   alive.add(child);
@@ -70,7 +78,7 @@ export async function startEngineProcess(spec: EngineChildSpec, timeoutMs = 30_0
   const sfn = new SFNClient({
     endpoint: url,
     region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: token },
     maxAttempts: 1,
   });
   return {

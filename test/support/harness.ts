@@ -25,6 +25,9 @@ export async function startHarness(
   options: {
     sim?: SimOptions;
     recovery?: Record<string, unknown>;
+    /** The fencer section; the simulated BMCs by default. */
+    fencer?: Record<string, unknown>;
+    intake?: Record<string, unknown>;
     retryIntervalMs?: number;
     /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
     waitMs?: number;
@@ -33,13 +36,14 @@ export async function startHarness(
   const sim = await startSimulatedCloud({ evacuateMs: 50, ...options.sim });
   const config = parseConfig({
     cloud: { driver: 'simulated' },
-    fencer: { driver: 'simulated' },
+    fencer: options.fencer ?? { driver: 'simulated' },
     notifiers: [{ driver: 'log' }],
     recovery: {
       fence: { verifyTimeoutSeconds: 2, pollIntervalMs: 20 },
       evacuation: { verifyPollMs: 20, verifyBudgetSeconds: 2 },
       ...options.recovery,
     },
+    ...(options.intake ? { intake: options.intake } : {}),
   });
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stringify } from 'yaml';
+import { loadConfigFile } from '../../core/config.js';
+import { localApiToken } from '../../engine/local-api-token.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'cli/freezer-dr.ts'];
@@ -72,20 +74,21 @@ export function serveDir(
   return { dir, configPath, env };
 }
 
-export interface ServeProcess {
-  url: string;
+/** A `freezer-dr serve` child, active or not yet (a passive one prints no banner until it takes over). */
+export interface ServeChild {
   pid: number;
-  /** Milliseconds from spawn to the "ready" banner. */
-  readyMs: number;
   output(): string;
-  sfn(): SFNClient;
+  /** Resolves with the first match of `pattern` in the output so far or to come. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** The URL of its banner, once it is serving. */
+  ready(timeoutMs?: number): Promise<string>;
+  /** A client carrying the server's local token, as the CLI's does. */
+  sfn(url: string): SFNClient;
   /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-// Bounds are safety nets only: a busy 2-core machine takes several times the quiet figures.
-export async function startServe(where: ServeDir, timeoutMs = 90_000): Promise<ServeProcess> {
-  const started = Date.now();
+export function spawnServe(where: ServeDir): ServeChild {
   const child = track(
     spawn(process.execPath, [...CLI, 'serve'], {
       cwd: ROOT,
@@ -94,43 +97,61 @@ export async function startServe(where: ServeDir, timeoutMs = 90_000): Promise<S
     }),
   );
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
+  const listeners = new Set<() => void>();
+  const heard = (chunk: Buffer) => {
     output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve not ready in ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    const check = () => {
-      const match = /Step Functions API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      // The banner ends with the "Watch it" line: wait for all of it.
-      if (match && output.includes('Watch it:')) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
-    });
-  });
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout?.on('data', heard);
+  child.stderr?.on('data', heard);
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      gone = true;
+      for (const listener of [...listeners]) listener();
+      resolve();
+    }),
+  );
   const clients: SFNClient[] = [];
+  // Bounds are safety nets only: a busy 2-core machine takes several times the quiet figures.
+  const waitFor = (pattern: RegExp, timeoutMs = 90_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`no ${pattern} from serve in ${timeoutMs} ms:\n${output}`));
+      }, timeoutMs);
+      const check = () => {
+        const match = pattern.exec(output);
+        if (!match && !gone) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (match) resolve(match);
+        else reject(new Error(`serve exited with ${child.exitCode ?? child.signalCode}:\n${output}`));
+      };
+      listeners.add(check);
+      check();
+    });
   return {
-    url,
     pid: child.pid as number,
-    readyMs: Date.now() - started,
     output: () => output,
-    sfn: () => {
+    waitFor,
+    // The banner ends with the "Watch it" line: wait for all of it.
+    ready: async (timeoutMs) => {
+      const [, url] = await waitFor(
+        /Step Functions API\s+(http:\/\/127\.0\.0\.1:\d+)[\s\S]*Watch it:/,
+        timeoutMs,
+      );
+      return url as string;
+    },
+    sfn: (url) => {
       const client = new SFNClient({
         endpoint: url,
         region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        credentials: async () => {
+          const config = loadConfigFile(where.configPath);
+          const token = await localApiToken(config, where.dir, where.env, { create: false });
+          return { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: token?.token ?? '' };
+        },
       });
       clients.push(client);
       return client;
@@ -140,6 +161,38 @@ export async function startServe(where: ServeDir, timeoutMs = 90_000): Promise<S
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, signal);
       await exited;
     },
+  };
+}
+
+export interface ServeProcess {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the "ready" banner. */
+  readyMs: number;
+  output(): string;
+  /** A client carrying the server's local token, as the CLI's does. */
+  sfn(): SFNClient;
+  /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startServe(where: ServeDir, timeoutMs = 90_000): Promise<ServeProcess> {
+  const started = Date.now();
+  const child = spawnServe(where);
+  let url: string;
+  try {
+    url = await child.ready(timeoutMs);
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw error;
+  }
+  return {
+    url,
+    pid: child.pid,
+    readyMs: Date.now() - started,
+    output: child.output,
+    sfn: () => child.sfn(url),
+    stop: child.stop,
   };
 }
 

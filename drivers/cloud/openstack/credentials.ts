@@ -56,7 +56,7 @@ function candidateFiles(name: string, env: NodeJS.ProcessEnv): string[] {
 
 function readYaml(path: string): CloudsDoc {
   try {
-    return (parseYaml(readFileSync(path, 'utf8')) ?? {}) as CloudsDoc;
+    return (parseYaml(readFileSync(path, 'utf8'), { secret: true }) ?? {}) as CloudsDoc;
   } catch (error) {
     throw new WorkflowError(CONFIG_INVALID, `cannot read ${path}: ${(error as Error).message}`);
   }
@@ -109,7 +109,12 @@ function toConnection(entry: unknown, origin: string): Connection {
 
 /** A cloud from clouds.yaml text (a secret's value): the named one, else the only one. */
 export function connectionFromCloudsYaml(text: string, cloud?: string, secureText?: string): Connection {
-  const doc = (parseYaml(text) ?? {}) as CloudsDoc;
+  let doc: CloudsDoc;
+  try {
+    doc = (parseYaml(text, { secret: true }) ?? {}) as CloudsDoc;
+  } catch (error) {
+    throw new WorkflowError(CONFIG_INVALID, `the given clouds.yaml: ${(error as Error).message}`);
+  }
   const names = Object.keys(doc.clouds ?? {});
   const name = cloud ?? (names.length === 1 ? names[0] : undefined);
   if (!name) {
@@ -120,7 +125,9 @@ export function connectionFromCloudsYaml(text: string, cloud?: string, secureTex
   }
   let entry = doc.clouds?.[name] as Record<string, unknown> | undefined;
   if (!entry) throw new WorkflowError(CONFIG_INVALID, `cloud "${name}" is not in the given clouds.yaml`);
-  const secure = secureText ? ((parseYaml(secureText) ?? {}) as CloudsDoc).clouds?.[name] : undefined;
+  const secure = secureText
+    ? ((parseYaml(secureText, { secret: true }) ?? {}) as CloudsDoc).clouds?.[name]
+    : undefined;
   if (secure && typeof secure === 'object') entry = mergeDeep(entry, secure as Record<string, unknown>);
   return toConnection(entry, `clouds.yaml cloud "${name}"`);
 }

@@ -443,6 +443,8 @@ export async function startSimulatedCloud(
 
   const server: Server = createServer(async (req, res) => {
     state.counters.requests += 1;
+    // Nova's Date header, on Nova's (possibly skewed) clock.
+    res.setHeader('Date', new Date(state.novaNow()).toUTCString());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     const send = (status: number, payload: unknown) => {

@@ -92,6 +92,8 @@ export interface SimOptions {
   hostVcpus?: number;
   hostRamMb?: number;
   hostDiskGb?: number;
+  /** Nova's clock minus ours: updated_at and the Date header are on Nova's clock. */
+  clockSkewMs?: number;
 }
 
 export interface SimCounters {
@@ -149,6 +151,7 @@ export class SimulatedCloudState {
       latencyMs: options.latencyMs ?? 0,
       tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
       holdRebuilds: options.holdRebuilds ?? false,
+      clockSkewMs: options.clockSkewMs ?? 0,
       hostVcpus: options.hostVcpus ?? 16,
       hostRamMb: options.hostRamMb ?? 32_768,
       hostDiskGb: options.hostDiskGb ?? 200,
@@ -161,7 +164,7 @@ export class SimulatedCloudState {
       name,
       serviceId: randomUUID(),
       alive: true,
-      lastReport: Date.now(),
+      lastReport: this.novaNow(),
       status: 'enabled',
       disabledReason: null,
       forcedDown: false,
@@ -209,16 +212,21 @@ export class SimulatedCloudState {
     return host;
   }
 
-  /** Time of the service's last report, as Nova's updated_at shows it. */
+  /** Nova's time now (its clock may be skewed from ours). */
+  novaNow(): number {
+    return Date.now() + this.options.clockSkewMs;
+  }
+
+  /** Time of the service's last report, as Nova's updated_at shows it (Nova's clock). */
   reportedAt(host: SimHost): number {
     if (!host.alive) return host.lastReport;
     const interval = this.options.reportIntervalMs;
-    return Math.max(host.lastReport, Math.floor(Date.now() / interval) * interval);
+    return Math.max(host.lastReport, Math.floor(this.novaNow() / interval) * interval);
   }
 
   serviceState(host: SimHost): 'up' | 'down' {
     if (host.forcedDown) return 'down';
-    return Date.now() - this.reportedAt(host) > this.options.serviceDownMs ? 'down' : 'up';
+    return this.novaNow() - this.reportedAt(host) > this.options.serviceDownMs ? 'down' : 'up';
   }
 
   /** The host's nova-compute dies (power stays on): what a failure looks like from outside. */
@@ -233,7 +241,7 @@ export class SimulatedCloudState {
   startCompute(name: string): void {
     const host = this.host(name);
     host.alive = true;
-    host.lastReport = Date.now();
+    host.lastReport = this.novaNow();
     for (const migration of this.migrations) {
       if (migration.sourceCompute === name && migration.status === 'done') {
         migration.status = 'completed';

@@ -152,6 +152,30 @@ describe('per-host decisions', () => {
 });
 
 describe('exactly one execution per host incident', () => {
+  it('one start per host across containers, even when the host reports between their reads and Step Functions lags', async () => {
+    rig = await startIntakeRig();
+    const r = rig;
+    // Container 2 shares the state store but its ListExecutions does not show container 1's start yet.
+    const { api } = fakeExecutions();
+    (api as unknown as { client: unknown }).client = r.sfn;
+    const lagging = { start: api.start.bind(api), listRunning: async () => [] };
+    const second = createHandler({
+      runtime: async () => r.rt,
+      executions: () => lagging,
+      env: r.env,
+      stateStore: () => r.rt.state,
+    });
+    const first = await r.post(alertFor('compute-1')); // a false alarm: compute-1 is up
+    r.sim.state.host('compute-1').lastReport = Date.now() + 10_000; // it reports again: a new updated_at
+    const event = webhookEvent(JSON.stringify(alertFor('compute-1')));
+    const answer = await second(event, lambdaContext);
+    const [outcome] = JSON.parse(answer.body ?? '{}').outcomes as Outcome[];
+    expect(outcomes(first)[0]?.decision).toBe('started');
+    expect(outcome).toMatchObject({ decision: 'skipped', reason: 'running-recovery' });
+    expect(outcome?.executionName).not.toBe(outcomes(first)[0]?.executionName); // a new incident key
+    expect(r.sfn.started).toHaveLength(1);
+  });
+
   it('maps repeats to the same execution name: in one group, across requests, across containers', async () => {
     rig = await startIntakeRig();
     down('compute-2');

@@ -66,6 +66,8 @@ type HostResult = Pick<
 >;
 
 const SLOT_BUCKET = 'recovery-starts';
+/** How long a start holds its host for other incidents: beyond any snapshot's and ListExecutions' lag. */
+const HOST_START_CLAIM_MS = 30_000;
 /** How long this process remembers names it started, to answer repeats without a call. */
 const KNOWN_STARTED_MS = 3_600_000;
 
@@ -331,6 +333,16 @@ export class Intake {
     const windowMs = windowSeconds * 1000;
     let slot: string | null = null;
     try {
+      // One start per host across containers until Step Functions lists it running: a host
+      // that reports between two containers' reads of Nova would otherwise be two incidents.
+      if (!(await this.store.claimOnce(`host-start:${host}`, HOST_START_CLAIM_MS, name))) {
+        return {
+          decision: 'skipped',
+          reason: 'running-recovery',
+          detail: 'another incident of this host was started moments ago',
+          ...named,
+        };
+      }
       slot = await this.store.takeSlot(SLOT_BUCKET, limit, windowMs, runningSince(snapshot, now - windowMs));
       if (slot === null) {
         return refuse('rate-limited', `${limit} recoveries already started within ${windowSeconds} s`);

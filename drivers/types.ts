@@ -126,6 +126,14 @@ export interface Cloud {
   listHypervisors?(): Promise<HypervisorStats[]>;
   /** Server groups of every project, for target planning; absent where the driver cannot read them. */
   listServerGroups?(): Promise<ServerGroup[]>;
+  // The drain's calls (issue 16); absent where the driver cannot move a running server.
+  /** Live-migrates a server (os-migrateLive); Nova's scheduler picks the target unless `host` is given. */
+  liveMigrate?(id: string, options?: { host?: string }): Promise<void>;
+  /** Cold-migrates a stopped server (migrate); confirmResize ends it once it reads VERIFY_RESIZE. */
+  coldMigrate?(id: string, options?: { host?: string }): Promise<void>;
+  confirmResize?(id: string): Promise<void>;
+  /** Migration records of every type ('live-migration', 'migration', 'evacuation'), newest first. */
+  listMigrations?(filter: { instanceId?: string; sourceCompute?: string; migrationType?: string }): Promise<Migration[]>;
 }
 
 /** Every kind of report notifiers receive (the one list schemas take their enum from). */

@@ -2,7 +2,9 @@
 // (@aws-sdk/client-sfn), so the same code drives AWS or the local engine's endpoint.
 import { createHash } from 'node:crypto';
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
@@ -89,6 +91,11 @@ export interface ExecutionsApi {
   start(input: RecoveryInput, options?: { name?: string }): Promise<StartResult>;
   /** Names of executions still running, for "already in a recovery" checks. */
   listRunning(): Promise<{ name: string; startDate: Date | null }[]>;
+  /**
+   * Whether the named execution has closed (DescribeExecution is read-after-write, unlike
+   * ListExecutions); false while it runs or before Step Functions knows it.
+   */
+  hasEnded(name: string): Promise<boolean>;
 }
 
 export class StepFunctionsExecutions implements ExecutionsApi {
@@ -137,6 +144,18 @@ export class StepFunctionsExecutions implements ExecutionsApi {
       if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') {
         return { executionName: name, started: false, executionArn: null };
       }
+      throw error;
+    }
+  }
+
+  async hasEnded(name: string): Promise<boolean> {
+    // An execution's ARN is its state machine's, with "execution" and the name appended.
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    try {
+      const out = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
       throw error;
     }
   }

@@ -241,9 +241,14 @@ describe('serverless package', () => {
   it('lets the webhook start and list executions of this state machine only', () => {
     const webhook = statements().filter(({ role }) => role === 'WebhookRole');
     const states = webhook.filter(({ statement }) => JSON.stringify(statement.Action).includes('states:'));
-    expect(states).toHaveLength(1);
+    expect(states).toHaveLength(2);
     expect(states[0]?.statement.Action).toEqual(['states:StartExecution', 'states:ListExecutions']);
     expect(states[0]?.statement.Resource).toEqual({ Ref: 'HostRecoveryStateMachine' });
+    // Reading one of its executions (is a host's start claim held by a closed one?), nothing else.
+    expect(states[1]?.statement.Action).toBe('states:DescribeExecution');
+    expect(JSON.stringify(states[1]?.statement.Resource)).toContain(
+      ':execution:${HostRecoveryStateMachine.Name}:*',
+    );
     const fn = resources.WebhookLambdaFunction as Resource;
     expect(JSON.stringify(fn.Properties.Role)).toContain('WebhookRole');
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

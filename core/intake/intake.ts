@@ -301,6 +301,21 @@ export class Intake {
     }
   }
 
+  /**
+   * One start per host across containers until Step Functions lists it running: a host
+   * that reports between two containers' reads of Nova would otherwise be two incidents.
+   * A claim whose execution has already closed (a recovery that ended within the claim's
+   * time) is taken over, so a new incident right after it is not mistaken for a duplicate.
+   */
+  private async claimHostStart(host: string, name: string): Promise<boolean> {
+    const key = `host-start:${host}`;
+    if (await this.store.claimOnce(key, HOST_START_CLAIM_MS, name)) return true;
+    const holder = await this.store.claimHolder(key);
+    if (holder === null) return this.store.claimOnce(key, HOST_START_CLAIM_MS, name);
+    if (!(await this.deps.executions.hasEnded(holder))) return false;
+    return this.store.takeOver(key, HOST_START_CLAIM_MS, name, holder);
+  }
+
   /** The fleet-wide gates, then a start slot, then StartExecution. Never throws. */
   private async attemptStart(
     host: string,
@@ -333,9 +348,7 @@ export class Intake {
     const windowMs = windowSeconds * 1000;
     let slot: string | null = null;
     try {
-      // One start per host across containers until Step Functions lists it running: a host
-      // that reports between two containers' reads of Nova would otherwise be two incidents.
-      if (!(await this.store.claimOnce(`host-start:${host}`, HOST_START_CLAIM_MS, name))) {
+      if (!(await this.claimHostStart(host, name))) {
         return {
           decision: 'skipped',
           reason: 'running-recovery',

@@ -14,6 +14,13 @@ export interface StateStore {
    * or when `owner` recorded it (a retried step gets its own claim back, never a second one).
    */
   claimOnce(key: string, ttlMs: number, owner?: string): Promise<boolean>;
+  /** The owner of `key`'s live claim, or null (no claim, an expired one, or one without owner). */
+  claimHolder(key: string): Promise<string | null>;
+  /**
+   * Claims `key` for `owner` when it is free or still held by `from` (whose work has ended),
+   * atomically: of two callers taking over the same claim, one wins.
+   */
+  takeOver(key: string, ttlMs: number, owner: string, from: string): Promise<boolean>;
   /** Drops a claim early (the notification it guarded could not be delivered). */
   unclaim(key: string): Promise<void>;
   /**
@@ -46,6 +53,19 @@ export class MemoryStateStore implements StateStore {
     this.claims.set(key, { until: now + ttlMs, owner: owner ?? null });
     // Bounded: expired claims are dropped whenever a new one is recorded.
     if (this.claims.size > 1000) for (const [k, c] of this.claims) if (c.until <= now) this.claims.delete(k);
+    return true;
+  }
+
+  async claimHolder(key: string): Promise<string | null> {
+    const held = this.claims.get(key);
+    return held && held.until > this.now() ? held.owner : null;
+  }
+
+  async takeOver(key: string, ttlMs: number, owner: string, from: string): Promise<boolean> {
+    const now = this.now();
+    const held = this.claims.get(key);
+    if (held && held.until > now && held.owner !== from && held.owner !== owner) return false;
+    this.claims.set(key, { until: now + ttlMs, owner });
     return true;
   }
 

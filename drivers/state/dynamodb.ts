@@ -6,6 +6,7 @@
 //   takeSlot    one item per bucket: its live slots [{t, at}] and a version; read,
 //               drop slots older than the window, append when under the limit, write back
 //               only if the version is still the one read (else read again).
+//   takeOver    the same write, also when the claim's owner is the one being replaced.
 //   unclaim     DeleteItem.  releaseSlot  the same versioned write, without the token.
 //   getValue / putValue   a plain item with `until` (last write wins): the sealed token.
 // Expiry is decided from `until` (ms) on every read: DynamoDB's TTL deletes only
@@ -83,6 +84,37 @@ export class DynamoStateStore implements StateStore {
     if (owner === undefined) return false;
     const claimed = await this.read(pk);
     return claimed?.owner?.S === owner && Number(claimed.until?.N) > now;
+  }
+
+  async claimHolder(key: string): Promise<string | null> {
+    const held = await this.read(`claim#${key}`);
+    return held && Number(held.until?.N) > this.now() ? (held.owner?.S ?? null) : null;
+  }
+
+  async takeOver(key: string, ttlMs: number, owner: string, from: string): Promise<boolean> {
+    const { sdk, client } = await this.connect();
+    const now = this.now();
+    const until = now + ttlMs;
+    try {
+      await client.send(
+        new sdk.PutItemCommand({
+          TableName: this.options.table,
+          Item: {
+            [STATE_TABLE_KEY]: S(`claim#${key}`),
+            until: N(until),
+            [STATE_TABLE_TTL]: N(seconds(until)),
+            owner: S(owner),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now OR #owner IN (:from, :owner)',
+          ExpressionAttributeNames: { '#pk': STATE_TABLE_KEY, '#until': 'until', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': N(now), ':from': S(from), ':owner': S(owner) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   async unclaim(key: string): Promise<void> {

@@ -82,6 +82,26 @@ describe.each(Object.keys(fixtures))('StateStore contract: %s', (name) => {
     expect(await handle().claimOnce(key, 1000, 'execution-1')).toBe(false);
   });
 
+  it('claimHolder names a live claim\'s owner; takeOver replaces only the named owner, and one of two racers wins', async () => {
+    const { handle, clock } = make();
+    const key = fresh('holder');
+    expect(await handle().claimHolder(key)).toBeNull();
+    expect(await handle().claimOnce(key, 1000, 'execution-1')).toBe(true);
+    expect(await handle().claimHolder(key)).toBe('execution-1');
+    expect(await handle().takeOver(key, 1000, 'execution-3', 'execution-2')).toBe(false);
+    expect(await handle().claimHolder(key)).toBe('execution-1');
+    const racers = await Promise.all(
+      ['execution-4', 'execution-5'].map((owner) => handle().takeOver(key, 1000, owner, 'execution-1')),
+    );
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    const winner = await handle().claimHolder(key);
+    expect(['execution-4', 'execution-5']).toContain(winner);
+    expect(await handle().claimOnce(key, 1000, 'execution-1')).toBe(false);
+    clock.now += 1000;
+    expect(await handle().claimHolder(key)).toBeNull();
+    expect(await handle().takeOver(key, 1000, 'execution-6', 'nobody')).toBe(true); // an expired claim is free
+  });
+
   it('unclaim lets the next caller claim at once (and is harmless for an unknown key)', async () => {
     const { handle } = make();
     const key = fresh('unclaim');

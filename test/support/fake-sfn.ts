@@ -6,7 +6,9 @@
 //   - the same name with the same input while still running returns the same execution;
 //   - names over 80 characters or with forbidden characters are InvalidName.
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   InvalidName,
   ListExecutionsCommand,
   type SFNClient,
@@ -56,6 +58,12 @@ export class FakeStepFunctions {
           .filter((e) => !filter || e.status === filter)
           .map((e) => ({ name: e.name, executionArn: e.arn, status: e.status, startDate: e.startDate })),
       };
+    }
+    if (command instanceof DescribeExecutionCommand) {
+      const name = command.input.executionArn?.split(':').at(-1) ?? '';
+      const found = this.executions.get(name);
+      if (!found) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
+      return { name: found.name, executionArn: found.arn, status: found.status, startDate: found.startDate };
     }
     throw new Error(`fake Step Functions does not implement ${(command as object).constructor.name}`);
   }

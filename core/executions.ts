@@ -155,7 +155,8 @@ export class StepFunctionsExecutions implements ExecutionsApi {
       const out = await this.client.send(new DescribeExecutionCommand({ executionArn }));
       return out.status !== undefined && out.status !== 'RUNNING' && out.status !== 'PENDING_REDRIVE';
     } catch (error) {
-      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return false;
+      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist')
+        return false;
       throw error;
     }
   }

@@ -247,7 +247,7 @@ describe('serverless package', () => {
     // Reading one of its executions (is a host's start claim held by a closed one?), nothing else.
     expect(states[1]?.statement.Action).toBe('states:DescribeExecution');
     expect(JSON.stringify(states[1]?.statement.Resource)).toContain(
-      ':execution:${HostRecoveryStateMachine.Name}:*',
+      `:execution:${'${HostRecoveryStateMachine.Name}'}:*`,
     );
     const fn = resources.WebhookLambdaFunction as Resource;
     expect(JSON.stringify(fn.Properties.Role)).toContain('WebhookRole');

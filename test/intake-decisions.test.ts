@@ -158,7 +158,11 @@ describe('exactly one execution per host incident', () => {
     // Container 2 shares the state store but its ListExecutions does not show container 1's start yet.
     const { api } = fakeExecutions();
     (api as unknown as { client: unknown }).client = r.sfn;
-    const lagging = { start: api.start.bind(api), listRunning: async () => [], hasEnded: api.hasEnded.bind(api) };
+    const lagging = {
+      start: api.start.bind(api),
+      listRunning: async () => [],
+      hasEnded: api.hasEnded.bind(api),
+    };
     const second = createHandler({
       runtime: async () => r.rt,
       executions: () => lagging,

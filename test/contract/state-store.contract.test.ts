@@ -82,7 +82,7 @@ describe.each(Object.keys(fixtures))('StateStore contract: %s', (name) => {
     expect(await handle().claimOnce(key, 1000, 'execution-1')).toBe(false);
   });
 
-  it('claimHolder names a live claim\'s owner; takeOver replaces only the named owner, and one of two racers wins', async () => {
+  it("claimHolder names a live claim's owner; takeOver replaces only the named owner, and one of two racers wins", async () => {
     const { handle, clock } = make();
     const key = fresh('holder');
     expect(await handle().claimHolder(key)).toBeNull();

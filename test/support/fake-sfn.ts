@@ -62,7 +62,8 @@ export class FakeStepFunctions {
     if (command instanceof DescribeExecutionCommand) {
       const name = command.input.executionArn?.split(':').at(-1) ?? '';
       const found = this.executions.get(name);
-      if (!found) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
+      if (!found)
+        throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${name}'`, $metadata: {} });
       return { name: found.name, executionArn: found.arn, status: found.status, startDate: found.startDate };
     }
     throw new Error(`fake Step Functions does not implement ${(command as object).constructor.name}`);

@@ -246,9 +246,9 @@ describe('serverless package', () => {
     expect(states[0]?.statement.Resource).toEqual({ Ref: 'HostRecoveryStateMachine' });
     // Reading one of its executions (is a host's start claim held by a closed one?), nothing else.
     expect(states[1]?.statement.Action).toBe('states:DescribeExecution');
-    expect(JSON.stringify(states[1]?.statement.Resource)).toContain(
-      `:execution:${'${HostRecoveryStateMachine.Name}'}:*`,
-    );
+    const executions = JSON.stringify(states[1]?.statement.Resource);
+    expect(executions).toContain(':execution:');
+    expect(executions).toContain('HostRecoveryStateMachine.Name}:*');
     const fn = resources.WebhookLambdaFunction as Resource;
     expect(JSON.stringify(fn.Properties.Role)).toContain('WebhookRole');
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

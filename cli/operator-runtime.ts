@@ -6,11 +6,11 @@
 import type { FreezerConfig } from '../core/config.js';
 import { MemoryStateStore } from '../core/intake/state-store.js';
 import { createLogger } from '../core/logger.js';
+import type { Fencer, PowerState } from '../core/ports.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import type { Connection } from '../drivers/cloud/openstack/credentials.js';
 import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
 import { requestJson } from '../drivers/http-json.js';
-import type { Fencer, PowerState } from '../drivers/types.js';
 import { localConfig, localUrl } from '../engine/local-config.js';
 import { CliError, describeFailure } from './failure.js';
 

@@ -15,11 +15,11 @@
 // The not-down and refused notices go out once per host (per reason) within
 // intake.notifyOnceSeconds, however many alerts repeat the false alarm.
 import { matchesGlob } from 'node:path';
-import type { Channel, ComputeService, NotificationKind } from '../drivers/types.js';
 import { parseDisabledReason } from './disabled-reason.js';
 import { HOST_UNKNOWN, WorkflowError } from './errors.js';
 import { fleetPicture } from './intake/gates.js';
 import { pausedBy } from './intake/pause.js';
+import type { Channel, ComputeService, NotificationKind } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { assessService } from './service-health.js';
 import { parseNovaTime } from './time.js';

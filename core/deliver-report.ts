@@ -2,8 +2,8 @@
 // exponential backoff, inside one overall deadline. It never throws: whatever happens
 // becomes a NotifierResult, because telling people must never fail or stall a recovery.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from '../../core/zod.js';
-import type { Notifier, NotifierResult, RecoveryReport } from '../types.js';
+import type { Notifier, NotifierResult, RecoveryReport } from './ports.js';
+import * as z from './zod.js';
 
 /** A notifier section's `retry:`; unset fields come from deliver()'s options, then the defaults. */
 export const retrySchema = z.strictObject({

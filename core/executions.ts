@@ -9,7 +9,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { Channel } from '../drivers/types.js';
+import type { Channel } from './ports.js';
 
 export interface RecoveryInput {
   host: string;

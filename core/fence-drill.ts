@@ -2,7 +2,7 @@
 // report the BMCs that are unreachable or reject their credentials, before a real
 // failure needs them. Relay fencers drill the relay's whole inventory in one call;
 // other fencers are asked about every nova-compute host the cloud lists.
-import type { PowerState } from '../drivers/types.js';
+import type { PowerState } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 

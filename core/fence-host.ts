@@ -2,8 +2,9 @@
 // already reads off is not powered off again. A failed off request is recorded, not
 // trusted either way (real BMCs have powered off and still answered an error):
 // VerifyPowerOff decides from the power state alone.
-import type { PowerState } from '../drivers/types.js';
+
 import { countMetric } from './metrics.js';
+import type { PowerState } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 

@@ -3,8 +3,9 @@
 // alert and the poll for one incident start one recovery, and a host is recovered with no
 // external monitor at all. `npm start` polls every intervalSeconds; on AWS a scheduled
 // function (functions/monitor.ts) polls every minute.
-import type { Monitor } from '../drivers/types.js';
+
 import type { AlertOutcome, Intake } from './intake/intake.js';
+import type { Monitor } from './ports.js';
 import type { Runtime } from './runtime.js';
 
 export interface PollResult {

@@ -2,7 +2,9 @@
 // instance names and projects read back from Nova) and hands it to every notifier.
 // Never throws: a notifier failing is reported in the execution, never fails the recovery.
 
-import { deliverReport } from '../drivers/notifier/deliver.js';
+import { deliverReport } from './deliver-report.js';
+import { mapLimit } from './map-limit.js';
+import { countMetric, secondsMetric } from './metrics.js';
 import type {
   InstanceOutcomeKind,
   InstanceReport,
@@ -11,9 +13,7 @@ import type {
   RecoveryReport,
   Server,
   StageReport,
-} from '../drivers/types.js';
-import { mapLimit } from './map-limit.js';
-import { countMetric, secondsMetric } from './metrics.js';
+} from './ports.js';
 import type { Runtime } from './runtime.js';
 import { flattenResults } from './summarize.js';
 import { nowIso } from './time.js';

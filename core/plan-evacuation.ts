@@ -7,7 +7,7 @@
 // Nova's scheduler refuses disabled hosts even as requested destinations; spares that
 // get nothing stay disabled in the pool. Enabling an enabled host is a no-op, so a
 // retried step is safe.
-import type { HypervisorStats, Server, ServerGroup } from '../drivers/types.js';
+
 import {
   DEFAULT_PRIORITY,
   type PlanHost,
@@ -17,6 +17,7 @@ import {
   type RecoveryMethod,
   type TargetPlan,
 } from './plan-targets.js';
+import type { HypervisorStats, Server, ServerGroup } from './ports.js';
 import type { Runtime } from './runtime.js';
 
 export interface PlanEvacuationInput {

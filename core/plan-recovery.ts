@@ -3,8 +3,9 @@
 // up, not forced down) have room for them and where each would land (the same planner as
 // the PlanTargets step). Only reads: no power call but a status query, no service update,
 // no evacuation.
-import type { ComputeService, PowerState } from '../drivers/types.js';
+
 import { planEvacuation } from './plan-evacuation.js';
+import type { ComputeService, PowerState } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { skipReason } from './select-instances.js';
 import { assessService } from './service-health.js';

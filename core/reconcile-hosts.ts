@@ -5,9 +5,10 @@
 // same incident, but only when the power is read again and reads off: the resumed
 // run's FenceHost then sees the host off and powers nothing. Any other reading is
 // reported, never acted on.
-import type { ComputeService, PowerState } from '../drivers/types.js';
+
 import { parseDisabledReason } from './disabled-reason.js';
 import { type ExecutionsApi, isExecutionOfHost, resumedExecutionName } from './executions.js';
+import type { ComputeService, PowerState } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { selectInstances } from './select-instances.js';
 import { nowIso } from './time.js';

@@ -5,9 +5,10 @@
 // running to watch it: reported (resetting a rebuild that may still finish is a person's
 // call). Instances whose recovery is running, or still on a host whose recovery is being
 // resumed or reported, are left alone.
-import type { Server } from '../drivers/types.js';
+
 import { lockReason } from './evacuate-instance.js';
 import { isExecutionOfHost, namesIncident } from './executions.js';
+import type { Server } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { parseNovaTime } from './time.js';
 

@@ -8,10 +8,10 @@
 // Safe to run any number of times, at once or overlapping a recovery: it never powers
 // anything, it starts at most one execution per incident (a fixed name; Step Functions
 // refuses the second), and it only unlocks instances no running execution owns.
-import { deliverReport } from '../drivers/notifier/deliver.js';
-import type { RecoveryReport } from '../drivers/types.js';
+import { deliverReport } from './deliver-report.js';
 import type { ExecutionsApi } from './executions.js';
 import { countMetric } from './metrics.js';
+import type { RecoveryReport } from './ports.js';
 import { type HostFinding, markedServices, reconcileHost } from './reconcile-hosts.js';
 import { type InstanceFinding, reconcileInstances } from './reconcile-instances.js';
 import type { Runtime } from './runtime.js';

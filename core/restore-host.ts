@@ -3,9 +3,10 @@
 // evacuated guests' leftovers, and only then), and only then clear forced_down and
 // re-enable it. Clearing forced_down earlier would let Nova schedule onto a host that
 // still holds stale copies of instances now running elsewhere.
-import type { ComputeService, Migration } from '../drivers/types.js';
+
 import { parseDisabledReason } from './disabled-reason.js';
 import { HOST_UNKNOWN, WorkflowError } from './errors.js';
+import type { ComputeService, Migration } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { sleep } from './time.js';
 

@@ -1,6 +1,6 @@
 // What every step gets: the config, the drivers and a logger. The CLI, the embedded
 // engine and tests build it with every driver kind here; a deployed function builds its
-// own with only the kinds its step uses (core/function-runtime.ts).
+// own with only the kinds its step uses (functions/lib/function-runtime.ts).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Drivers } from '../drivers/driver-set.js';
 import { createDrivers } from '../drivers/registry.js';

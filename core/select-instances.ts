@@ -1,8 +1,8 @@
 // Step 5: which servers on the failed host are evacuated. Pure policy over Nova's list,
 // so the Map receives ids only (a Step Functions state holds at most 256 KiB).
 import { matchesGlob } from 'node:path';
-import type { Server } from '../drivers/types.js';
 import type { SelectionPolicy } from './config.js';
+import type { Server } from './ports.js';
 import type { Runtime } from './runtime.js';
 
 export interface SelectInput {

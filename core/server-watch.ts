@@ -7,7 +7,7 @@
 // and answers every caller from them; an instance found on none of the hosts (the scheduler
 // chose another, or it was deleted) is read on its own, and a lone caller simply reads its
 // own. Nothing is cached: every answer comes from a read made after the question was asked.
-import type { Cloud, Migration, Server } from '../drivers/types.js';
+import type { Cloud, Migration, Server } from './ports.js';
 
 interface Pending<T> {
   hosts: string[];

@@ -1,6 +1,6 @@
 // What "down" means for a nova-compute service, in one place: the workflow's confirm
 // step and the alert intake must never disagree about whether a host failed.
-import type { ComputeService } from '../drivers/types.js';
+import type { ComputeService } from './ports.js';
 import { parseNovaTime } from './time.js';
 
 export interface ServiceHealth {

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
+import type { InstanceReport, RecoveryReport } from '../core/ports.js';
 import {
   composeEmails,
   DEFAULT_TENANT_KINDS,
@@ -15,7 +16,6 @@ import {
 } from '../drivers/notifier/email-messages.js';
 import type { ProjectRecipients } from '../drivers/notifier/recipients.js';
 import { loadTemplates } from '../drivers/notifier/template-loader.js';
-import type { InstanceReport, RecoveryReport } from '../drivers/types.js';
 import { screenshotHtml } from './chromium-screenshot.js';
 
 const args = process.argv.slice(2);

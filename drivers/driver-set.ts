@@ -4,10 +4,10 @@
 import type { FreezerConfig } from '../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../core/errors.js';
 import type { StateStore } from '../core/intake/state-store.js';
+import type { Cloud, Fencer, Notifier } from '../core/ports.js';
 import type { CredentialOptions } from './cloud/openstack/connection-source.js';
 import type { SimulatedCloud } from './cloud/simulated/server.js';
 import { type DriverContext, type DriverTable, pickDriver } from './driver-factory.js';
-import type { Cloud, Fencer, Notifier } from './types.js';
 
 export interface DriverKinds {
   cloud?: DriverTable<Cloud>;

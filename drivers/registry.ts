@@ -1,7 +1,7 @@
 // Every driver of every kind, for what runs outside Lambda (CLI, embedded engine,
 // check-config, tests): it validates every section, and starts the in-process simulated
 // cloud when the config asks for it. Deployed functions load only the per-kind
-// registries they need (drivers/*/registry.ts, through core/function-runtime.ts).
+// registries they need (drivers/*/registry.ts, through functions/lib/function-runtime.ts).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FreezerConfig } from '../core/config.js';
 import { alertSourceDrivers } from './alert-source/registry.js';

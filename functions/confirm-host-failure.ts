@@ -1,9 +1,9 @@
 import { confirmHostFailure } from '../core/confirm-host-failure.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { channel, confirmRecord, hostName, incident } from './schemas.js';
 

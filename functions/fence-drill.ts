@@ -3,9 +3,9 @@
 // The CLI calls runFenceDrill/formatDrillReport from core/fence-drill.ts directly.
 import middy from '@middy/core';
 import { type DrillReport, runFenceDrill } from '../core/fence-drill.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 
 /** Retry: reads power status only; run again it reads again and powers nothing. */
 export const createHandler = (rt: RuntimeProvider) =>

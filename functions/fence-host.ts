@@ -1,7 +1,7 @@
 import { fenceHost } from '../core/fence-host.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 

@@ -1,9 +1,9 @@
-import { functionRuntime } from '../core/function-runtime.js';
 import { markHostDown } from '../core/mark-host-down.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 

@@ -4,7 +4,6 @@
 // poll for one incident start one execution (the same name).
 import middy from '@middy/core';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import { withIntakeCloud } from '../core/intake/config.js';
 import { Intake } from '../core/intake/intake.js';
 import type { NoticeSender } from '../core/intake/refusals.js';
@@ -14,6 +13,7 @@ import type { RuntimeProvider } from '../core/runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { createMonitors } from '../drivers/monitor/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { noticeRelay } from './lib/notice-relay.js';
 
 export interface MonitorSummary {

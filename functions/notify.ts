@@ -1,11 +1,11 @@
-import { functionRuntime } from '../core/function-runtime.js';
 import { notify } from '../core/notify.js';
+import { NOTIFICATION_KINDS } from '../core/ports.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
-import { NOTIFICATION_KINDS } from '../drivers/types.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { fenceRecord, hostName, incident, stage, unplacedInstance, waveResults } from './schemas.js';
 

@@ -4,7 +4,6 @@
 // (`freezer-dr reconcile [--dry-run]`).
 import middy from '@middy/core';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import { publishMetrics } from '../core/metrics.js';
 import { type ReconcileReport, reconcile } from '../core/reconcile.js';
 import type { RuntimeProvider } from '../core/runtime.js';
@@ -12,6 +11,7 @@ import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
 import { notifierDrivers } from '../drivers/notifier/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 
 /** A scheduled event carries EventBridge's fields; `{"dryRun": true}` as a test event reports only. */
 const input = z.looseObject({ dryRun: z.optional(z.boolean()) });

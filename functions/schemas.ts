@@ -1,7 +1,7 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
 import { CONFIRM_STATUSES } from '../core/confirm-host-failure.js';
+import { CHANNELS, NOTIFICATION_KINDS } from '../core/ports.js';
 import * as z from '../core/zod.js';
-import { CHANNELS, NOTIFICATION_KINDS } from '../drivers/types.js';
 
 export const hostName = z
   .string()

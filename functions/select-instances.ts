@@ -1,8 +1,8 @@
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { selectInstances } from '../core/select-instances.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 

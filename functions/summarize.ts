@@ -1,7 +1,7 @@
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { summarize } from '../core/summarize.js';
 import * as z from '../core/zod.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, waveResults } from './schemas.js';
 

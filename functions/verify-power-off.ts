@@ -1,8 +1,8 @@
-import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
 import * as z from '../core/zod.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 

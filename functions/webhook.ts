@@ -10,7 +10,6 @@ import httpErrorHandler from '@middy/http-error-handler';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { configPath, type FreezerConfig, loadConfigFile } from '../core/config.js';
 import { type ExecutionsApi, StepFunctionsExecutions } from '../core/executions.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import { withIntakeCloud } from '../core/intake/config.js';
 import { FrontDoor } from '../core/intake/front-door.js';
 import { Intake } from '../core/intake/intake.js';
@@ -22,6 +21,7 @@ import { createLogger } from '../core/logger.js';
 import type { Runtime, RuntimeProvider } from '../core/runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { createStateStore } from '../drivers/state/registry.js';
+import { functionRuntime } from './lib/function-runtime.js';
 import { noticeRelay } from './lib/notice-relay.js';
 
 export interface WebhookDeps {

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../core/config.js';
-import { functionRuntime } from '../core/function-runtime.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { fencerDrivers } from '../drivers/fencer/registry.js';
 import { validateDriverSections } from '../drivers/registry.js';
+import { functionRuntime } from '../functions/lib/function-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-function-runtime-'));
 const saved = process.env.FREEZER_DR_CONFIG;

@@ -3,10 +3,10 @@
 // host only after its nova-compute is back and every evacuation from it reads completed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { planRecovery } from '../core/plan-recovery.js';
+import type { Fencer } from '../core/ports.js';
 import { type RestoreProgress, restoreHost } from '../core/restore-host.js';
 import type { SimulatedCloudState } from '../drivers/cloud/simulated/state.js';
 import { SimulatedFencer } from '../drivers/fencer/simulated.js';
-import type { Fencer } from '../drivers/types.js';
 import { type Harness, recoveryInput, startHarness } from './support/harness.js';
 
 let h: Harness;

@@ -5,12 +5,12 @@
 // tenants.keystone.deadlineMs: those projects' messages go to the admins with a note.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
+import { deliverReport } from '../core/deliver-report.js';
 import { notify } from '../core/notify.js';
+import type { RecoveryReport } from '../core/ports.js';
 import { createRuntime } from '../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { deliverReport } from '../drivers/notifier/deliver.js';
 import { createEmailNotifier, EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import type { RecoveryReport } from '../drivers/types.js';
 import { type SmtpSink, silentLogger, startSmtpSink } from './notify-fixtures.js';
 import { quietLogger } from './support/harness.js';
 

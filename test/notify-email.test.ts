@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliverReport } from '../core/deliver-report.js';
+import type { NotificationKind } from '../core/ports.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { deliverReport } from '../drivers/notifier/deliver.js';
 import { createEmailNotifier, type EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import type { NotificationKind } from '../drivers/types.js';
 import {
   PROJECTS,
   type ReceivedMail,

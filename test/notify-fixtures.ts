@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import type { RecoveryReport } from '../drivers/types.js';
+import type { RecoveryReport } from '../core/ports.js';
 
 export interface ReceivedMail {
   from: string;

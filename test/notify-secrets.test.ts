@@ -1,8 +1,8 @@
 // Secrets from AWS Secrets Manager, through the code path Lambda uses (Powertools
 // Parameters + the AWS SDK), pointed at a small Secrets Manager stand-in on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverReport } from '../core/deliver-report.js';
 import { SlackNotifier, slackNotifierSchema } from '../drivers/notifier/chat.js';
-import { deliverReport } from '../drivers/notifier/deliver.js';
 import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
 import {
   type HttpSink,

@@ -2,9 +2,10 @@
 // recover, and under which incident. For the fleet: does the picture look like a mass
 // failure or a blind observer, in which case nothing starts (fail closed), as InstanceHA's
 // gates do: the down share counts hosts already forced down, so a slow cascade trips it.
-import type { ComputeService } from '../../drivers/types.js';
+
 import { parseDisabledReason } from '../disabled-reason.js';
 import { executionName } from '../executions.js';
+import type { ComputeService } from '../ports.js';
 import { assessService, type ServiceHealth } from '../service-health.js';
 import type { IntakeConfig } from './config.js';
 import { type FleetSnapshot, runningOf } from './snapshot.js';

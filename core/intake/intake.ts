@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { matchesGlob } from 'node:path';
 import { createAlertSources } from '../../drivers/alert-source/registry.js';
-import type { AlertSignal, AlertSource, Channel } from '../../drivers/types.js';
 import type { ExecutionsApi } from '../executions.js';
+import type { AlertSignal, AlertSource, Channel } from '../ports.js';
 import type { Runtime } from '../runtime.js';
 import { assessService } from '../service-health.js';
 import type { IntakeConfig } from './config.js';

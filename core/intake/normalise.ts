@@ -2,7 +2,7 @@
 // recognises the body parses it into AlertSignals, or the body is refused with a
 // message naming the field.
 import { InvalidAlert } from '../../drivers/alert-source/common.js';
-import type { AlertSignal, AlertSource } from '../../drivers/types.js';
+import type { AlertSignal, AlertSource } from '../ports.js';
 import type { HttpRefusal } from './request.js';
 
 export function normalise(

@@ -5,8 +5,9 @@
 // runs, so a storm never queues behind a Nova round trip; older than that, callers wait,
 // and a failing Nova then fails the request (closed). Slightly old reads are safe: the
 // workflow confirms the failure against Nova again before it fences.
-import type { ComputeService } from '../../drivers/types.js';
+
 import { executionName, isExecutionOfHost } from '../executions.js';
+import type { ComputeService } from '../ports.js';
 
 export interface FleetSnapshot {
   services: ComputeService[];

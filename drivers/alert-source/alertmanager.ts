@@ -1,8 +1,9 @@
 // Prometheus Alertmanager webhook_config payloads (version "4"). One request carries a
 // group of alerts; each firing alert names its host in a label (configurable, default
 // `host`, then `instance` without its port). Resolved alerts are recorded only.
+
+import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, isRecord, parseWith, toHostName } from './common.js';
 
 export const alertmanagerOptions = z.strictObject({

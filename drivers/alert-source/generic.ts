@@ -1,7 +1,8 @@
 // The documented generic form for anything else (a script, a cron check):
 // {"host": "compute-7", "status": "down" | "up", "source": "my-check", "reason": "..."}.
+
+import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
 export const genericOptions = z.strictObject({ driver: z.literal('generic') });

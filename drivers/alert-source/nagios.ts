@@ -2,8 +2,9 @@
 // JSON or as a form. Field names follow the macros ($NOTIFICATIONTYPE$, $host.state$, …)
 // in the spellings people actually use. Only PROBLEM + DOWN + HARD acts: a SOFT state
 // is still being retried by the monitor, UNREACHABLE means a parent (a switch) is down.
+
+import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
 export const nagiosOptions = z.strictObject({ driver: z.literal('nagios') });

@@ -1,6 +1,7 @@
 // Webhook payload formats; the order of `alertSources` is the order bodies are matched in.
+
+import type { AlertSource } from '../../core/ports.js';
 import { type DriverContext, type DriverTable, define, pickDriver } from '../driver-factory.js';
-import type { AlertSource } from '../types.js';
 import { AlertmanagerSource, alertmanagerOptions } from './alertmanager.js';
 import { GenericSource, genericOptions } from './generic.js';
 import { NagiosSource, nagiosOptions } from './nagios.js';

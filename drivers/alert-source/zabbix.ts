@@ -2,8 +2,9 @@
 // script in docs/intake.md sends {source:"zabbix", host, eventId, eventValue, ...}.
 // EVENT.VALUE is 1 for a problem and 0 for its recovery; an event update (an
 // acknowledgement or comment, EVENT.UPDATE.STATUS=1) is recorded only.
+
+import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import type { AlertSignal, AlertSource } from '../types.js';
 import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
 
 export const zabbixOptions = z.strictObject({ driver: z.literal('zabbix') });

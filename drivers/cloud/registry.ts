@@ -1,10 +1,10 @@
 // Cloud drivers: the real OpenStack (Keystone v3 + Nova) and the simulated one, which
 // only the embedded engine can start (drivers/registry.ts); a deployed function refuses it.
 import { CONFIG_INVALID, WorkflowError } from '../../core/errors.js';
+import type { Cloud } from '../../core/ports.js';
 import { secretRef } from '../../core/secrets.js';
 import * as z from '../../core/zod.js';
 import { type DriverTable, define } from '../driver-factory.js';
-import type { Cloud } from '../types.js';
 import { openstackConnection } from './openstack/connection-source.js';
 import { OpenStackCloud } from './openstack/nova.js';
 import { sharedSession } from './openstack/session.js';

@@ -1,7 +1,7 @@
 // RECORD-ONLY fencer: controls no power at all. For operators who fence by other means
 // (a PDU, a STONITH they run elsewhere). Every report says so, loudly, because
 // evacuating a host that is still running corrupts shared disks.
-import type { Fencer, PowerState } from '../types.js';
+import type { Fencer, PowerState } from '../../core/ports.js';
 
 export class RecordOnlyFencer implements Fencer {
   readonly kind = 'noop';

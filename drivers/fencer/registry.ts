@@ -1,9 +1,9 @@
 // Fencer drivers: the relay fencers for real power controllers, the simulated BMCs of the
 // simulated cloud, and the record-only driver for sites that fence by other means.
 import { CONFIG_INVALID, WorkflowError } from '../../core/errors.js';
+import type { Fencer } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
 import { type DriverTable, define } from '../driver-factory.js';
-import type { Fencer } from '../types.js';
 import { RecordOnlyFencer } from './noop.js';
 import { createRelayFencer, relayFencerSchema } from './relay-options.js';
 import { SimulatedFencer } from './simulated.js';

@@ -5,6 +5,7 @@
 
 import { FENCE_FAILED, WorkflowError } from '../../core/errors.js';
 import type { DrillProbe, InventoryDrill } from '../../core/fence-drill.js';
+import type { Fencer, PowerState } from '../../core/ports.js';
 import {
   type ControllerKind,
   type FailureClass,
@@ -13,7 +14,6 @@ import {
   type PowerAction,
   powerPath,
 } from '../../infra/relay/protocol.js';
-import type { Fencer, PowerState } from '../types.js';
 import { RelayCallError, type RelayClient } from './relay-client.js';
 
 /** A failed call: `failure` is the relay's class for a BMC failure, or `relay` when the relay itself failed. */

@@ -1,6 +1,7 @@
 // SIMULATED fencer: drives the simulated cloud's in-memory BMCs, with their injected faults.
+
+import type { Fencer, PowerState } from '../../core/ports.js';
 import type { SimulatedCloudState } from '../cloud/simulated/state.js';
-import type { Fencer, PowerState } from '../types.js';
 
 export class SimulatedFencer implements Fencer {
   readonly kind = 'simulated';

@@ -4,9 +4,10 @@
 // host is recovered even when no external monitor says anything, or its one alert was lost.
 // Services already forced down or disabled are not signalled: freezer-dr or an operator
 // already holds them (the intake would skip them as awaiting-restore or maintenance).
+
+import type { AlertSignal, Cloud, Monitor } from '../../core/ports.js';
 import { parseNovaTime } from '../../core/time.js';
 import * as z from '../../core/zod.js';
-import type { AlertSignal, Cloud, Monitor } from '../types.js';
 
 export const novaServicesOptions = z.strictObject({
   driver: z.literal('nova-services'),

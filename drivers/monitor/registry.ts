@@ -1,6 +1,7 @@
 // freezer-dr's own monitors (config `monitors`, default: the nova-services poll).
+
+import type { Monitor } from '../../core/ports.js';
 import { type DriverContext, type DriverTable, define, pickDriver } from '../driver-factory.js';
-import type { Monitor } from '../types.js';
 import { NovaServicesMonitor, novaServicesOptions } from './nova-services.js';
 
 export const monitorDrivers: DriverTable<Monitor> = {

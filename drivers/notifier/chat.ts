@@ -2,11 +2,12 @@
 // generic JSON webhook, both carrying the administrators' summary. Webhook URLs are
 // credentials (the path is the token), so they are read from a file or environment
 // variable when asked, and never appear in logs or errors.
+
+import { type RetryingNotifier, type RetryPolicy, retrySchema } from '../../core/deliver-report.js';
+import type { NotifyOptions, RecoveryReport } from '../../core/ports.js';
 import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/secrets.js';
 import * as z from '../../core/zod.js';
 import { HttpFailure, requestJson } from '../http-json.js';
-import type { NotifyOptions, RecoveryReport } from '../types.js';
-import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
 import { adminView, type MessageView, timeZoneSchema, type ViewSettings } from './message-view.js';
 import { NotifierError, redact } from './notifier-error.js';
 import { readNotifierSecret } from './secret-source.js';

@@ -3,7 +3,7 @@
 // built only from that tenant's instances. Pure: no network, so samples and tests
 // render exactly what the notifier sends.
 import { createHash } from 'node:crypto';
-import type { NotificationKind, RecoveryReport } from '../types.js';
+import type { NotificationKind, RecoveryReport } from '../../core/ports.js';
 import { htmlHelpers } from './html.js';
 import {
   adminView,

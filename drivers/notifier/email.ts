@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Options as SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import { type RetryingNotifier, type RetryPolicy, retrySchema } from '../../core/deliver-report.js';
+import { NOTIFICATION_KINDS, type NotifyOptions, type RecoveryReport } from '../../core/ports.js';
 import { type SecretRef, type SecretsManagerGet, secretRef } from '../../core/secrets.js';
 import * as z from '../../core/zod.js';
 import { type CredentialOptions, openstackConnection } from '../cloud/openstack/connection-source.js';
 import type { Connection } from '../cloud/openstack/credentials.js';
 import { sharedSession } from '../cloud/openstack/session.js';
-import { NOTIFICATION_KINDS, type NotifyOptions, type RecoveryReport } from '../types.js';
-import { type RetryingNotifier, type RetryPolicy, retrySchema } from './deliver.js';
 import {
   affectedProjects,
   composeEmails,

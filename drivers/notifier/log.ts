@@ -1,6 +1,6 @@
 // The simplest notifier: one structured log line per report (always safe to enable).
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Notifier, RecoveryReport } from '../types.js';
+import type { Notifier, RecoveryReport } from '../../core/ports.js';
 
 export class LogNotifier implements Notifier {
   readonly name = 'log';

@@ -2,8 +2,13 @@
 // into display-ready values (formatted times, durations, one line per instance), cut
 // down to one project's instances for a tenant message.
 import { createHash } from 'node:crypto';
+import type {
+  InstanceOutcomeKind,
+  InstanceReport,
+  NotificationKind,
+  RecoveryReport,
+} from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import type { InstanceOutcomeKind, InstanceReport, NotificationKind, RecoveryReport } from '../types.js';
 import { adminWording, type KindFacts, tenantWording } from './templates/wording.js';
 
 export type Audience = 'admin' | 'tenant';

@@ -1,7 +1,8 @@
 // Notifier drivers: who hears about a recovery, and how.
+
+import type { Notifier } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
 import { type DriverTable, define } from '../driver-factory.js';
-import type { Notifier } from '../types.js';
 import { SlackNotifier, slackNotifierSchema, WebhookNotifier, webhookNotifierSchema } from './chat.js';
 import { createEmailNotifier, emailNotifierSchema } from './email.js';
 import { LogNotifier } from './log.js';

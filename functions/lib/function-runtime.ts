@@ -2,10 +2,11 @@
 // (FREEZER_DR_CONFIG), with the driver kinds its step uses and no others, so each bundle
 // carries only those drivers' code. A failed build is not cached: the next invocation
 // tries again (a secret store that was unreachable may answer now).
-import { buildDrivers, type DriverKinds } from '../drivers/driver-set.js';
-import { configPath, type FreezerConfig, loadConfigFile } from './config.js';
-import { createLogger } from './logger.js';
-import type { Runtime, RuntimeProvider } from './runtime.js';
+
+import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import type { Runtime, RuntimeProvider } from '../../core/runtime.js';
+import { buildDrivers, type DriverKinds } from '../../drivers/driver-set.js';
 
 /** `adapt` turns the file's config into the one this function runs with (the intake's own credentials). */
 export function functionRuntime(

@@ -4,8 +4,8 @@
 // simulated cloud is wrong.
 import { describe, expect, it } from 'vitest';
 import type { CloudError } from '../../core/errors.js';
+import type { Cloud, Server } from '../../core/ports.js';
 import { sleep } from '../../core/time.js';
-import type { Cloud, Server } from '../../drivers/types.js';
 
 export interface ContractFixture {
   cloud: Cloud;

@@ -9,8 +9,8 @@
 // brings compute-1 back. freezer-dr runs with the default recovery.confirm settings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDisabledReason } from '../../core/disabled-reason.js';
+import type { Server } from '../../core/ports.js';
 import { type RestoreProgress, restoreHost } from '../../core/restore-host.js';
-import type { Server } from '../../drivers/types.js';
 import type { ReceivedMail } from '../notify-fixtures.js';
 import { type Alertmanager, startAlertmanager } from '../support/alertmanager.js';
 import { bmcPower, computeScript, labCloud } from './lab-env.js';

@@ -3,10 +3,10 @@
 // lab back in order (every compute running, up, enabled, not forced down; test servers
 // deleted). freezer-dr's own calls go through its driver, never through these.
 import { readFileSync } from 'node:fs';
+import type { ComputeService, Migration, Server } from '../../core/ports.js';
 import { sleep } from '../../core/time.js';
 import { type OpenStackCloud, toServer } from '../../drivers/cloud/openstack/nova.js';
 import type { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
-import type { ComputeService, Migration, Server } from '../../drivers/types.js';
 import { computePid, computeScript, HOSTS, labEnv } from './lab-env.js';
 
 /** Name prefixes of the servers lab tests and benchmarks create; cleanup deletes only these. */

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverReport } from '../../core/deliver-report.js';
 import { connectionFromCloudsYaml } from '../../drivers/cloud/openstack/credentials.js';
 import { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
-import { deliverReport } from '../../drivers/notifier/deliver.js';
 import { EmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
 import { KeystoneDirectory, RecipientResolver } from '../../drivers/notifier/recipients.js';
 import { sampleReport, silentLogger, startSmtpSink } from '../notify-fixtures.js';

@@ -7,8 +7,8 @@
 // compute-1 back and the servers are deleted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanEvacuationResult } from '../../core/plan-evacuation.js';
+import type { Server } from '../../core/ports.js';
 import { restoreHost } from '../../core/restore-host.js';
-import type { Server } from '../../drivers/types.js';
 import { bmcPower, hangCompute, labCloud } from './lab-env.js';
 import { LabNova, until } from './lab-nova.js';
 import { type LabStack, startLabStack } from './lab-stack.js';

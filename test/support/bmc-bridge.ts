@@ -4,9 +4,9 @@
 // outlive the engine process when a test kills it.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PowerState, RecoveryReport } from '../../core/ports.js';
 import type { SimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { SimulatedFencer } from '../../drivers/fencer/simulated.js';
-import type { PowerState, RecoveryReport } from '../../drivers/types.js';
 
 export interface PowerCall {
   host: string;

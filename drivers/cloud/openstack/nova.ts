@@ -10,7 +10,7 @@ import type {
   Server,
   ServerGroup,
   ServiceChange,
-} from '../../types.js';
+} from '../../../core/ports.js';
 import type { Connection } from './credentials.js';
 import { atLeast, minMicroversion } from './microversion.js';
 import { KeystoneSession } from './session.js';

@@ -1,6 +1,6 @@
 // What each kind of report says, and what the reader should do next. Kept apart from
 // the layouts so that a replaced template can still reuse (or ignore) this wording.
-import type { NotificationKind } from '../../types.js';
+import type { NotificationKind } from '../../../core/ports.js';
 
 export interface KindFacts {
   host: string;

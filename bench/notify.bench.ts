@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../core/config.js';
 import { type NotifyInput, notify } from '../core/notify.js';
-import { createRuntime } from '../core/runtime.js';
 import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
+import { createRuntime } from '../engine/runtime.js';
 import { silentLogger, startSmtpSink } from '../test/notify-fixtures.js';
 import { quietLogger } from '../test/support/harness.js';
 import { goal } from './goals.js';

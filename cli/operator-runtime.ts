@@ -7,15 +7,15 @@ import type { FreezerConfig } from '../core/config.js';
 import { MemoryStateStore } from '../core/intake/state-store.js';
 import { createLogger } from '../core/logger.js';
 import type { Fencer, PowerState } from '../core/ports.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
 import type { Connection } from '../drivers/cloud/openstack/credentials.js';
 import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
 import { requestJson } from '../drivers/http-json.js';
 import { localConfig, localUrl } from '../engine/local-config.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { CliError, describeFailure } from './failure.js';
 
 export interface OperatorRuntime {
-  rt: Runtime;
+  rt: LocalRuntime;
   /** Said before acting, so nobody mistakes the simulated cloud for a real one. */
   banner: string | null;
   close(): Promise<void>;
@@ -75,7 +75,7 @@ export async function operatorRuntime(config: FreezerConfig): Promise<OperatorRu
       `the simulated cloud lives inside \`freezer-dr serve\`: ${describeFailure(error, base)}`,
     );
   }
-  const rt: Runtime = {
+  const rt: LocalRuntime = {
     cloud: new OpenStackCloud(served.connection),
     fencer: new ServedSimulatedFencer(base, new Set(served.hosts)),
     notifiers: [],

@@ -1,6 +1,6 @@
 // freezer-dr.yaml: one validated file picks every driver and sets the recovery policy.
 // Driver sections are checked twice: here for the common shape, and by the chosen
-// driver's own schema in drivers/registry.ts, so a typo fails at load, not mid-recovery.
+// driver's own schema in its registry, so a typo fails at load, not mid-recovery.
 import { readFileSync } from 'node:fs';
 import { CONFIG_INVALID, WorkflowError } from './errors.js';
 import { intakeConfigSchema } from './intake/config.js';

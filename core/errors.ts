@@ -22,6 +22,11 @@ export const INSTANCE_FAILED = 'Instance.Failed';
 export const INPUT_INVALID = 'Input.Invalid';
 export const CONFIG_INVALID = 'Config.Invalid';
 
+/** An alert body in a recognised format with a missing or mistyped field (the webhook answers 422). */
+export class InvalidAlert extends Error {
+  override readonly name = 'InvalidAlert';
+}
+
 export class CloudError extends WorkflowError {
   constructor(
     name: string,

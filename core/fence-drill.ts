@@ -2,25 +2,9 @@
 // report the BMCs that are unreachable or reject their credentials, before a real
 // failure needs them. Relay fencers drill the relay's whole inventory in one call;
 // other fencers are asked about every nova-compute host the cloud lists.
-import type { PowerState } from './ports.js';
+import type { DrillProbe, InventoryDrill } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
-
-/** One host's status read, as a fencer with an inventory reports it. */
-export interface DrillProbe {
-  host: string;
-  controller: string;
-  state: PowerState | null;
-  /** Failure class (auth-failed, unreachable, ...) or null when the read worked. */
-  failure: string | null;
-  message: string | null;
-  ms: number;
-}
-
-/** Implemented by fencers that know their own inventory (the relay fencers). */
-export interface InventoryDrill {
-  drillInventory(): Promise<DrillProbe[]>;
-}
 
 export type DrillOutcome = 'ok' | 'unreachable' | 'auth-rejected' | 'failed';
 

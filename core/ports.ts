@@ -1,5 +1,7 @@
-// The four pluggable driver kinds. Implementations are chosen by drivers/registry.ts
-// from the validated freezer-dr.yaml; the workflow only ever talks to these interfaces.
+// The ports core calls: what a fencer, a cloud, a notifier, an alert source and a monitor
+// must do. core owns them and never imports an implementation; the drivers implement them
+// and are chosen from the validated freezer-dr.yaml at the edge (the CLI, the engine, each
+// function), so the workflow only ever talks to these interfaces.
 
 export type PowerState = 'on' | 'off' | 'unknown';
 
@@ -13,6 +15,22 @@ export interface Fencer {
   powerStatus(host: string): Promise<PowerState>;
   powerOff(host: string): Promise<void>;
   powerOn(host: string): Promise<void>;
+}
+
+/** One host's status read, as a fencer with an inventory reports it (the fence drill). */
+export interface DrillProbe {
+  host: string;
+  controller: string;
+  state: PowerState | null;
+  /** Failure class (auth-failed, unreachable, ...) or null when the read worked. */
+  failure: string | null;
+  message: string | null;
+  ms: number;
+}
+
+/** Implemented by fencers that know their own inventory (the relay fencers). */
+export interface InventoryDrill {
+  drillInventory(): Promise<DrillProbe[]>;
 }
 
 export interface ComputeService {

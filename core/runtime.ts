@@ -1,37 +1,25 @@
-// What every step gets: the config, the drivers and a logger. The CLI, the embedded
-// engine and tests build it with every driver kind here; a deployed function builds its
-// own with only the kinds its step uses (functions/lib/function-runtime.ts).
+// What every step gets: the config, the ports it calls and a logger. core only declares
+// it; the edges compose it: the CLI, the embedded engine and tests with every driver kind
+// (engine/runtime.ts), a deployed function with only the kinds its step uses
+// (functions/lib/function-runtime.ts).
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Drivers } from '../drivers/driver-set.js';
-import { createDrivers } from '../drivers/registry.js';
 import type { FreezerConfig, RecoveryPolicy } from './config.js';
 import type { StateStore } from './intake/state-store.js';
-import { createLogger } from './logger.js';
+import type { Cloud, Fencer, Notifier } from './ports.js';
 
-export interface Runtime extends Drivers {
-  config: FreezerConfig;
-  policy: RecoveryPolicy;
-  logger: Logger;
-  /** Small shared state: notify-once claims and start windows (intake and workflow steps). */
+/** The driver-backed ports a step may call. */
+export interface Ports {
+  cloud: Cloud;
+  fencer: Fencer;
+  notifiers: Notifier[];
+  /** Notify-once claims and start windows, shared as widely as the `state` driver reaches. */
   state: StateStore;
 }
 
-export type RuntimeProvider = () => Promise<Runtime>;
-
-export async function createRuntime(
-  config: FreezerConfig,
-  overrides: Partial<Pick<Runtime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state'>> = {},
-): Promise<Runtime> {
-  const logger = overrides.logger ?? createLogger();
-  const drivers = await createDrivers(config, { logger, simulated: overrides.simulated ?? null });
-  return {
-    ...drivers,
-    ...(overrides.cloud ? { cloud: overrides.cloud } : {}),
-    ...(overrides.fencer ? { fencer: overrides.fencer } : {}),
-    ...(overrides.notifiers ? { notifiers: overrides.notifiers } : {}),
-    config,
-    policy: config.recovery,
-    logger,
-    state: overrides.state ?? drivers.state,
-  };
+export interface Runtime extends Ports {
+  config: FreezerConfig;
+  policy: RecoveryPolicy;
+  logger: Logger;
 }
+
+export type RuntimeProvider = () => Promise<Runtime>;

@@ -5,6 +5,7 @@ import type { FreezerConfig } from '../core/config.js';
 import { CONFIG_INVALID, WorkflowError } from '../core/errors.js';
 import type { StateStore } from '../core/intake/state-store.js';
 import type { Cloud, Fencer, Notifier } from '../core/ports.js';
+import type { Ports } from '../core/runtime.js';
 import type { CredentialOptions } from './cloud/openstack/connection-source.js';
 import type { SimulatedCloud } from './cloud/simulated/server.js';
 import { type DriverContext, type DriverTable, pickDriver } from './driver-factory.js';
@@ -16,12 +17,7 @@ export interface DriverKinds {
   state?: DriverTable<StateStore>;
 }
 
-export interface Drivers {
-  cloud: Cloud;
-  fencer: Fencer;
-  notifiers: Notifier[];
-  /** Notify-once claims and start windows, shared as widely as the `state` driver reaches. */
-  state: StateStore;
+export interface Drivers extends Ports {
   simulated: SimulatedCloud | null;
 }
 

@@ -15,7 +15,6 @@ import { intakeConfigSchema } from '../core/intake/config.js';
 import { bodyTooLarge } from '../core/intake/request.js';
 import { startMonitorLoop } from '../core/monitor.js';
 import { recoveryTimeline } from '../core/recovery-timeline.js';
-import type { Runtime } from '../core/runtime.js';
 import { createMonitors } from '../drivers/monitor/registry.js';
 import { createHandler } from '../functions/webhook.js';
 import { loadDefinition } from './definition.js';
@@ -24,6 +23,7 @@ import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
 import { lambdaContext } from './local-engine.js';
 import { executionArn, type LocalExecutions } from './local-executions.js';
 import { foreignRequest, type RequestGuard, serverNames } from './request-guard.js';
+import type { LocalRuntime } from './runtime.js';
 import { SfnError } from './sfn-errors.js';
 import { handleSfnRequest, isSfnRequest, replySfnError } from './sfn-server.js';
 import { handleSimulated, SIMULATED_PREFIX } from './simulated-endpoints.js';
@@ -31,7 +31,7 @@ import { handleSimulated, SIMULATED_PREFIX } from './simulated-endpoints.js';
 export interface LocalServerOptions {
   host: string;
   port: number;
-  runtime: Runtime;
+  runtime: LocalRuntime;
   executions: LocalExecutions;
   /** Environment for the webhook (carries the local bearer token). */
   webhookEnv: NodeJS.ProcessEnv;

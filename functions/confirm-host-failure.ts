@@ -1,11 +1,12 @@
 import { confirmHostFailure } from '../core/confirm-host-failure.js';
+import { hostName } from '../core/host-name.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { channel, confirmRecord, hostName, incident } from './schemas.js';
+import { channel, confirmRecord, incident } from './schemas.js';
 
 // The workflow hands over its whole state: the execution input (host, incident, the
 // channels that started it, operator) and the previous read's record ($.confirm), absent

@@ -1,11 +1,12 @@
 import { evacuateInstance } from '../core/evacuate-instance.js';
+import { hostName } from '../core/host-name.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { hostName, incident, instanceId } from './schemas.js';
+import { incident, instanceId } from './schemas.js';
 
 const input = z.object({
   id: instanceId,

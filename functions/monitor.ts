@@ -36,7 +36,8 @@ export const createHandler = (
   let intake: Intake | null = null;
   return middy<unknown, MonitorSummary>().handler(async () => {
     const runtime = await rt();
-    intake ??= new Intake({ runtime, executions: executions(), ...(notice ? { notice } : {}) });
+    // The poll hands the intake signals, never bodies: no payload parsers to load.
+    intake ??= new Intake({ runtime, executions: executions(), sources: [], ...(notice ? { notice } : {}) });
     try {
       const { outcomes, errors } = await pollMonitors(
         runtime,

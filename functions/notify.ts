@@ -1,3 +1,4 @@
+import { hostName } from '../core/host-name.js';
 import { notify } from '../core/notify.js';
 import { NOTIFICATION_KINDS } from '../core/ports.js';
 import type { RuntimeProvider } from '../core/runtime.js';
@@ -7,7 +8,7 @@ import { notifierDrivers } from '../drivers/notifier/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { fenceRecord, hostName, incident, stage, unplacedInstance, waveResults } from './schemas.js';
+import { fenceRecord, incident, stage, unplacedInstance, waveResults } from './schemas.js';
 
 // The intake's refusal notices (functions/lib/notice-relay.ts) name the hosts left alone,
 // "compute-1, compute-2 and 3 more" (at most 20 names), and explain why in their cause.

@@ -1,3 +1,4 @@
+import { hostName } from '../core/host-name.js';
 import { planEvacuation } from '../core/plan-evacuation.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
@@ -5,7 +6,7 @@ import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { hostName, incident, instanceId } from './schemas.js';
+import { incident, instanceId } from './schemas.js';
 
 const input = z.object({ host: hostName, incident, ids: z.array(instanceId) });
 

@@ -1,15 +1,9 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
 import { CONFIRM_STATUSES } from '../core/confirm-host-failure.js';
+import { hostName } from '../core/host-name.js';
 import { CHANNELS, NOTIFICATION_KINDS } from '../core/ports.js';
 import * as z from '../core/zod.js';
 
-export const hostName = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a host name (letters, digits, ".", "_", "-")'),
-  );
 export const incident = z.string().check(z.minLength(1), z.maxLength(200));
 export const instanceId = z
   .string()

@@ -1,9 +1,10 @@
+import { hostName } from '../core/host-name.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { summarize } from '../core/summarize.js';
 import * as z from '../core/zod.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { hostName, waveResults } from './schemas.js';
+import { waveResults } from './schemas.js';
 
 const input = z.object({
   host: hostName,

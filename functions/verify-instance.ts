@@ -1,3 +1,4 @@
+import { hostName } from '../core/host-name.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import { verifyInstance } from '../core/verify-instance.js';
 import * as z from '../core/zod.js';
@@ -5,7 +6,7 @@ import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { stateDrivers } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
 import { taskHandler } from './lib/task-handler.js';
-import { evacuationRecord, hostName, instanceId } from './schemas.js';
+import { evacuationRecord, instanceId } from './schemas.js';
 
 const input = z.object({ id: instanceId, host: hostName, evacuation: evacuationRecord });
 

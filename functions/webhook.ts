@@ -19,6 +19,7 @@ import type { IntakeResponse } from '../core/intake/response.js';
 import type { StateStore } from '../core/intake/state-store.js';
 import { createLogger } from '../core/logger.js';
 import type { Runtime, RuntimeProvider } from '../core/runtime.js';
+import { createAlertSources } from '../drivers/alert-source/registry.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
 import { createStateStore } from '../drivers/state/registry.js';
 import { functionRuntime } from './lib/function-runtime.js';
@@ -114,6 +115,7 @@ export function createHandler(deps: WebhookDeps): WebhookHandler {
         intake: new Intake({
           runtime: rt,
           executions: deps.executions(),
+          sources: createAlertSources(rt.config.alertSources),
           store,
           frontDoor: door,
           ...(deps.notice ? { notice: deps.notice } : {}),

@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { formatDrillReport, runFenceDrill } from '../core/fence-drill.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { createHandler } from '../functions/fence-drill.js';
 import { type BmcLab, freeUdpPort, startBmcLab } from './support/bmc-lab.js';
 import { captureLogger } from './support/capture-logger.js';
@@ -13,7 +13,7 @@ import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js'
 
 let lab: BmcLab;
 let relay: RelayLab;
-let rt: Runtime;
+let rt: LocalRuntime;
 const logs = captureLogger();
 
 const runtimeFor = (fencer: Record<string, unknown>, cloud: Record<string, unknown> = {}) =>

@@ -5,21 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { FENCE_NOT_VERIFIED, WorkflowError } from '../core/errors.js';
 import { fenceHost } from '../core/fence-host.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
 import { FenceCallError } from '../drivers/fencer/relay-fencer.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { type BmcLab, freeUdpPort, startBmcLab } from './support/bmc-lab.js';
 import { captureLogger } from './support/capture-logger.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;
-let rt: Runtime;
+let rt: LocalRuntime;
 const logs = captureLogger();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runtimeFor(fencer: Record<string, unknown>, verifyTimeoutSeconds = 2): Promise<Runtime> {
+async function runtimeFor(fencer: Record<string, unknown>, verifyTimeoutSeconds = 2): Promise<LocalRuntime> {
   const config = parseConfig({
     cloud: { driver: 'simulated', hosts: ['compute-1'], serversPerHost: 0 },
     fencer,
@@ -29,7 +29,7 @@ async function runtimeFor(fencer: Record<string, unknown>, verifyTimeoutSeconds 
 }
 
 /** Runs the FenceHost then VerifyPowerOff steps as the workflow does. */
-async function fenceAndVerify(runtime: Runtime, host: string) {
+async function fenceAndVerify(runtime: LocalRuntime, host: string) {
   const started = performance.now();
   const fence = await fenceHost(runtime, { host });
   try {

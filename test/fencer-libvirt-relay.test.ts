@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { FENCE_NOT_VERIFIED } from '../core/errors.js';
 import { fenceHost } from '../core/fence-host.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { parseInventory } from '../infra/relay/inventory.js';
 import { requireBmcTools } from './support/bmc-lab.js';
 import { captureLogger } from './support/capture-logger.js';
 import { type RelayLab, startRelayLab } from './support/relay-lab.js';
 
 let relay: RelayLab;
-let rt: Runtime;
+let rt: LocalRuntime;
 
 beforeAll(async () => {
   requireBmcTools(['virsh']);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { FENCE_NOT_VERIFIED, type WorkflowError } from '../core/errors.js';
 import { fenceHost } from '../core/fence-host.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
 import { verifyPowerOff } from '../core/verify-power-off.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { parseInventory } from '../infra/relay/inventory.js';
 import { captureLogger } from './support/capture-logger.js';
 import { type RedfishMock, startRedfishMock } from './support/redfish-mock.js';
@@ -21,7 +21,7 @@ let bmc: RedfishMock;
 let tlsBmc: RedfishMock;
 let tls: SelfSigned;
 let relay: RelayLab;
-let rt: Runtime;
+let rt: LocalRuntime;
 
 async function freeTcpPort(): Promise<number> {
   const server = createServer();

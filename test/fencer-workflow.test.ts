@@ -4,10 +4,10 @@
 // evacuation start.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { MemoryNotifier } from '../drivers/notifier/log.js';
 import { LocalEngine } from '../engine/local-engine.js';
+import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
 import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
 import { captureLogger } from './support/capture-logger.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
@@ -15,7 +15,7 @@ import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js'
 let lab: BmcLab;
 let relay: RelayLab;
 let sim: SimulatedCloud;
-let rt: Runtime;
+let rt: LocalRuntime;
 let notifier: MemoryNotifier;
 
 beforeAll(async () => {

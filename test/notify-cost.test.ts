@@ -8,9 +8,9 @@ import { parseConfig } from '../core/config.js';
 import { deliverReport } from '../core/deliver-report.js';
 import { notify } from '../core/notify.js';
 import type { RecoveryReport } from '../core/ports.js';
-import { createRuntime } from '../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
+import { createRuntime } from '../engine/runtime.js';
 import { type SmtpSink, silentLogger, startSmtpSink } from './notify-fixtures.js';
 import { quietLogger } from './support/harness.js';
 

@@ -4,10 +4,10 @@
 // SMTP up, where the tenant message lists only that tenant's instances.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
-import { createRuntime } from '../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
 import { LocalEngine } from '../engine/local-engine.js';
+import { createRuntime } from '../engine/runtime.js';
 import { closedPort, type SmtpSink, silentLogger, startSmtpSink } from './notify-fixtures.js';
 import { quietLogger, recoveryInput } from './support/harness.js';
 

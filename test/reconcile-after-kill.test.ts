@@ -64,7 +64,6 @@ function reconcilerRuntime(notifier: MemoryNotifier): Runtime {
     cloud: new OpenStackCloud(sim.connection),
     fencer: new SimulatedFencer(sim.state),
     notifiers: [notifier],
-    simulated: null,
     config,
     policy: config.recovery,
     state: new MemoryStateStore(),

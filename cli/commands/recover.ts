@@ -5,10 +5,10 @@
 // which cloud that is (with the simulated driver: one of its own, in memory).
 import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
 import { type RecoveryInput, StepFunctionsExecutions } from '../../core/executions.js';
-import { createRuntime } from '../../core/runtime.js';
 import { nowIso } from '../../core/time.js';
 import { requestJson } from '../../drivers/http-json.js';
 import { LocalEngine } from '../../engine/local-engine.js';
+import { createRuntime } from '../../engine/runtime.js';
 import { confirmHost } from '../confirm.js';
 import { CliError } from '../failure.js';
 import { failureText, progressPrinter } from '../progress.js';

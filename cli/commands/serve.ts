@@ -5,7 +5,6 @@
 // serves and re-drives; another instance waits passive and takes over when it dies.
 import { join } from 'node:path';
 import { configPath, type FreezerConfig, loadConfigFile } from '../../core/config.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { persistSimulatedState } from '../../drivers/cloud/simulated/persistence.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
 import { type LocalApiToken, localApiToken } from '../../engine/local-api-token.js';
@@ -13,6 +12,7 @@ import { isLoopback, type LocalConfig, localConfig } from '../../engine/local-co
 import type { EngineEvent } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { describeHolder, ServeLease } from '../../engine/serve-lease.js';
 import { type WebhookToken, webhookToken } from '../../engine/webhook-token.js';
 import { executionEndLine, progressPrinter } from '../progress.js';
@@ -29,7 +29,7 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const PASSIVE_POLL_MS = 1000;
 
 interface Stack {
-  rt: Runtime;
+  rt: LocalRuntime;
   store: ExecutionStore;
   executions: LocalExecutions;
   server: LocalServer;

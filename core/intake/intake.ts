@@ -4,7 +4,6 @@
 // already handled); every refusal of a confirmed failure is notified once per reason.
 import { randomUUID } from 'node:crypto';
 import { matchesGlob } from 'node:path';
-import { createAlertSources } from '../../drivers/alert-source/registry.js';
 import type { ExecutionsApi } from '../executions.js';
 import type { AlertSignal, AlertSource, Channel } from '../ports.js';
 import type { Runtime } from '../runtime.js';
@@ -42,6 +41,8 @@ export type { IntakeCounters } from './front-door.js';
 export interface IntakeDeps {
   runtime: Runtime;
   executions: ExecutionsApi;
+  /** The configured payload parsers, in matching order (built at the edge from config `alertSources`). */
+  sources: AlertSource[];
   /** Notify-once and start-window state; the runtime's own when not given. */
   store?: StateStore;
   /** The webhook's front door when it was built before the runtime (functions/webhook.ts). */
@@ -90,7 +91,7 @@ export class Intake {
     this.env = deps.env ?? process.env;
     this.now = deps.now ?? Date.now;
     this.store = deps.store ?? rt.state;
-    this.sources = createAlertSources(rt.config.alertSources);
+    this.sources = deps.sources;
     this.frontDoor =
       deps.frontDoor ??
       new FrontDoor({

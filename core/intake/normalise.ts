@@ -1,7 +1,7 @@
 // Which monitoring system sent this, and what it says: the first alert source that
 // recognises the body parses it into AlertSignals, or the body is refused with a
 // message naming the field.
-import { InvalidAlert } from '../../drivers/alert-source/common.js';
+import { InvalidAlert } from '../errors.js';
 import type { AlertSignal, AlertSource } from '../ports.js';
 import type { HttpRefusal } from './request.js';
 

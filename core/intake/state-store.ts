@@ -5,8 +5,7 @@
 //
 // MemoryStateStore lives in one process: right for `npm start` and tests. On AWS every
 // Lambda container must see the same state, so config `state: {driver: dynamodb}` selects
-// drivers/state/dynamodb.ts (conditional writes on one table); drivers/state/registry.ts
-// picks the driver. test/contract/state-store.contract.test.ts holds both to one contract.
+// the DynamoDB driver (conditional writes on one table), which implements this port.
 
 export interface StateStore {
   /**

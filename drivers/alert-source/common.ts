@@ -1,14 +1,11 @@
-// Helpers every alert source shares: one error type for a body that names a field
-// wrongly, and the one rule for turning a label or macro value into a Nova host name.
+// Helpers every alert source shares: parsing a body with its schema (InvalidAlert, from
+// core, names the field), and the one rule for turning a label or macro value into a Nova
+// host name.
 
 import { describeIssues } from '../../core/config.js';
+import { InvalidAlert } from '../../core/errors.js';
+import { hostName } from '../../core/host-name.js';
 import type * as z from '../../core/zod.js';
-import { hostName } from '../../functions/schemas.js';
-
-/** A body in a recognised format with a missing or mistyped field (HTTP 422). */
-export class InvalidAlert extends Error {
-  override readonly name = 'InvalidAlert';
-}
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

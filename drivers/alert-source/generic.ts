@@ -1,9 +1,10 @@
 // The documented generic form for anything else (a script, a cron check):
 // {"host": "compute-7", "status": "down" | "up", "source": "my-check", "reason": "..."}.
 
+import { InvalidAlert } from '../../core/errors.js';
 import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
+import { clip, isRecord, parseWith, toHostName } from './common.js';
 
 export const genericOptions = z.strictObject({ driver: z.literal('generic') });
 

@@ -3,9 +3,10 @@
 // in the spellings people actually use. Only PROBLEM + DOWN + HARD acts: a SOFT state
 // is still being retried by the monitor, UNREACHABLE means a parent (a switch) is down.
 
+import { InvalidAlert } from '../../core/errors.js';
 import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
+import { clip, isRecord, parseWith, toHostName } from './common.js';
 
 export const nagiosOptions = z.strictObject({ driver: z.literal('nagios') });
 

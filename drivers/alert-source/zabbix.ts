@@ -3,9 +3,10 @@
 // EVENT.VALUE is 1 for a problem and 0 for its recovery; an event update (an
 // acknowledgement or comment, EVENT.UPDATE.STATUS=1) is recorded only.
 
+import { InvalidAlert } from '../../core/errors.js';
 import type { AlertSignal, AlertSource } from '../../core/ports.js';
 import * as z from '../../core/zod.js';
-import { clip, InvalidAlert, isRecord, parseWith, toHostName } from './common.js';
+import { clip, isRecord, parseWith, toHostName } from './common.js';
 
 export const zabbixOptions = z.strictObject({ driver: z.literal('zabbix') });
 

@@ -4,8 +4,7 @@
 // refused instead of being powered by a mechanism the operator did not choose.
 
 import { FENCE_FAILED, WorkflowError } from '../../core/errors.js';
-import type { DrillProbe, InventoryDrill } from '../../core/fence-drill.js';
-import type { Fencer, PowerState } from '../../core/ports.js';
+import type { DrillProbe, Fencer, InventoryDrill, PowerState } from '../../core/ports.js';
 import {
   type ControllerKind,
   type FailureClass,

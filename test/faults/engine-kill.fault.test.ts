@@ -234,7 +234,6 @@ describe('engine killed and its executions lost', () => {
       cloud: new OpenStackCloud(s.connection),
       fencer: new SimulatedFencer(s.state),
       notifiers: [new MemoryNotifier()],
-      simulated: null,
       config: { ...config, intake: { ...config.intake, auth: { ...config.intake.auth, hmac: null } } },
       policy: config.recovery,
       state: new MemoryStateStore(),

@@ -15,10 +15,10 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { parseConfig } from '../../core/config.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { type SmtpSink, startSmtpSink } from '../notify-fixtures.js';
 import { memoryLogger } from '../support/intake.js';
 import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
@@ -39,7 +39,7 @@ export interface LabStackOptions {
 }
 
 export interface LabStack {
-  rt: Runtime;
+  rt: LocalRuntime;
   relay: RelayLab;
   smtp: SmtpSink;
   server: LocalServer;

@@ -11,12 +11,12 @@ import { parseConfig } from '../../core/config.js';
 import { MemoryStateStore } from '../../core/intake/state-store.js';
 import { createLogger } from '../../core/logger.js';
 import type { Fencer, Notifier, PowerState, RecoveryReport } from '../../core/ports.js';
-import type { Runtime } from '../../core/runtime.js';
 import type { Connection } from '../../drivers/cloud/openstack/credentials.js';
 import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { startLocalServer } from '../../engine/local-server.js';
+import type { LocalRuntime } from '../../engine/runtime.js';
 
 export interface EngineChildSpec {
   dataDir: string;
@@ -96,7 +96,7 @@ const config = parseConfig({
   fencer: { driver: 'noop', iUnderstandHostsAreNotPoweredOff: true },
   recovery: spec.recovery,
 });
-const rt: Runtime = {
+const rt: LocalRuntime = {
   cloud: killAfter(new OpenStackCloud(spec.connection, { timeoutMs: 5000 })),
   fencer: killAfter(new BridgeFencer()),
   notifiers: [killAfter(new BridgeNotifier())],

@@ -2,15 +2,15 @@
 // embedded engine running the real ASL definition.
 import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
 import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { LocalEngine } from '../../engine/local-engine.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 
 export interface Harness {
   sim: SimulatedCloud;
-  rt: Runtime;
+  rt: LocalRuntime;
   engine: LocalEngine;
   notifier: MemoryNotifier;
   close(): Promise<void>;

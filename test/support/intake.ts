@@ -8,9 +8,9 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { parseConfig } from '../../core/config.js';
 import { signBody } from '../../core/intake/auth.js';
 import type { StateStore } from '../../core/intake/state-store.js';
-import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { createHandler, type WebhookHandler } from '../../functions/webhook.js';
 import { type FakeStepFunctions, fakeExecutions } from './fake-sfn.js';
 
@@ -71,7 +71,7 @@ export interface Posted {
 
 export interface IntakeRig {
   sim: SimulatedCloud;
-  rt: Runtime;
+  rt: LocalRuntime;
   sfn: FakeStepFunctions;
   notifier: MemoryNotifier;
   handler: WebhookHandler;

@@ -8,12 +8,12 @@ import { parseConfig } from '../../../core/config.js';
 import { type ExecutionsApi, executionName } from '../../../core/executions.js';
 import type { Intake } from '../../../core/intake/intake.js';
 import type { Notifier } from '../../../core/ports.js';
-import { createRuntime, type Runtime } from '../../../core/runtime.js';
 import { OpenStackCloud } from '../../../drivers/cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../../drivers/cloud/simulated/state.js';
 import { MemoryNotifier } from '../../../drivers/notifier/log.js';
 import { type ExecutionOutcome, LocalEngine } from '../../../engine/local-engine.js';
+import { createRuntime, type LocalRuntime } from '../../../engine/runtime.js';
 import { createHandler, type WebhookHandler } from '../../../functions/webhook.js';
 import { captureLogger } from '../../support/capture-logger.js';
 import { type FakeStepFunctions, fakeExecutions } from '../../support/fake-sfn.js';
@@ -51,7 +51,7 @@ export interface Run {
 
 export interface Scene {
   sim: SimulatedCloud;
-  rt: Runtime;
+  rt: LocalRuntime;
   engine: LocalEngine;
   memory: MemoryNotifier;
   proxy: FaultProxy | null;
@@ -133,7 +133,7 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
         };
       },
     });
-  const rt: Runtime = {
+  const rt: LocalRuntime = {
     ...base,
     cloud: witness(cloud),
     fencer: witness(base.fencer),

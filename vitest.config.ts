@@ -10,7 +10,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Packaged Lambda bundles (test/deploy.test.ts) are imported by Node as they are.
+    // Packaged Lambda bundles (test/e2e/deploy.test.ts) are imported by Node as they are.
     server: { deps: { external: [/freezer-dr-bundles-/] } },
   },
 });

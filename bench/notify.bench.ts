@@ -12,8 +12,8 @@ import { type NotifyInput, notify } from '../core/notify.js';
 import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
 import { createRuntime } from '../engine/runtime.js';
-import { silentLogger, startSmtpSink } from '../test/notify-fixtures.js';
 import { quietLogger } from '../test/support/harness.js';
+import { silentLogger, startSmtpSink } from '../test/support/notify-fixtures.js';
 import { goal } from './goals.js';
 
 const { values } = parseArgs({

@@ -83,7 +83,7 @@ const rig = await startIntakeRig({
 const random = rng(Number(values.seed));
 const downHosts = new Set(random.shuffle([...rig.hosts]).slice(0, downCount));
 for (const host of downHosts) rig.sim.state.killCompute(host, { reportedAgoMs: 120_000 });
-// Healthy hosts' reports held for the storm, as in test/intake-storm.test.ts: a report is a
+// Healthy hosts' reports held for the storm, as in test/integration/intake-storm.test.ts: a report is a
 // new incident key, so a storm spanning one would rightly start a second execution.
 for (const host of rig.hosts.filter((h) => !downHosts.has(h))) {
   const sim = rig.sim.state.host(host);

@@ -5,7 +5,7 @@
 // the library's StateMachine records as entered or exited, Map iterations included (each
 // iteration is a run of its own), for runs whose options carry hooks (withStateHooks).
 // It wraps the run's private `execute`, so a library upgrade that renames it fails loudly
-// here (and test/payload-limit.test.ts checks the hooks run).
+// here (and test/workflow/payload-limit.test.ts checks the hooks run).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 

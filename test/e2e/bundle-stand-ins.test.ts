@@ -2,7 +2,7 @@
 // (infra/deploy/esbuild-plugins.cjs), on a small entry built as serverless.yml builds the
 // functions: the Step Functions client is loaded on first use and is then the real one;
 // Node's built-ins come through require(); axios still posts JSON without its fetch
-// adapter, its proxy agent or reading FormData. (test/deploy.test.ts runs the real bundles.)
+// adapter, its proxy agent or reading FormData. (test/e2e/deploy.test.ts runs the real bundles.)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,8 +13,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const plugins = require('../infra/deploy/esbuild-plugins.cjs');
-const ROOT = new URL('..', import.meta.url).pathname;
+const plugins = require('../../infra/deploy/esbuild-plugins.cjs');
+const ROOT = new URL('../..', import.meta.url).pathname;
 
 // "freezer-dr-bundles-": vitest leaves such files to Node (vitest.config.ts), as Lambda would.
 const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-bundles-stand-ins-'));

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimSnapshot } from '../drivers/cloud/simulated/state.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { runCli, type ServeDir, type ServeProcess, serveDir, startServe } from './support/serve-process.js';
+import type { SimSnapshot } from '../../drivers/cloud/simulated/state.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { runCli, type ServeDir, type ServeProcess, serveDir, startServe } from '../support/serve-process.js';
 
 const running: ServeProcess[] = [];
 const dirs: ServeDir[] = [];
@@ -85,7 +85,7 @@ describe('freezer-dr recover', () => {
   });
 
   it('prints its version', async () => {
-    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     const result = await runCli(scratch(), await nobodyAt(), ['--version']);
     expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
   });

@@ -10,7 +10,7 @@ import {
   serveDir,
   startServe,
   until,
-} from './support/serve-process.js';
+} from '../support/serve-process.js';
 
 let server: ServeProcess | undefined;
 let where: ServeDir | undefined;

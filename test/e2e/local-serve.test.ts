@@ -20,10 +20,10 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recoveryTimeline } from '../core/recovery-timeline.js';
-import type { SimSnapshot } from '../drivers/cloud/simulated/state.js';
-import { loadDefinition } from '../engine/definition.js';
-import { stateMachineArn } from '../engine/local-engine.js';
+import { recoveryTimeline } from '../../core/recovery-timeline.js';
+import type { SimSnapshot } from '../../drivers/cloud/simulated/state.js';
+import { loadDefinition } from '../../engine/definition.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
 import {
   runCli,
   type ServeDir,
@@ -31,7 +31,7 @@ import {
   serveDir,
   startServe,
   until,
-} from './support/serve-process.js';
+} from '../support/serve-process.js';
 
 const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 const running: ServeProcess[] = [];

@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stateMachineArn } from '../engine/local-engine.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
 import {
   runCli,
   type ServeDir,
@@ -13,7 +13,7 @@ import {
   serveDir,
   startServe,
   until,
-} from './support/serve-process.js';
+} from '../support/serve-process.js';
 
 let server: ServeProcess | null = null;
 let where: ServeDir | null = null;

@@ -11,9 +11,9 @@ import {
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimSnapshot } from '../drivers/cloud/simulated/state.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { ServeLease } from '../engine/serve-lease.js';
+import type { SimSnapshot } from '../../drivers/cloud/simulated/state.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { ServeLease } from '../../engine/serve-lease.js';
 import {
   runCli,
   type ServeChild,
@@ -21,7 +21,7 @@ import {
   serveDir,
   spawnServe,
   until,
-} from './support/serve-process.js';
+} from '../support/serve-process.js';
 
 const children: ServeChild[] = [];
 const dirs: string[] = [];

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { webhookToken } from '../engine/webhook-token.js';
-import { type ServeDir, serveDir, startServe } from './support/serve-process.js';
+import { parseConfig } from '../../core/config.js';
+import { webhookToken } from '../../engine/webhook-token.js';
+import { type ServeDir, serveDir, startServe } from '../support/serve-process.js';
 
 const SHORT = 'abcdefghijklm'; // 13 characters
 const LONG = 'abcdefghijklmnopqrstuvwx';

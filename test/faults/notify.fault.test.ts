@@ -2,7 +2,7 @@
 // never stops or fails a recovery, and never hides a fencing failure. The failure is
 // recorded in the execution's output.
 import { afterEach, describe, expect } from 'vitest';
-import { closedPort, silentServer, startHttpSink } from '../notify-fixtures.js';
+import { closedPort, silentServer, startHttpSink } from '../support/notify-fixtures.js';
 import { type CaseContext, faultGroup } from './support/campaign.js';
 import { expectRecovered, expectUntouched, failHost } from './support/checks.js';
 import { completed, describeRun, type Scene, startScene } from './support/scene.js';

@@ -1,9 +1,14 @@
 // Execution names stay unique, readable and at most 80 characters for any host and
 // incident, and the intake and the reconciler still find a host's executions by name.
 import { afterEach, describe, expect, it } from 'vitest';
-import { executionName, isExecutionOfHost, namesIncident, resumedExecutionName } from '../core/executions.js';
-import { type IntakeRig, startIntakeRig } from './support/intake.js';
-import { alertmanagerPayload } from './support/intake-samples.js';
+import {
+  executionName,
+  isExecutionOfHost,
+  namesIncident,
+  resumedExecutionName,
+} from '../../core/executions.js';
+import { type IntakeRig, startIntakeRig } from '../support/intake.js';
+import { alertmanagerPayload } from '../support/intake-samples.js';
 
 // 72 characters, as the review's host: a name cut at 80 kept only 6 of the incident's.
 const LONG = 'rack-42-chassis-7-blade-3-compute-node.availability-zone-1.example.org.x';

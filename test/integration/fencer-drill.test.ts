@@ -3,13 +3,13 @@
 // ipmi_sim BMCs behind the relay; the scheduled handler is the middy function.
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { formatDrillReport, runFenceDrill } from '../core/fence-drill.js';
-import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
-import { createHandler } from '../functions/fence-drill.js';
-import { type BmcLab, freeUdpPort, startBmcLab } from './support/bmc-lab.js';
-import { captureLogger } from './support/capture-logger.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { parseConfig } from '../../core/config.js';
+import { formatDrillReport, runFenceDrill } from '../../core/fence-drill.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { createHandler } from '../../functions/fence-drill.js';
+import { type BmcLab, freeUdpPort, startBmcLab } from '../support/bmc-lab.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

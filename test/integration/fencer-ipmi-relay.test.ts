@@ -2,15 +2,15 @@
 // with the ipmi-relay fencer, through the relay, against REAL ipmi_sim BMCs. Power-off
 // counts only when a status read says off; every failure names host, BMC and reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { FENCE_NOT_VERIFIED, WorkflowError } from '../core/errors.js';
-import { fenceHost } from '../core/fence-host.js';
-import { verifyPowerOff } from '../core/verify-power-off.js';
-import { FenceCallError } from '../drivers/fencer/relay-fencer.js';
-import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
-import { type BmcLab, freeUdpPort, startBmcLab } from './support/bmc-lab.js';
-import { captureLogger } from './support/capture-logger.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { parseConfig } from '../../core/config.js';
+import { FENCE_NOT_VERIFIED, WorkflowError } from '../../core/errors.js';
+import { fenceHost } from '../../core/fence-host.js';
+import { verifyPowerOff } from '../../core/verify-power-off.js';
+import { FenceCallError } from '../../drivers/fencer/relay-fencer.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { type BmcLab, freeUdpPort, startBmcLab } from '../support/bmc-lab.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

@@ -4,15 +4,15 @@
 // A later status read is a new connection and sees the domain running again: with this
 // driver the workflow can never verify a power-off (correctly), a real libvirtd can.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { FENCE_NOT_VERIFIED } from '../core/errors.js';
-import { fenceHost } from '../core/fence-host.js';
-import { verifyPowerOff } from '../core/verify-power-off.js';
-import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
-import { parseInventory } from '../infra/relay/inventory.js';
-import { requireBmcTools } from './support/bmc-lab.js';
-import { captureLogger } from './support/capture-logger.js';
-import { type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { parseConfig } from '../../core/config.js';
+import { FENCE_NOT_VERIFIED } from '../../core/errors.js';
+import { fenceHost } from '../../core/fence-host.js';
+import { verifyPowerOff } from '../../core/verify-power-off.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { parseInventory } from '../../infra/relay/inventory.js';
+import { requireBmcTools } from '../support/bmc-lab.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let relay: RelayLab;
 let rt: LocalRuntime;

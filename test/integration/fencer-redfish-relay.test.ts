@@ -3,16 +3,16 @@
 // Redfish emulator, so this proves our client and the fence contract, not a real BMC.
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { FENCE_NOT_VERIFIED, type WorkflowError } from '../core/errors.js';
-import { fenceHost } from '../core/fence-host.js';
-import { verifyPowerOff } from '../core/verify-power-off.js';
-import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
-import { parseInventory } from '../infra/relay/inventory.js';
-import { captureLogger } from './support/capture-logger.js';
-import { type RedfishMock, startRedfishMock } from './support/redfish-mock.js';
-import { type RelayLab, startRelayLab } from './support/relay-lab.js';
-import { type SelfSigned, selfSignedCertificate } from './support/self-signed.js';
+import { parseConfig } from '../../core/config.js';
+import { FENCE_NOT_VERIFIED, type WorkflowError } from '../../core/errors.js';
+import { fenceHost } from '../../core/fence-host.js';
+import { verifyPowerOff } from '../../core/verify-power-off.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { parseInventory } from '../../infra/relay/inventory.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { type RedfishMock, startRedfishMock } from '../support/redfish-mock.js';
+import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
+import { type SelfSigned, selfSignedCertificate } from '../support/self-signed.js';
 
 const USER = 'fence';
 const PASSWORD = `rf-${Math.random().toString(36).slice(2, 12)}`;

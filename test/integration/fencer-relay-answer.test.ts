@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RelayFencer } from '../drivers/fencer/relay-fencer.js';
-import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
-import { HEADER, type HostPowerAnswer, signAnswer, verifyAnswer } from '../infra/relay/protocol.js';
-import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import type { RelayFencer } from '../../drivers/fencer/relay-fencer.js';
+import { createRelayFencer, relayFencerSchema } from '../../drivers/fencer/relay-options.js';
+import { HEADER, type HostPowerAnswer, signAnswer, verifyAnswer } from '../../infra/relay/protocol.js';
+import { type BmcLab, startBmcLab } from '../support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfigFile } from '../core/config.js';
-import { signBody } from '../core/intake/auth.js';
-import { MemoryStateStore } from '../core/intake/state-store.js';
-import { createHandler, webhookRuntime } from '../functions/webhook.js';
-import { fakeExecutions } from './support/fake-sfn.js';
+import { loadConfigFile } from '../../core/config.js';
+import { signBody } from '../../core/intake/auth.js';
+import { MemoryStateStore } from '../../core/intake/state-store.js';
+import { createHandler, webhookRuntime } from '../../functions/webhook.js';
+import { fakeExecutions } from '../support/fake-sfn.js';
 import {
   HMAC_SECRET,
   type IntakeRig,
@@ -19,7 +19,7 @@ import {
   startIntakeRig,
   TOKEN,
   webhookEvent,
-} from './support/intake.js';
+} from '../support/intake.js';
 
 // AWS Secrets Manager, as Powertools' getSecret reaches it (the webhook imports it lazily).
 const secretsManager = vi.hoisted(() => ({
@@ -270,7 +270,7 @@ describe('the HMAC snippet of docs/intake.md', () => {
     dir = mkdtempSync(join(tmpdir(), 'freezer-dr-snippet-'));
     const secret = join(dir, 'hmac.secret');
     writeFileSync(secret, HMAC_SECRET);
-    const doc = readFileSync(new URL('../docs/intake.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/intake.md', import.meta.url), 'utf8');
     const section = doc.slice(doc.indexOf('### Signing instead of a token (HMAC)'));
     const snippet = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     // The snippet up to its curl line, with the secret file here; print what curl would send.

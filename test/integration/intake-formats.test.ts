@@ -2,14 +2,14 @@
 // real handler against the SIMULATED cloud: what acts, what is only recorded, and how a
 // malformed body is answered (status and a reason naming the field).
 import { afterEach, describe, expect, it } from 'vitest';
-import { FORM, form, type IntakeRig, startIntakeRig } from './support/intake.js';
+import { FORM, form, type IntakeRig, startIntakeRig } from '../support/intake.js';
 import {
   alertmanagerPayload,
   icingaForm,
   nagiosForm,
   nagiosJson,
   zabbixBody,
-} from './support/intake-samples.js';
+} from '../support/intake-samples.js';
 
 let rig: IntakeRig;
 afterEach(async () => rig?.close());

@@ -6,15 +6,22 @@
 // recovery (it waits for Nova, which never agrees); a start for a host the bodies never
 // name would be a parsing bug.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, form, type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from './support/intake.js';
+import {
+  FORM,
+  form,
+  type IntakeRig,
+  lambdaContext,
+  startIntakeRig,
+  webhookEvent,
+} from '../support/intake.js';
 import {
   alertmanagerPayload,
   icingaForm,
   nagiosForm,
   nagiosJson,
   zabbixBody,
-} from './support/intake-samples.js';
-import { type Rng, rng } from './support/prng.js';
+} from '../support/intake-samples.js';
+import { type Rng, rng } from '../support/prng.js';
 
 const ITERATIONS = 5000;
 const SEED = 0x5eed_2026;

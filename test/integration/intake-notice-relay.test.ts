@@ -3,12 +3,12 @@
 // SMTP or chat secret. Here the invocation runs the real notify handler on the rig's
 // notifiers: what the intake sends must be what that handler accepts and delivers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { NOTIFY_FUNCTION_ENV, noticeRelay } from '../functions/lib/notice-relay.js';
-import { createHandler as createMonitor } from '../functions/monitor.js';
-import { createHandler as createNotify } from '../functions/notify.js';
-import { createHandler } from '../functions/webhook.js';
-import { fakeExecutions } from './support/fake-sfn.js';
-import { type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from './support/intake.js';
+import { NOTIFY_FUNCTION_ENV, noticeRelay } from '../../functions/lib/notice-relay.js';
+import { createHandler as createMonitor } from '../../functions/monitor.js';
+import { createHandler as createNotify } from '../../functions/notify.js';
+import { createHandler } from '../../functions/webhook.js';
+import { fakeExecutions } from '../support/fake-sfn.js';
+import { type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from '../support/intake.js';
 
 let rig: IntakeRig;
 afterEach(async () => rig?.close());

@@ -5,13 +5,13 @@
 // threshold down, none and one notice. With containers sharing the DynamoDB state store
 // (dynalite on 127.0.0.1), the default start limit holds across all of them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StateStore } from '../core/intake/state-store.js';
-import { createHandler, type WebhookHandler } from '../functions/webhook.js';
-import { type Dynalite, startDynalite } from './support/dynalite.js';
-import { fakeExecutions } from './support/fake-sfn.js';
-import { type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from './support/intake.js';
-import { inParallel, rng } from './support/prng.js';
-import { buildStorm } from './support/storm.js';
+import type { StateStore } from '../../core/intake/state-store.js';
+import { createHandler, type WebhookHandler } from '../../functions/webhook.js';
+import { type Dynalite, startDynalite } from '../support/dynalite.js';
+import { fakeExecutions } from '../support/fake-sfn.js';
+import { type IntakeRig, lambdaContext, startIntakeRig, webhookEvent } from '../support/intake.js';
+import { inParallel, rng } from '../support/prng.js';
+import { buildStorm } from '../support/storm.js';
 
 let rig: IntakeRig;
 afterEach(async () => rig?.close());

@@ -1,14 +1,14 @@
 // Chat notifiers against a local HTTP server: the Slack-compatible payload (text +
 // blocks, escaped), the generic JSON payload, retries on 5xx, no retries on 4xx.
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliverReport } from '../core/deliver-report.js';
+import { deliverReport } from '../../core/deliver-report.js';
 import {
   SlackNotifier,
   slackNotifierSchema,
   WebhookNotifier,
   webhookNotifierSchema,
-} from '../drivers/notifier/chat.js';
-import { type HttpSink, sampleReport, startHttpSink } from './notify-fixtures.js';
+} from '../../drivers/notifier/chat.js';
+import { type HttpSink, sampleReport, startHttpSink } from '../support/notify-fixtures.js';
 
 let sink: HttpSink;
 afterEach(async () => sink?.close());

@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../core/config.js';
-import { createDrivers, notifierDrivers, validateDriverSections } from '../drivers/registry.js';
-import { quietLogger } from './support/harness.js';
+import { parseConfig } from '../../core/config.js';
+import { createDrivers, notifierDrivers, validateDriverSections } from '../../drivers/registry.js';
+import { quietLogger } from '../support/harness.js';
 
 const docExample = () => {
-  const markdown = readFileSync(new URL('../docs/notifications.md', import.meta.url), 'utf8');
+  const markdown = readFileSync(new URL('../../docs/notifications.md', import.meta.url), 'utf8');
   const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1] ?? '';
   return (parseYaml(block) as { notifiers: { driver: string }[] }).notifiers;
 };

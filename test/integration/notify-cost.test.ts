@@ -4,15 +4,15 @@
 // once and reads no instance again. A Keystone that never answers delays no message past
 // tenants.keystone.deadlineMs: those projects' messages go to the admins with a note.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { deliverReport } from '../core/deliver-report.js';
-import { notify } from '../core/notify.js';
-import type { RecoveryReport } from '../core/ports.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { createEmailNotifier, EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import { createRuntime } from '../engine/runtime.js';
-import { type SmtpSink, silentLogger, startSmtpSink } from './notify-fixtures.js';
-import { quietLogger } from './support/harness.js';
+import { parseConfig } from '../../core/config.js';
+import { deliverReport } from '../../core/deliver-report.js';
+import { notify } from '../../core/notify.js';
+import type { RecoveryReport } from '../../core/ports.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import { createEmailNotifier, EmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
+import { createRuntime } from '../../engine/runtime.js';
+import { quietLogger } from '../support/harness.js';
+import { type SmtpSink, silentLogger, startSmtpSink } from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud | undefined;
 let smtp: SmtpSink | undefined;

@@ -1,12 +1,12 @@
 // deliverReport(): retries with backoff, bounded by attempt timeouts and a deadline,
 // one result per notifier, never a throw. SMTP down and SMTP hanging included.
 import { afterEach, describe, expect, it } from 'vitest';
-import { backoffDelay, deliverReport } from '../core/deliver-report.js';
-import type { Notifier } from '../core/ports.js';
-import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import { MemoryNotifier } from '../drivers/notifier/log.js';
-import { NotifierError } from '../drivers/notifier/notifier-error.js';
-import { closedPort, sampleReport, silentLogger, silentServer } from './notify-fixtures.js';
+import { backoffDelay, deliverReport } from '../../core/deliver-report.js';
+import type { Notifier } from '../../core/ports.js';
+import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
+import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { NotifierError } from '../../drivers/notifier/notifier-error.js';
+import { closedPort, sampleReport, silentLogger, silentServer } from '../support/notify-fixtures.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

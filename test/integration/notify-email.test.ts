@@ -5,10 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deliverReport } from '../core/deliver-report.js';
-import type { NotificationKind } from '../core/ports.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { createEmailNotifier, type EmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
+import { deliverReport } from '../../core/deliver-report.js';
+import type { NotificationKind } from '../../core/ports.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import {
+  createEmailNotifier,
+  type EmailNotifier,
+  emailNotifierSchema,
+} from '../../drivers/notifier/email.js';
 import {
   PROJECTS,
   type ReceivedMail,
@@ -17,7 +21,7 @@ import {
   seedIdentity,
   silentLogger,
   startSmtpSink,
-} from './notify-fixtures.js';
+} from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud;
 let smtp: SmtpSink;

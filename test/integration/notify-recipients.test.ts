@@ -1,15 +1,15 @@
 // Project users' addresses from Keystone v3 (the simulated Keystone answers in real v3
 // shapes), with per-project overrides, role filters and the fallback to admins.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeystoneSession } from '../drivers/cloud/openstack/session.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
+import { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import {
   type IdentityDirectory,
   KeystoneDirectory,
   type RecipientPolicy,
   RecipientResolver,
-} from '../drivers/notifier/recipients.js';
-import { PROJECTS, seedIdentity } from './notify-fixtures.js';
+} from '../../drivers/notifier/recipients.js';
+import { PROJECTS, seedIdentity } from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud;
 beforeEach(async () => {

@@ -1,17 +1,17 @@
 // Secrets from AWS Secrets Manager, through the code path Lambda uses (Powertools
 // Parameters + the AWS SDK), pointed at a small Secrets Manager stand-in on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverReport } from '../core/deliver-report.js';
-import { SlackNotifier, slackNotifierSchema } from '../drivers/notifier/chat.js';
-import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
+import { deliverReport } from '../../core/deliver-report.js';
+import { SlackNotifier, slackNotifierSchema } from '../../drivers/notifier/chat.js';
+import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
 import {
   type HttpSink,
   sampleReport,
   silentLogger,
   startHttpSink,
   startSmtpSink,
-} from './notify-fixtures.js';
-import { type FakeSecretsManager, startFakeSecretsManager } from './support/secrets-manager.js';
+} from '../support/notify-fixtures.js';
+import { type FakeSecretsManager, startFakeSecretsManager } from '../support/secrets-manager.js';
 
 let fake: FakeSecretsManager;
 let sink: HttpSink;

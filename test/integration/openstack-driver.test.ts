@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CloudError } from '../core/errors.js';
-import { connectionFromCloudsYaml, resolveConnection } from '../drivers/cloud/openstack/credentials.js';
-import { evacuateBody, OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
+import type { CloudError } from '../../core/errors.js';
+import { connectionFromCloudsYaml, resolveConnection } from '../../drivers/cloud/openstack/credentials.js';
+import { evacuateBody, OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 
 let sim: SimulatedCloud | undefined;
 afterEach(async () => {

@@ -4,8 +4,8 @@
 // byte stand in for the attack (300 such sockets held the relay ~26 s before).
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RelayLab, startRelayLab } from './support/relay-lab.js';
-import { selfSignedCertificate } from './support/self-signed.js';
+import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
+import { selfSignedCertificate } from '../support/self-signed.js';
 
 const relays: RelayLab[] = [];
 const sockets: Socket[] = [];

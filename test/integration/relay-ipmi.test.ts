@@ -2,8 +2,8 @@
 // process reflects, and every failure classified from ipmitool's stderr within bounded time.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BmcLab, freeUdpPort, startBmcLab } from './support/bmc-lab.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { type BmcLab, freeUdpPort, startBmcLab } from '../support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

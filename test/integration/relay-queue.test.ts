@@ -4,9 +4,9 @@
 // tool runs: a run is recorded when it starts, and waits there until released.
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../infra/relay/protocol.js';
-import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { signRequest } from '../../infra/relay/protocol.js';
+import { type BmcLab, startBmcLab } from '../support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 const relays: RelayLab[] = [];

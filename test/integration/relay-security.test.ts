@@ -4,12 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelayFencer, relayFencerSchema } from '../drivers/fencer/relay-options.js';
-import { canonicalString, computeSignature, HEADER, signRequest } from '../infra/relay/protocol.js';
-import { relayConfigSchema } from '../infra/relay/relay-config.js';
-import { type BmcLab, requireBmcTools, startBmcLab } from './support/bmc-lab.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
-import { selfSignedCertificate } from './support/self-signed.js';
+import { createRelayFencer, relayFencerSchema } from '../../drivers/fencer/relay-options.js';
+import { canonicalString, computeSignature, HEADER, signRequest } from '../../infra/relay/protocol.js';
+import { relayConfigSchema } from '../../infra/relay/relay-config.js';
+import { type BmcLab, requireBmcTools, startBmcLab } from '../support/bmc-lab.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
+import { selfSignedCertificate } from '../support/self-signed.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

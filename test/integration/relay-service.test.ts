@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RelayClient } from '../drivers/fencer/relay-client.js';
-import { loadInventory } from '../infra/relay/inventory.js';
-import { powerPath } from '../infra/relay/protocol.js';
-import { assertSafeListen, loadRelayConfig, relayConfigSchema } from '../infra/relay/relay-config.js';
-import { requireBmcTools } from './support/bmc-lab.js';
+import { RelayClient } from '../../drivers/fencer/relay-client.js';
+import { loadInventory } from '../../infra/relay/inventory.js';
+import { powerPath } from '../../infra/relay/protocol.js';
+import { assertSafeListen, loadRelayConfig, relayConfigSchema } from '../../infra/relay/relay-config.js';
+import { requireBmcTools } from '../support/bmc-lab.js';
 
 const KEY = 'a'.repeat(16) + 'b'.repeat(16) + 'c'.repeat(16);
 /** The esbuild target the README's build command uses (the test builds exactly that). */

@@ -2,9 +2,9 @@
 // instances polled together cost one list per host, a lone one a single read, and an
 // instance on no listed host (moved elsewhere, deleted) is still read correctly.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServerWatch } from '../core/server-watch.js';
-import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
+import { ServerWatch } from '../../core/server-watch.js';
+import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 
 let sim: SimulatedCloud;
 afterEach(async () => sim?.close());

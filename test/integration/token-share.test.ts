@@ -2,10 +2,10 @@
 // another one left, sealed, in the shared state store (DynamoDB, here dynalite on 127.0.0.1),
 // and only the same credentials can open it.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OpenStackCloud } from '../drivers/cloud/openstack/nova.js';
-import { KeystoneSession } from '../drivers/cloud/openstack/session.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { type Dynalite, startDynalite } from './support/dynalite.js';
+import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
+import { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import { type Dynalite, startDynalite } from '../support/dynalite.js';
 
 let dynamo: Dynalite;
 let sim: SimulatedCloud;

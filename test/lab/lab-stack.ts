@@ -19,8 +19,8 @@ import { ExecutionStore } from '../../engine/execution-store.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
-import { type SmtpSink, startSmtpSink } from '../notify-fixtures.js';
 import { memoryLogger } from '../support/intake.js';
+import { type SmtpSink, startSmtpSink } from '../support/notify-fixtures.js';
 import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
 import { HOSTS, labInventory, relayEntry, useLabCloudsYaml } from './lab-env.js';
 

@@ -4,7 +4,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import type { RecoveryReport } from '../core/ports.js';
+import type { RecoveryReport } from '../../core/ports.js';
 
 export interface ReceivedMail {
   from: string;
@@ -282,7 +282,9 @@ function inst(
  * email), rita (reader), nova (service account with admin). beta: erin and bob, but the
  * notifier config overrides beta's addresses. gamma: frank, without email. empty: nobody.
  */
-export function seedIdentity(identity: import('../drivers/cloud/simulated/identity.js').SimulatedIdentity) {
+export function seedIdentity(
+  identity: import('../../drivers/cloud/simulated/identity.js').SimulatedIdentity,
+) {
   for (const [name, id] of Object.entries(PROJECTS)) identity.addProject({ id, name });
   identity.addProject({ id: 'p-empty', name: 'empty' });
   const user = (name: string, email: string | null, enabled = true) =>

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseConfig } from '../core/config.js';
-import { cloudDrivers } from '../drivers/cloud/registry.js';
-import { fencerDrivers } from '../drivers/fencer/registry.js';
-import { validateDriverSections } from '../drivers/registry.js';
-import { functionRuntime } from '../functions/lib/function-runtime.js';
+import { parseConfig } from '../../core/config.js';
+import { cloudDrivers } from '../../drivers/cloud/registry.js';
+import { fencerDrivers } from '../../drivers/fencer/registry.js';
+import { validateDriverSections } from '../../drivers/registry.js';
+import { functionRuntime } from '../../functions/lib/function-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-function-runtime-'));
 const saved = process.env.FREEZER_DR_CONFIG;

@@ -1,8 +1,8 @@
 // Where a re-driven execution picks up, from the events its interrupted run recorded.
 import { describe, expect, it } from 'vitest';
-import { loadDefinition } from '../engine/definition.js';
-import type { StoredEvent } from '../engine/history.js';
-import { resumePoint } from '../engine/resume-point.js';
+import { loadDefinition } from '../../engine/definition.js';
+import type { StoredEvent } from '../../engine/history.js';
+import { resumePoint } from '../../engine/resume-point.js';
 
 const definition = loadDefinition() as { States: object };
 const state = (type: 'StateEntered' | 'StateExited', name: string, data: unknown, index?: number) =>

@@ -1,6 +1,6 @@
 // The target planner on its own: proportional spread, server groups, zones, waves, shortfall.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRIORITY, type PlanHost, type PlanInstance, planTargets } from '../core/plan-targets.js';
+import { DEFAULT_PRIORITY, type PlanHost, type PlanInstance, planTargets } from '../../core/plan-targets.js';
 
 const small = { vcpus: 1, ramMb: 512, diskGb: 1 };
 const vm = (id: string, extra: Partial<PlanInstance> = {}): PlanInstance => ({

@@ -4,8 +4,8 @@
 // endpoint record it: events chained by previousEventId.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { confirmText, recoveryTimeline } from '../core/recovery-timeline.js';
-import { loadDefinition } from '../engine/definition.js';
+import { confirmText, recoveryTimeline } from '../../core/recovery-timeline.js';
+import { loadDefinition } from '../../engine/definition.js';
 
 const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');

@@ -1,9 +1,9 @@
 // ipmitool failure classification on the exact texts measured against ipmi_sim (see
 // the team's bmc-lab notes), including cases the live tests do not reproduce cheaply.
 import { describe, expect, it } from 'vitest';
-import { classifyIpmitool } from '../infra/relay/ipmitool.js';
-import { NonceCache } from '../infra/relay/request-auth.js';
-import type { CommandResult } from '../infra/relay/run-command.js';
+import { classifyIpmitool } from '../../infra/relay/ipmitool.js';
+import { NonceCache } from '../../infra/relay/request-auth.js';
+import type { CommandResult } from '../../infra/relay/run-command.js';
 
 const failed = (stderr: string, extra: Partial<CommandResult> = {}): CommandResult => ({
   code: 1,

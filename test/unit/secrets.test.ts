@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeIssues } from '../core/config.js';
-import { readSecret, secretRef } from '../core/secrets.js';
-import { openstackConnection } from '../drivers/cloud/openstack/connection-source.js';
+import { describeIssues } from '../../core/config.js';
+import { readSecret, secretRef } from '../../core/secrets.js';
+import { openstackConnection } from '../../drivers/cloud/openstack/connection-source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

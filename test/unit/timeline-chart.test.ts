@@ -3,9 +3,9 @@
 // axis origin, the floor's moments, bars still running, and a 1000-instance recovery
 // kept to a readable number of rows.
 import { describe, expect, it } from 'vitest';
-import { barWidth, timelineText } from '../cli/timeline-text.js';
-import type { InstanceView, RecoveryTimeline, StageView } from '../core/recovery-timeline.js';
-import { tickStep, timelineChart } from '../core/timeline-chart.js';
+import { barWidth, timelineText } from '../../cli/timeline-text.js';
+import type { InstanceView, RecoveryTimeline, StageView } from '../../core/recovery-timeline.js';
+import { tickStep, timelineChart } from '../../core/timeline-chart.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms);

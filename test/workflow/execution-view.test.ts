@@ -6,17 +6,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { showCommand, showLines, watchLine } from '../cli/commands/executions.js';
-import { instanceNames, type NameSource } from '../core/instance-names.js';
-import { destination, recoveryTimeline } from '../core/recovery-timeline.js';
-import type { SimOptions } from '../drivers/cloud/simulated/state.js';
-import { loadDefinition } from '../engine/definition.js';
-import { ExecutionStore } from '../engine/execution-store.js';
-import { renderExecution } from '../engine/executions-page.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { executionArn, LocalExecutions } from '../engine/local-executions.js';
-import { type LocalServer, startLocalServer } from '../engine/local-server.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { showCommand, showLines, watchLine } from '../../cli/commands/executions.js';
+import { instanceNames, type NameSource } from '../../core/instance-names.js';
+import { destination, recoveryTimeline } from '../../core/recovery-timeline.js';
+import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
+import { loadDefinition } from '../../engine/definition.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { renderExecution } from '../../engine/executions-page.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { executionArn, LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
 

@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listCommand, showCommand } from '../cli/commands/executions.js';
-import { executionEndLine, progressPrinter } from '../cli/progress.js';
-import { ExecutionStore } from '../engine/execution-store.js';
-import type { EngineEvent } from '../engine/local-engine.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { LocalExecutions } from '../engine/local-executions.js';
-import { type LocalServer, startLocalServer } from '../engine/local-server.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { listCommand, showCommand } from '../../cli/commands/executions.js';
+import { executionEndLine, progressPrinter } from '../../cli/progress.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import type { EngineEvent } from '../../engine/local-engine.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 const NOT_VERIFIED = /Fence\.NotVerified: power-off of compute-1 \(simulated BMC of compute-1\) not verified/;
 

@@ -2,8 +2,8 @@
 // instance evacuated twice, more hosts powered off than the budget, each shows up as a
 // non-zero counter. (The campaign itself, npm run test:faults, expects zeros.)
 import { afterEach, describe, expect, it } from 'vitest';
-import { countersOf, type Evidence } from './faults/support/counters.js';
-import { type Scene, startScene } from './faults/support/scene.js';
+import { countersOf, type Evidence } from '../faults/support/counters.js';
+import { type Scene, startScene } from '../faults/support/scene.js';
 
 let scene: Scene | null = null;
 afterEach(async () => {

@@ -3,14 +3,14 @@
 // it through the relay to a REAL ipmi_sim BMC, and only a verified power-off lets the
 // evacuation start.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { MemoryNotifier } from '../drivers/notifier/log.js';
-import { LocalEngine } from '../engine/local-engine.js';
-import { createRuntime, type LocalRuntime } from '../engine/runtime.js';
-import { type BmcLab, startBmcLab } from './support/bmc-lab.js';
-import { captureLogger } from './support/capture-logger.js';
-import { ipmiEntry, type RelayLab, startRelayLab } from './support/relay-lab.js';
+import { parseConfig } from '../../core/config.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { LocalEngine } from '../../engine/local-engine.js';
+import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { type BmcLab, startBmcLab } from '../support/bmc-lab.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;
 let relay: RelayLab;

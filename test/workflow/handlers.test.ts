@@ -1,8 +1,8 @@
 // Bad input to any Task handler: a clear error naming the field, and nothing happens.
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { taskFunctions } from '../functions/catalog.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { taskFunctions } from '../../functions/catalog.js';
+import { type Harness, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -2,22 +2,22 @@
 // power-cycle a host, force it down again, or evacuate an instance a second time.
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { confirmHostFailure } from '../core/confirm-host-failure.js';
-import { evacuateInstance } from '../core/evacuate-instance.js';
-import { fenceHost } from '../core/fence-host.js';
-import { markHostDown } from '../core/mark-host-down.js';
-import { selectInstances } from '../core/select-instances.js';
-import { verifyInstance } from '../core/verify-instance.js';
-import { verifyPowerOff } from '../core/verify-power-off.js';
-import { lambdaContext } from '../engine/local-engine.js';
-import { taskFunctions } from '../functions/catalog.js';
-import { createHandler as createDrill } from '../functions/fence-drill.js';
-import { createHandler as createReconciler } from '../functions/reconcile.js';
-import { createHandler as createWebhook } from '../functions/webhook.js';
-import { fakeExecutions } from './support/fake-sfn.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
-import { TOKEN, lambdaContext as webhookContext, webhookEvent } from './support/intake.js';
-import { alertmanagerPayload } from './support/intake-samples.js';
+import { confirmHostFailure } from '../../core/confirm-host-failure.js';
+import { evacuateInstance } from '../../core/evacuate-instance.js';
+import { fenceHost } from '../../core/fence-host.js';
+import { markHostDown } from '../../core/mark-host-down.js';
+import { selectInstances } from '../../core/select-instances.js';
+import { verifyInstance } from '../../core/verify-instance.js';
+import { verifyPowerOff } from '../../core/verify-power-off.js';
+import { lambdaContext } from '../../engine/local-engine.js';
+import { taskFunctions } from '../../functions/catalog.js';
+import { createHandler as createDrill } from '../../functions/fence-drill.js';
+import { createHandler as createReconciler } from '../../functions/reconcile.js';
+import { createHandler as createWebhook } from '../../functions/webhook.js';
+import { fakeExecutions } from '../support/fake-sfn.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
+import { TOKEN, lambdaContext as webhookContext, webhookEvent } from '../support/intake.js';
+import { alertmanagerPayload } from '../support/intake-samples.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

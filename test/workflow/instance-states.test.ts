@@ -1,6 +1,6 @@
 // Instances that are not simply ACTIVE: each must end in its prior state on another host.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

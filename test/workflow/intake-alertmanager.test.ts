@@ -3,10 +3,10 @@
 // webhook_config with bearer auth; the recovery starts once and runs on the embedded
 // engine against the SIMULATED cloud; Alertmanager's repeat notifications start nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalEngine } from '../engine/local-engine.js';
-import { type Alertmanager, alertmanagerBinary, startAlertmanager } from './support/alertmanager.js';
-import { type IntakeRig, startIntakeRig, TOKEN } from './support/intake.js';
-import { serveWebhook, type WebhookServer } from './support/webhook-server.js';
+import { LocalEngine } from '../../engine/local-engine.js';
+import { type Alertmanager, alertmanagerBinary, startAlertmanager } from '../support/alertmanager.js';
+import { type IntakeRig, startIntakeRig, TOKEN } from '../support/intake.js';
+import { serveWebhook, type WebhookServer } from '../support/webhook-server.js';
 
 let rig: IntakeRig;
 let server: WebhookServer;

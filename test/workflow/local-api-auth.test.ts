@@ -16,14 +16,14 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sfnTarget } from '../cli/sfn-target.js';
-import { parseConfig } from '../core/config.js';
-import { ExecutionStore } from '../engine/execution-store.js';
-import { localApiToken } from '../engine/local-api-token.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { executionArn, LocalExecutions } from '../engine/local-executions.js';
-import { type LocalServer, startLocalServer } from '../engine/local-server.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { sfnTarget } from '../../cli/sfn-target.js';
+import { parseConfig } from '../../core/config.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { localApiToken } from '../../engine/local-api-token.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { executionArn, LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 let dir: string;

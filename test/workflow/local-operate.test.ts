@@ -2,12 +2,12 @@
 // changes nothing (asserted on the cloud's whole state); `restore` re-enables a recovered
 // host only after its nova-compute is back and every evacuation from it reads completed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { planRecovery } from '../core/plan-recovery.js';
-import type { Fencer } from '../core/ports.js';
-import { type RestoreProgress, restoreHost } from '../core/restore-host.js';
-import type { SimulatedCloudState } from '../drivers/cloud/simulated/state.js';
-import { SimulatedFencer } from '../drivers/fencer/simulated.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { planRecovery } from '../../core/plan-recovery.js';
+import type { Fencer } from '../../core/ports.js';
+import { type RestoreProgress, restoreHost } from '../../core/restore-host.js';
+import type { SimulatedCloudState } from '../../drivers/cloud/simulated/state.js';
+import { SimulatedFencer } from '../../drivers/fencer/simulated.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -11,18 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceView, RecoveryTimeline } from '../core/recovery-timeline.js';
-import { CHROMIUM_FLAGS } from '../docs/chromium-screenshot.js';
-import { ExecutionStore } from '../engine/execution-store.js';
-import { renderExecution } from '../engine/executions-page.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { executionArn, LocalExecutions } from '../engine/local-executions.js';
-import { type LocalServer, startLocalServer } from '../engine/local-server.js';
-import { type Harness, startHarness } from './support/harness.js';
+import type { InstanceView, RecoveryTimeline } from '../../core/recovery-timeline.js';
+import { CHROMIUM_FLAGS } from '../../docs/chromium-screenshot.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { renderExecution } from '../../engine/executions-page.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { executionArn, LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type Harness, startHarness } from '../support/harness.js';
 
 // The picture in docs/ is refreshed on request only, so a test run leaves the tree clean.
-const DOCS_SCREENSHOT = fileURLToPath(new URL('../docs/executions-page.png', import.meta.url));
-const DOCS_TIMELINE = fileURLToPath(new URL('../docs/executions-timeline.png', import.meta.url));
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/executions-page.png', import.meta.url));
+const DOCS_TIMELINE = fileURLToPath(new URL('../../docs/executions-timeline.png', import.meta.url));
 const TOKEN = 'page-test-token-0123456789abcdef';
 
 let h: Harness;

@@ -22,11 +22,11 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExecutionStore } from '../engine/execution-store.js';
-import { stateMachineArn } from '../engine/local-engine.js';
-import { executionArn, LocalExecutions } from '../engine/local-executions.js';
-import { handleSfnRequest } from '../engine/sfn-server.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { stateMachineArn } from '../../engine/local-engine.js';
+import { executionArn, LocalExecutions } from '../../engine/local-executions.js';
+import { handleSfnRequest } from '../../engine/sfn-server.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 interface Stack {
   h: Harness;

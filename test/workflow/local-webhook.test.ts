@@ -7,17 +7,17 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExecutionStore } from '../engine/execution-store.js';
-import { LocalExecutions } from '../engine/local-executions.js';
-import { type LocalServer, startLocalServer } from '../engine/local-server.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { ExecutionStore } from '../../engine/execution-store.js';
+import { LocalExecutions } from '../../engine/local-executions.js';
+import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
+import { type Harness, startHarness } from '../support/harness.js';
 
 const TOKEN = 'webhook-test-token-0123456789';
 const MAX_BODY = 1_048_576; // intake.maxBodyBytes's default, as documented
 
 /** The Responses table of docs/intake.md: status → the body in its second column. */
 function documentedBodies(): Map<number, string> {
-  const doc = readFileSync(new URL('../docs/intake.md', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../../docs/intake.md', import.meta.url), 'utf8');
   const bodies = new Map<number, string>();
   for (const [, status, body] of doc.matchAll(/^\| (\d{3}) \| `(\{"error":[^`]*\})` \|/gm)) {
     bodies.set(Number(status), body as string);
@@ -107,7 +107,7 @@ describe('local webhook responses', () => {
   });
 
   it('names the position of a JSON error when the parser gives one, as documented', async () => {
-    const doc = readFileSync(new URL('../docs/intake.md', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../docs/intake.md', import.meta.url), 'utf8');
     expect(doc).toContain('`body: malformed JSON at position 12` for `{"host":"a",}`');
     expect(JSON.parse((await post('{"host":"a",}')).body)).toEqual({
       error: 'body: malformed JSON at position 12',

@@ -3,13 +3,13 @@
 // the execution's output records the notification failure. Then the same run with
 // SMTP up, where the tenant message lists only that tenant's instances.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
-import { type SimulatedCloud, startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
-import { LocalEngine } from '../engine/local-engine.js';
-import { createRuntime } from '../engine/runtime.js';
-import { closedPort, type SmtpSink, silentLogger, startSmtpSink } from './notify-fixtures.js';
-import { quietLogger, recoveryInput } from './support/harness.js';
+import { parseConfig } from '../../core/config.js';
+import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
+import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
+import { LocalEngine } from '../../engine/local-engine.js';
+import { createRuntime } from '../../engine/runtime.js';
+import { quietLogger, recoveryInput } from '../support/harness.js';
+import { closedPort, type SmtpSink, silentLogger, startSmtpSink } from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud;
 let smtp: SmtpSink | undefined;

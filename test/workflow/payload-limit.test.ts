@@ -4,10 +4,10 @@
 // 1000-instance host with 40-character host names.
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EngineEvent, LocalEngine } from '../engine/local-engine.js';
-import { checkStatePayload, MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
-import { withStateHooks } from '../engine/state-hooks.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { type EngineEvent, LocalEngine } from '../../engine/local-engine.js';
+import { checkStatePayload, MAX_PAYLOAD_BYTES, payloadBytes } from '../../engine/payload-limit.js';
+import { withStateHooks } from '../../engine/state-hooks.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 const limited = (options: RunOptions = {}) => withStateHooks(options, { onState: checkStatePayload });
 const big = (bytes: number) => 'x'.repeat(bytes);

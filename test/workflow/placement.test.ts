@@ -1,7 +1,7 @@
 // Where evacuees land, through the real workflow on the SIMULATED cloud: spread by free
 // capacity, server groups, restart-priority waves, capacity shortfall, reserved hosts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

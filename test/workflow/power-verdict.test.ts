@@ -2,8 +2,8 @@
 // evacuations) only when VerifyPowerOff read the power off; record-only is its own named
 // branch, and anything else is a fencing failure, whatever the function returned.
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalEngine } from '../engine/local-engine.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { LocalEngine } from '../../engine/local-engine.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

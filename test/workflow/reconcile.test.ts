@@ -2,12 +2,12 @@
 // the real StepFunctionsExecutions (each start runs the real ASL on the embedded engine):
 // what it resumes, what it reports, what it unlocks, and what it leaves alone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDisabledReason } from '../core/disabled-reason.js';
-import { lockReason } from '../core/evacuate-instance.js';
-import { executionName, namesIncident, resumedExecutionName } from '../core/executions.js';
-import { reconcile } from '../core/reconcile.js';
-import { type FakeStepFunctions, fakeExecutions } from './support/fake-sfn.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { formatDisabledReason } from '../../core/disabled-reason.js';
+import { lockReason } from '../../core/evacuate-instance.js';
+import { executionName, namesIncident, resumedExecutionName } from '../../core/executions.js';
+import { reconcile } from '../../core/reconcile.js';
+import { type FakeStepFunctions, fakeExecutions } from '../support/fake-sfn.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

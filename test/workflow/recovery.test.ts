@@ -1,7 +1,7 @@
 // The real statemachine/host-recovery.asl.json on the embedded engine against the
 // SIMULATED cloud: the whole recovery, and the ways it must refuse or degrade.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());

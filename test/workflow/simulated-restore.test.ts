@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { persistSimulatedState } from '../drivers/cloud/simulated/persistence.js';
-import { SimulatedCloudState } from '../drivers/cloud/simulated/state.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { persistSimulatedState } from '../../drivers/cloud/simulated/persistence.js';
+import { SimulatedCloudState } from '../../drivers/cloud/simulated/state.js';
+import { type Harness, startHarness } from '../support/harness.js';
 
 let h: Harness | undefined;
 let dir: string | undefined;

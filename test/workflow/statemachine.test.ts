@@ -1,10 +1,10 @@
 // statemachine/host-recovery.asl.json itself: lint, bindings, and its history budget.
 import aslValidator from 'asl-validator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadDefinition, placeholders } from '../engine/definition.js';
-import { toHistoryEvents } from '../engine/history.js';
-import { taskFunctions } from '../functions/catalog.js';
-import { type Harness, recoveryInput, startHarness } from './support/harness.js';
+import { loadDefinition, placeholders } from '../../engine/definition.js';
+import { toHistoryEvents } from '../../engine/history.js';
+import { taskFunctions } from '../../functions/catalog.js';
+import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 type State = Record<string, unknown> & { Type: string };
 const definition = loadDefinition();

@@ -5,7 +5,8 @@
 //
 // MemoryStateStore lives in one process: right for `npm start` and tests. On AWS every
 // Lambda container must see the same state, so config `state: {driver: dynamodb}` selects
-// the DynamoDB driver (conditional writes on one table), which implements this port.
+// the DynamoDB driver (conditional writes on one table), which implements this port;
+// test/contract/state-store.contract.test.ts holds both stores to one contract.
 
 export interface StateStore {
   /**

@@ -13,7 +13,9 @@ export interface EvacuateInput {
   /** Planned destination (PlanTargets); null or absent lets Nova's scheduler choose. */
   target?: string | null;
 }
-export type EvacuateAction = 'evacuated' | 'in-progress' | 'already-moved' | 'gone' | 'refused';
+/** What EvacuateInstance did (the one list; the Task input schema takes its enum from it). */
+export const EVACUATE_ACTIONS = ['evacuated', 'in-progress', 'already-moved', 'gone', 'refused'] as const;
+export type EvacuateAction = (typeof EVACUATE_ACTIONS)[number];
 export interface EvacuateResult {
   /** refused: Nova turned the evacuation down for good (4xx); VerifyInstance reports it failed, with `reason`. */
   action: EvacuateAction;

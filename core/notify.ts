@@ -14,6 +14,7 @@ import type {
   Server,
   StageReport,
 } from './ports.js';
+import { INSTANCE_OUTCOMES } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { flattenResults } from './summarize.js';
 import { nowIso } from './time.js';
@@ -75,7 +76,7 @@ export function describeError(error: { Error?: string; Cause?: string } | null |
 const errorReason = (error: string, cause: string | undefined) =>
   cause ? describeError({ Error: error, Cause: cause }) : `${error} (the cause is in the execution history)`;
 
-const OUTCOMES = new Set<InstanceOutcomeKind>(['recovered', 'already-recovered', 'failed', 'gone']);
+const OUTCOMES = new Set<InstanceOutcomeKind>(INSTANCE_OUTCOMES);
 
 const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-failed']);
 

@@ -4,14 +4,13 @@
 // resource), honouring server groups and availability zones, highest priority first.
 // Nova's scheduler cannot do this for concurrent evacuations: they do not see each
 // other's claims, and on the lab they stacked on one host in 5 of 6 runs.
+import type { GroupPolicy } from './ports.js';
 
 export interface Resources {
   vcpus: number;
   ramMb: number;
   diskGb: number;
 }
-
-export type GroupPolicy = 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
 
 export interface PlanInstance {
   id: string;

@@ -112,10 +112,14 @@ export interface HypervisorStats {
   runningVms: number;
 }
 
+/** Nova's server group policies (the one list; the planner and the simulated cloud use it). */
+export const GROUP_POLICIES = ['affinity', 'anti-affinity', 'soft-affinity', 'soft-anti-affinity'] as const;
+export type GroupPolicy = (typeof GROUP_POLICIES)[number];
+
 export interface ServerGroup {
   id: string;
   name: string;
-  policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+  policy: GroupPolicy;
   members: string[];
 }
 
@@ -170,7 +174,9 @@ export const NOTIFICATION_KINDS = [
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-export type InstanceOutcomeKind = 'recovered' | 'already-recovered' | 'failed' | 'gone';
+/** How an instance's recovery ended (VerifyInstance's outcome; reports, timelines and counts read it). */
+export const INSTANCE_OUTCOMES = ['recovered', 'already-recovered', 'failed', 'gone'] as const;
+export type InstanceOutcomeKind = (typeof INSTANCE_OUTCOMES)[number];
 
 export interface InstanceReport {
   id: string;

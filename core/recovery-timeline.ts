@@ -2,6 +2,11 @@
 // instance (from, to, state, time). Built from the AWS-shaped history (GetExecutionHistory),
 // so the executions page, `executions show` and `watch` read a local run and one on AWS alike.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { INSTANCE_NOT_SETTLED } from './errors.js';
+import { INSTANCE_OUTCOMES } from './ports.js';
+
+/** An instance in one of these states is done; a later Map entry never reopens it. */
+const SETTLED = new Set<string>(INSTANCE_OUTCOMES);
 
 /**
  * `caught`: its Task failed and a Retry may run it again; a stage that ends after a caught
@@ -355,7 +360,7 @@ export function recoveryTimeline(
       if (state === 'VerifyInstance' && event.type === 'TaskFailed') {
         const input = parse(enteredOf(event)?.stateEnteredEventDetails?.input);
         const id = str(input.id);
-        if (id && event.taskFailedEventDetails?.error === 'Instance.NotSettled')
+        if (id && event.taskFailedEventDetails?.error === INSTANCE_NOT_SETTLED)
           row(id, at).state = 'rebuilding';
       }
     }
@@ -369,8 +374,7 @@ export function recoveryTimeline(
         view.from = str(input.host);
         view.target = str(input.target);
         view.startedAt ??= at;
-        if (!['recovered', 'already-recovered', 'failed', 'gone'].includes(view.state))
-          view.state = 'evacuating';
+        if (!SETTLED.has(view.state)) view.state = 'evacuating';
       }
     } else if (exited?.name === 'EvacuateInstance') {
       const output = parse(exited.output);

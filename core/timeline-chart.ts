@@ -3,6 +3,7 @@
 // and the moments the floor measures a recovery by. Times are milliseconds from the
 // chart's origin (the alert, or the execution's start when the alert came later or is
 // unknown). The executions page draws it as SVG, `executions show` as text: one geometry.
+import { INSTANCE_OUTCOMES } from './ports.js';
 import type { InstanceView, RecoveryTimeline, StageStatus } from './recovery-timeline.js';
 
 /**
@@ -65,7 +66,7 @@ export const DEFAULT_MAX_INSTANCES = 40;
 /** An alert more than this before the start (a resumed incident) would squash the chart. */
 const ALERT_LEAD_LIMIT_MS = 15 * 60_000;
 
-const SETTLED = new Set(['recovered', 'already-recovered', 'failed', 'gone']);
+const SETTLED = new Set<string>(INSTANCE_OUTCOMES);
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 

@@ -5,6 +5,7 @@
 import { INSTANCE_NOT_SETTLED, WorkflowError } from './errors.js';
 import type { EvacuateResult } from './evacuate-instance.js';
 import { countMetric } from './metrics.js';
+import type { InstanceOutcomeKind } from './ports.js';
 import type { Runtime } from './runtime.js';
 import { serverWatch } from './server-watch.js';
 import { secondsSince, sleep } from './time.js';
@@ -22,7 +23,7 @@ export interface VerifyInstanceInput {
 }
 export interface VerifyInstanceResult {
   id: string;
-  outcome: 'recovered' | 'already-recovered' | 'failed' | 'gone';
+  outcome: InstanceOutcomeKind;
   to: string | null;
   final: string | null;
   seconds: number;

@@ -1,5 +1,6 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
 import { CONFIRM_STATUSES } from '../core/confirm-host-failure.js';
+import { EVACUATE_ACTIONS } from '../core/evacuate-instance.js';
 import { hostName } from '../core/host-name.js';
 import { CHANNELS, NOTIFICATION_KINDS } from '../core/ports.js';
 import * as z from '../core/zod.js';
@@ -24,7 +25,7 @@ export const fenceRecord = z.object({
 });
 
 export const evacuationRecord = z.object({
-  action: z.enum(['evacuated', 'in-progress', 'already-moved', 'gone', 'refused']),
+  action: z.enum(EVACUATE_ACTIONS),
   prior: z.nullable(z.string()),
   lockedByUs: z.boolean(),
   startedAt: isoTime,

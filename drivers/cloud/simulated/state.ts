@@ -4,7 +4,7 @@
 // in use." while the source service is up and not forced down; an instance passes
 // through REBUILDING with a task state before it lands on another host.
 import { randomUUID } from 'node:crypto';
-import type { PowerState } from '../../../core/ports.js';
+import type { GroupPolicy, PowerState } from '../../../core/ports.js';
 
 export type VmState = 'active' | 'stopped' | 'error' | 'building';
 
@@ -71,7 +71,7 @@ export interface SimHost {
 export interface SimServerGroup {
   id: string;
   name: string;
-  policy: 'affinity' | 'anti-affinity' | 'soft-affinity' | 'soft-anti-affinity';
+  policy: GroupPolicy;
   members: string[];
 }
 

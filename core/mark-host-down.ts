@@ -2,7 +2,7 @@
 // of after service_down_time, disabled keeps the scheduler away. Idempotent: a service
 // already forced down and disabled by this incident is left as it is.
 import { formatDisabledReason, parseDisabledReason } from './disabled-reason.js';
-import { HOST_UNKNOWN, WorkflowError } from './errors.js';
+import { CLOUD_REJECTED, HOST_UNKNOWN, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { nowIso } from './time.js';
 
@@ -43,7 +43,7 @@ export async function markHostDown(rt: Runtime, input: MarkDownInput): Promise<M
   });
   if (!updated.forcedDown || updated.status !== 'disabled') {
     throw new WorkflowError(
-      'Cloud.Rejected',
+      CLOUD_REJECTED,
       `Nova did not force ${input.host} down (it reads ${updated.status}/${updated.state})`,
     );
   }

@@ -7,6 +7,13 @@ import { intakeConfigSchema } from './intake/config.js';
 import { parseYaml } from './yaml.js';
 import * as z from './zod.js';
 
+/** The Task timeouts (TimeoutSeconds in the ASL, the functions' timeout in serverless.yml) the waits below must end inside. */
+export const TASK_TIMEOUT_SECONDS = { VerifyPowerOff: 120, VerifyInstance: 90 } as const;
+/** Left of a Task's time for the read in flight at the deadline and a cold start. */
+export const TASK_MARGIN_SECONDS = 30;
+/** Step Functions runs at most 40 iterations of an inline Map at once. */
+export const MAP_MAX_CONCURRENCY = 40;
+
 const driverSection = z.looseObject({ driver: z.string().check(z.minLength(1)) });
 
 export const selectionPolicySchema = z.strictObject({
@@ -58,8 +65,11 @@ export const recoveryPolicySchema = z.strictObject({
   ),
   fence: z.prefault(
     z.strictObject({
-      /** How long to poll the power controller for 'off' after the off request. */
-      verifyTimeoutSeconds: z._default(z.positiveNumber(), 30),
+      /** How long to poll the power controller for 'off' after the off request; under VerifyPowerOff's timeout. */
+      verifyTimeoutSeconds: z._default(
+        z.positiveNumber().check(z.maximum(TASK_TIMEOUT_SECONDS.VerifyPowerOff - TASK_MARGIN_SECONDS)),
+        30,
+      ),
       pollIntervalMs: z._default(z.positiveInt(), 500),
     }),
     {},
@@ -67,15 +77,18 @@ export const recoveryPolicySchema = z.strictObject({
   selection: z.prefault(selectionPolicySchema, {}),
   evacuation: z.prefault(
     z.strictObject({
-      /** Map MaxConcurrency: evacuations in flight at once (Step Functions inline Map allows at most 40). */
-      maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(40)), 10),
+      /** Map MaxConcurrency: evacuations in flight at once (EvacuateInstances, an inline Map). */
+      maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(MAP_MAX_CONCURRENCY)), 10),
       lockInstances: z._default(z.boolean(), true),
       /** Put an instance that was in ERROR before the failure back in ERROR after the rebuild. */
       restoreErrorState: z._default(z.boolean(), true),
       // The floor polls every 0.5 s too; every verification of a process shares each read (core/server-watch.ts).
       verifyPollMs: z._default(z.positiveInt(), 500),
-      /** How long one verify invocation polls before handing back to the workflow to wait durably. */
-      verifyBudgetSeconds: z._default(z.positiveNumber(), 40),
+      /** How long one VerifyInstance invocation polls before handing back to the workflow to wait durably; under its timeout. */
+      verifyBudgetSeconds: z._default(
+        z.positiveNumber().check(z.maximum(TASK_TIMEOUT_SECONDS.VerifyInstance - TASK_MARGIN_SECONDS)),
+        40,
+      ),
       /** An instance not settled after this long is reported failed. */
       timeoutSeconds: z._default(z.positiveNumber(), 600),
     }),

@@ -12,8 +12,9 @@ import { type NotifyInput, notify } from '../core/notify.js';
 import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, emailNotifierSchema } from '../drivers/notifier/email.js';
 import { createRuntime } from '../engine/runtime.js';
+import { silentLogger } from '../test/support/capture-logger.js';
 import { quietLogger } from '../test/support/harness.js';
-import { silentLogger, startSmtpSink } from '../test/support/notify-fixtures.js';
+import { startSmtpSink } from '../test/support/notify-fixtures.js';
 import { goal } from './goals.js';
 
 const { values } = parseArgs({

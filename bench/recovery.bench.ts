@@ -7,11 +7,11 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { startSimulatedCloud } from '../drivers/cloud/simulated/server.js';
-import { MemoryNotifier } from '../drivers/notifier/log.js';
 import { toHistoryEvents } from '../engine/history.js';
 import { LocalEngine } from '../engine/local-engine.js';
 import { MAX_PAYLOAD_BYTES, payloadBytes } from '../engine/payload-limit.js';
 import { createRuntime } from '../engine/runtime.js';
+import { MemoryNotifier } from '../test/support/memory-notifier.js';
 import { goal } from './goals.js';
 
 const { values } = parseArgs({

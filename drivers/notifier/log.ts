@@ -21,14 +21,3 @@ export class LogNotifier implements Notifier {
     });
   }
 }
-
-/** Keeps reports in memory: for tests and the local executions page. */
-export class MemoryNotifier implements Notifier {
-  readonly reports: RecoveryReport[] = [];
-
-  constructor(readonly name = 'memory') {}
-
-  async notify(report: RecoveryReport): Promise<void> {
-    this.reports.push(report);
-  }
-}

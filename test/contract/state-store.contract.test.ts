@@ -7,8 +7,8 @@ import { parseConfig } from '../../core/config.js';
 import { MemoryStateStore, type StateStore } from '../../core/intake/state-store.js';
 import { validateDriverSections } from '../../drivers/registry.js';
 import { createStateStore, stateDrivers } from '../../drivers/state/registry.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { type Dynalite, startDynalite } from '../support/dynalite.js';
-import { memoryLogger } from '../support/intake.js';
 
 interface Fixture {
   /** Another handle on the same state (the same store in memory; a new client on DynamoDB). */
@@ -189,7 +189,7 @@ describe.each(Object.keys(fixtures))('StateStore contract: %s', (name) => {
 });
 
 describe('config `state`', () => {
-  const context = () => ({ logger: memoryLogger(false).logger, simulated: null, env: {} });
+  const context = () => ({ logger: captureLogger(false).logger, simulated: null, env: {} });
   const base = { cloud: { driver: 'simulated' }, fencer: { driver: 'simulated' } };
 
   it('is memory by default, and a dynamodb section builds a store on that table', async () => {

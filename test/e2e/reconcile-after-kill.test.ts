@@ -18,11 +18,11 @@ import type { Runtime } from '../../core/runtime.js';
 import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { SimulatedFencer } from '../../drivers/fencer/simulated.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { type BmcBridge, startBmcBridge } from '../support/bmc-bridge.js';
 import type { EngineChildSpec } from '../support/engine-child.js';
 import { type EngineProcess, settled, startEngineProcess } from '../support/engine-process.js';
 import { quietLogger, recoveryInput } from '../support/harness.js';
+import { MemoryNotifier } from '../support/memory-notifier.js';
 
 let sim: SimulatedCloud;
 let bridge: BmcBridge;

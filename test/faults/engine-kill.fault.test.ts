@@ -19,7 +19,6 @@ import { OpenStackCloud } from '../../drivers/cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import type { SimServer } from '../../drivers/cloud/simulated/state.js';
 import { SimulatedFencer } from '../../drivers/fencer/simulated.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { loadDefinition } from '../../engine/definition.js';
 import { createHandler } from '../../functions/webhook.js';
 import { type BmcBridge, startBmcBridge } from '../support/bmc-bridge.js';
@@ -28,6 +27,7 @@ import { type EngineProcess, settled, startEngineProcess } from '../support/engi
 import { quietLogger } from '../support/harness.js';
 import { lambdaContext, TOKEN, webhookEvent } from '../support/intake.js';
 import { alertmanagerPayload } from '../support/intake-samples.js';
+import { MemoryNotifier } from '../support/memory-notifier.js';
 import { faultGroup } from './support/campaign.js';
 import type { Evidence } from './support/counters.js';
 

@@ -11,8 +11,9 @@ import type { RecoveryReport } from '../../core/ports.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { createEmailNotifier, EmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
 import { createRuntime } from '../../engine/runtime.js';
+import { silentLogger } from '../support/capture-logger.js';
 import { quietLogger } from '../support/harness.js';
-import { type SmtpSink, silentLogger, startSmtpSink } from '../support/notify-fixtures.js';
+import { type SmtpSink, startSmtpSink } from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud | undefined;
 let smtp: SmtpSink | undefined;

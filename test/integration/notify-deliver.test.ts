@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backoffDelay, deliverReport } from '../../core/deliver-report.js';
 import type { Notifier } from '../../core/ports.js';
 import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { NotifierError } from '../../drivers/notifier/notifier-error.js';
-import { closedPort, sampleReport, silentLogger, silentServer } from '../support/notify-fixtures.js';
+import { silentLogger } from '../support/capture-logger.js';
+import { MemoryNotifier } from '../support/memory-notifier.js';
+import { closedPort, sampleReport, silentServer } from '../support/notify-fixtures.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

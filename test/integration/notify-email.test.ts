@@ -13,13 +13,13 @@ import {
   type EmailNotifier,
   emailNotifierSchema,
 } from '../../drivers/notifier/email.js';
+import { silentLogger } from '../support/capture-logger.js';
 import {
   PROJECTS,
   type ReceivedMail,
   type SmtpSink,
   sampleReport,
   seedIdentity,
-  silentLogger,
   startSmtpSink,
 } from '../support/notify-fixtures.js';
 

@@ -4,13 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverReport } from '../../core/deliver-report.js';
 import { SlackNotifier, slackNotifierSchema } from '../../drivers/notifier/chat.js';
 import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
-import {
-  type HttpSink,
-  sampleReport,
-  silentLogger,
-  startHttpSink,
-  startSmtpSink,
-} from '../support/notify-fixtures.js';
+import { silentLogger } from '../support/capture-logger.js';
+import { type HttpSink, sampleReport, startHttpSink, startSmtpSink } from '../support/notify-fixtures.js';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/secrets-manager.js';
 
 let fake: FakeSecretsManager;

@@ -19,7 +19,7 @@ import { ExecutionStore } from '../../engine/execution-store.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
-import { memoryLogger } from '../support/intake.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { type SmtpSink, startSmtpSink } from '../support/notify-fixtures.js';
 import { type RelayLab, startRelayLab } from '../support/relay-lab.js';
 import { HOSTS, labInventory, relayEntry, useLabCloudsYaml } from './lab-env.js';
@@ -89,7 +89,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
     monitors: options.monitors ?? [],
     intake: { auth: { bearer: { env: 'FREEZER_DR_WEBHOOK_TOKEN' }, hmac: null } },
   });
-  const { logger, lines } = memoryLogger();
+  const { logger, lines } = captureLogger();
   const rt = await createRuntime(config, { logger });
   const store = new ExecutionStore(dataDir);
   const executions = new LocalExecutions({ store, runtime: async () => rt });

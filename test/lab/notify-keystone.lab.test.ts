@@ -10,7 +10,8 @@ import { connectionFromCloudsYaml } from '../../drivers/cloud/openstack/credenti
 import { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
 import { EmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
 import { KeystoneDirectory, RecipientResolver } from '../../drivers/notifier/recipients.js';
-import { sampleReport, silentLogger, startSmtpSink } from '../support/notify-fixtures.js';
+import { silentLogger } from '../support/capture-logger.js';
+import { sampleReport, startSmtpSink } from '../support/notify-fixtures.js';
 
 const CLOUDS = process.env.FREEZER_DR_LAB_CLOUDS ?? '/var/lib/freezer-dr-lab/clouds.yaml';
 

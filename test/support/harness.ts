@@ -4,9 +4,9 @@ import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
+import { MemoryNotifier } from './memory-notifier.js';
 
 export interface Harness {
   sim: SimulatedCloud;

@@ -9,35 +9,15 @@ import { parseConfig } from '../../core/config.js';
 import { signBody } from '../../core/intake/auth.js';
 import type { StateStore } from '../../core/intake/state-store.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { lambdaContext as localLambdaContext } from '../../engine/local-engine.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { createHandler, type WebhookHandler } from '../../functions/webhook.js';
+import { captureLogger } from './capture-logger.js';
 import { type FakeStepFunctions, fakeExecutions } from './fake-sfn.js';
+import { MemoryNotifier } from './memory-notifier.js';
 
 export const TOKEN = 'test-bearer-token-0123456789abcdef';
 export const HMAC_SECRET = 'test-hmac-secret-fedcba9876543210';
-
-/** A Logger stand-in that keeps every line, so tests can read decisions and prove what was not logged. */
-export function memoryLogger(keep = true): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const write =
-    (level: string) =>
-    (message: unknown, ...extra: unknown[]) => {
-      if (keep) lines.push(JSON.stringify({ level, message, ...Object.assign({}, ...(extra as object[])) }));
-    };
-  const logger: Record<string, unknown> = {
-    debug: write('DEBUG'),
-    info: write('INFO'),
-    warn: write('WARN'),
-    error: write('ERROR'),
-    critical: write('CRITICAL'),
-    appendKeys: () => undefined,
-    resetKeys: () => undefined,
-    addContext: () => undefined,
-  };
-  logger.createChild = () => logger;
-  return { logger: logger as unknown as Logger, lines };
-}
 
 export interface RigOptions {
   hosts?: number;
@@ -130,7 +110,11 @@ export function webhookEvent(body: string | Buffer, options: PostOptions = {}): 
   };
 }
 
-export const lambdaContext = { awsRequestId: 'test-request' } as Context;
+/** The engine's own Lambda context (one double for every test), with a request id tests can look for. */
+export const lambdaContext: Context = {
+  ...localLambdaContext('webhook', 'test'),
+  awsRequestId: 'test-request',
+};
 
 export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRig> {
   const hosts = Array.from({ length: options.hosts ?? 6 }, (_, i) => hostName(i + 1));
@@ -147,7 +131,7 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
       ...options.intake,
     },
   });
-  const memory = memoryLogger(!options.discardLogs && !options.logger);
+  const memory = captureLogger(!options.discardLogs && !options.logger);
   const { lines } = memory;
   const logger = options.logger ?? memory.logger;
   const notifier = new MemoryNotifier();

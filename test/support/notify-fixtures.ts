@@ -308,5 +308,3 @@ export function seedIdentity(
   identity.assign({ projectId: PROJECTS.beta, role: 'member', userId: bob.id });
   identity.assign({ projectId: PROJECTS.gamma, role: 'member', userId: frank.id });
 }
-
-export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -5,11 +5,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { type BmcLab, startBmcLab } from '../support/bmc-lab.js';
 import { captureLogger } from '../support/capture-logger.js';
+import { MemoryNotifier } from '../support/memory-notifier.js';
 import { ipmiEntry, type RelayLab, startRelayLab } from '../support/relay-lab.js';
 
 let lab: BmcLab;

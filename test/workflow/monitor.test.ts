@@ -11,7 +11,6 @@ import { pollMonitors } from '../../core/monitor.js';
 import { startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { NovaServicesMonitor } from '../../drivers/monitor/nova-services.js';
 import { createMonitors } from '../../drivers/monitor/registry.js';
-import { MemoryNotifier } from '../../drivers/notifier/log.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
@@ -19,6 +18,7 @@ import { createRuntime } from '../../engine/runtime.js';
 import { quietLogger } from '../support/harness.js';
 import { type IntakeRig, startIntakeRig } from '../support/intake.js';
 import { alertmanagerPayload } from '../support/intake-samples.js';
+import { MemoryNotifier } from '../support/memory-notifier.js';
 
 let rig: IntakeRig | null = null;
 const cleanups: (() => unknown)[] = [];

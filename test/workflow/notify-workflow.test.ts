@@ -8,8 +8,9 @@ import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/si
 import { createEmailNotifier, emailNotifierSchema } from '../../drivers/notifier/email.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { createRuntime } from '../../engine/runtime.js';
+import { silentLogger } from '../support/capture-logger.js';
 import { quietLogger, recoveryInput } from '../support/harness.js';
-import { closedPort, type SmtpSink, silentLogger, startSmtpSink } from '../support/notify-fixtures.js';
+import { closedPort, type SmtpSink, startSmtpSink } from '../support/notify-fixtures.js';
 
 let sim: SimulatedCloud;
 let smtp: SmtpSink | undefined;

@@ -11,13 +11,13 @@ import type { Notifier } from '../../../core/ports.js';
 import { OpenStackCloud } from '../../../drivers/cloud/openstack/nova.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../../drivers/cloud/simulated/state.js';
-import { MemoryNotifier } from '../../../drivers/notifier/log.js';
 import { type ExecutionOutcome, LocalEngine } from '../../../engine/local-engine.js';
 import { createRuntime, type LocalRuntime } from '../../../engine/runtime.js';
 import { createHandler, type WebhookHandler } from '../../../functions/webhook.js';
 import { captureLogger } from '../../support/capture-logger.js';
 import { type FakeStepFunctions, fakeExecutions } from '../../support/fake-sfn.js';
 import { lambdaContext, TOKEN, webhookEvent } from '../../support/intake.js';
+import { MemoryNotifier } from '../../support/memory-notifier.js';
 import type { Evidence } from './counters.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 

@@ -133,7 +133,11 @@ export interface Cloud {
   coldMigrate?(id: string, options?: { host?: string }): Promise<void>;
   confirmResize?(id: string): Promise<void>;
   /** Migration records of every type ('live-migration', 'migration', 'evacuation'), newest first. */
-  listMigrations?(filter: { instanceId?: string; sourceCompute?: string; migrationType?: string }): Promise<Migration[]>;
+  listMigrations?(filter: {
+    instanceId?: string;
+    sourceCompute?: string;
+    migrationType?: string;
+  }): Promise<Migration[]>;
 }
 
 /** Every kind of report notifiers receive (the one list schemas take their enum from). */

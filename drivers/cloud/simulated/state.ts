@@ -333,6 +333,8 @@ export class SimulatedCloudState {
       tags: partial.tags ?? [],
       createdAt: new Date().toISOString(),
       ...(partial.failRebuild ? { failRebuild: true } : {}),
+      ...(partial.liveMigrationFault ? { liveMigrationFault: partial.liveMigrationFault } : {}),
+      ...(partial.liveMigrateMs !== undefined ? { liveMigrateMs: partial.liveMigrateMs } : {}),
     };
     this.servers.set(server.id, server);
     this.changed();

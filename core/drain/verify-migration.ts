@@ -101,9 +101,9 @@ export async function verifyMigration(
     waitSeconds: policy.pollSeconds,
   });
 
-  if (kind === 'cold' && moved && server.status === 'VERIFY_RESIZE' && rt.cloud.confirmResize) {
-    // Checked just before: a repeated confirm on a confirmed resize is refused by Nova, not repeated.
-    await rt.cloud.confirmResize(id);
+  if (kind === 'cold' && moved && server.status === 'VERIFY_RESIZE') {
+    // Confirmed once: only a record that reads 'finished' (not yet 'confirming') is confirmed.
+    if (record?.status === 'finished' && rt.cloud.confirmResize) await rt.cloud.confirmResize(id);
     return pending();
   }
   const settled = moved && !server.taskState && (kind === 'cold' ? server.status !== 'VERIFY_RESIZE' : true);

@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Drivers } from '../drivers/driver-set.js';
 import { createDrivers } from '../drivers/registry.js';
 import type { FreezerConfig, RecoveryPolicy } from './config.js';
+import type { ExecutionsApi } from './executions.js';
 import type { StateStore } from './intake/state-store.js';
 import { createLogger } from './logger.js';
 
@@ -14,13 +15,20 @@ export interface Runtime extends Drivers {
   logger: Logger;
   /** Small shared state: notify-once claims and start windows (intake and workflow steps). */
   state: StateStore;
+  /**
+   * The host-recovery workflow's executions, for a drain that hands a dead host over
+   * (HandOverToRecovery); deployed functions build theirs from RECOVERY_STATE_MACHINE_ARN.
+   */
+  recoveries?: ExecutionsApi;
 }
 
 export type RuntimeProvider = () => Promise<Runtime>;
 
 export async function createRuntime(
   config: FreezerConfig,
-  overrides: Partial<Pick<Runtime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state'>> = {},
+  overrides: Partial<
+    Pick<Runtime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state' | 'recoveries'>
+  > = {},
 ): Promise<Runtime> {
   const logger = overrides.logger ?? createLogger();
   const drivers = await createDrivers(config, { logger, simulated: overrides.simulated ?? null });
@@ -33,5 +41,6 @@ export async function createRuntime(
     policy: config.recovery,
     logger,
     state: overrides.state ?? drivers.state,
+    ...(overrides.recoveries ? { recoveries: overrides.recoveries } : {}),
   };
 }

@@ -149,10 +149,23 @@ export const NOTIFICATION_KINDS = [
   'mass-failure',
   'paused',
   'capacity-shortfall',
+  // The host drain (statemachine/host-drain.asl.json): a planned live migration, no reboot.
+  'drain',
+  /** A drain not started: the hosts left lack the capacity, or its gates refused it. */
+  'drain-refused',
+  /** A drain stopped by an error (the instances not moved stay where they are, running). */
+  'drain-failed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-export type InstanceOutcomeKind = 'recovered' | 'already-recovered' | 'failed' | 'gone';
+/** migrated / not-migrated: the drain's (a live migration, or the instance left running where it was). */
+export type InstanceOutcomeKind =
+  | 'recovered'
+  | 'already-recovered'
+  | 'failed'
+  | 'gone'
+  | 'migrated'
+  | 'not-migrated';
 
 export interface InstanceReport {
   id: string;

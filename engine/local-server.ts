@@ -18,7 +18,7 @@ import { recoveryTimeline } from '../core/recovery-timeline.js';
 import type { Runtime } from '../core/runtime.js';
 import { createMonitors } from '../drivers/monitor/registry.js';
 import { createHandler } from '../functions/webhook.js';
-import { loadDefinition } from './definition.js';
+import { topLevelStates } from './definition.js';
 import { inputObject, renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
 import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
 import { lambdaContext } from './local-engine.js';
@@ -56,7 +56,7 @@ export interface LocalServer {
 
 /** A sender that stalls mid-body (or claims more than it sends) does not hold a connection longer. */
 const BODY_TIMEOUT_MS = 10_000;
-const TOP_LEVEL_STATES = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+const TOP_LEVEL_STATES = topLevelStates();
 
 /**
  * The webhook body, or null when it is over intake.maxBodyBytes: refused on its

@@ -18,7 +18,7 @@ import {
   type StageView,
 } from '../../core/recovery-timeline.js';
 import { DEFAULT_MAX_INSTANCES, timelineChart } from '../../core/timeline-chart.js';
-import { loadDefinition } from '../../engine/definition.js';
+import { topLevelStates } from '../../engine/definition.js';
 import { formatDuration } from '../../engine/executions-page.js';
 import { CliError, describeFailure } from '../failure.js';
 import { operatorRuntime } from '../operator-runtime.js';
@@ -35,7 +35,7 @@ const STATUSES: ExecutionStatus[] = [
   'ABORTED',
   'PENDING_REDRIVE',
 ];
-const TOP_LEVEL = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+const TOP_LEVEL = topLevelStates();
 /** Stage names in one column, however long the workflow's longest (NotifyCapacityShortfall). */
 const NAME_WIDTH = Math.max(...[...TOP_LEVEL].map((name) => name.length));
 const say = (line = '') => process.stdout.write(`${line}\n`);

@@ -5,11 +5,11 @@
 //                  0.5 s until each is ACTIVE with no task elsewhere and its record
 //                  `completed`; timed from the first POST (bench/lab-drain-floor.ts)
 //   floor+targets  the same, each call naming compute-2/compute-3 in turn (as a spread plan)
-//   freezer-dr     the drain workflow (bench/lab-drain-run.ts), timed from the trigger to
-//                  the last instance verified
+//   freezer-dr     the drain workflow as `freezer-dr drain compute-1` starts it
+//                  (bench/lab-drain-run.ts), timed from the start to the last instance verified
 // Then the medians and the goal (freezer-dr <= 1.2 x the floor's median; exit 1 on a miss).
 // JSON under the lab dir.
-//   npm run bench:lab:drain -- --servers 10 --rounds 3 [--only floor]
+//   npm run bench:lab:drain -- --servers 10 --rounds 3 [--only floor] [--concurrency 3 --poll 5]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     /** `floor` runs the two floors only (no freezer-dr, no goal). */
     only: { type: 'string', default: '' },
+    /** drain.maxConcurrency and drain.pollSeconds of the freezer-dr runs; the shipped defaults unless given. */
+    concurrency: { type: 'string' },
+    poll: { type: 'string' },
   },
 });
 const N = Number(values.servers);
@@ -79,7 +82,13 @@ say(
   `freezer-dr lab drain benchmark: ${N} servers on ${HOST}, ${ROUNDS} round(s) of floor, floor+targets${FLOOR_ONLY ? '' : ' and freezer-dr'}`,
 );
 await nova.healLab();
-const runner = FLOOR_ONLY ? null : await drainRunner({ nova, host: HOST, servers: N, say });
+const drainConfig = {
+  ...(values.concurrency ? { maxConcurrency: Number(values.concurrency) } : {}),
+  ...(values.poll ? { pollSeconds: Number(values.poll) } : {}),
+};
+const runner = FLOOR_ONLY
+  ? null
+  : await drainRunner({ nova, host: HOST, servers: N, say, drain: drainConfig });
 type Round = { floor: DrainFloorResult; targeted: DrainFloorResult; run?: DrainRun };
 const rounds: Round[] = [];
 try {
@@ -116,6 +125,9 @@ say(
   `floor with targets                                 ${s(targetedMedian)}   runs: ${rounds.map((r) => r.targeted.lastMoved.toFixed(1)).join(', ')}`,
 );
 if (runner) {
+  say(
+    `drain settings: ${JSON.stringify(drainConfig)} over the shipped defaults (maxConcurrency 3, pollSeconds 5)`,
+  );
   const drain = median(rounds.map((r) => r.run?.seconds ?? Number.NaN));
   say(
     `freezer-dr drain (trigger -> last verified)        ${s(drain)}   runs: ${rounds.map((r) => (r.run?.seconds ?? Number.NaN).toFixed(1)).join(', ')}`,

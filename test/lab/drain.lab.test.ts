@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDisabledReason } from '../../core/disabled-reason.js';
 import { restoreHost } from '../../core/restore-host.js';
+import { sleep } from '../../core/time.js';
 import type { Migration, Server } from '../../drivers/types.js';
 import type { ReceivedMail } from '../notify-fixtures.js';
 import { bmcPower, computeScript, labCloud } from './lab-env.js';
@@ -259,12 +260,38 @@ describe('drain on the real lab', () => {
     expect(migrated).toBeGreaterThanOrEqual(1);
     expect(evacuated).toBeGreaterThanOrEqual(1);
 
+    const statuses = async () =>
+      (
+        await Promise.all(
+          onHost.map(async (serverId) =>
+            Object.entries(await recordsOf(serverId))
+              .map(([type, rows]) => `${type}:${rows.map((m) => m.status).join('/')}`)
+              .join(' '),
+          ),
+        )
+      ).join('; ');
+    console.log(`[drain] records before restore: ${await statuses()}`);
+
+    // Restore powers compute-1 on: its nova-compute answers whatever Nova still asks it. A
+    // live migration the conductor was pre-checking against the dead host (accepted after
+    // the kill, while Nova still reported the host up) then goes on: an evacuated instance
+    // must not be live-migrated as well.
     await restoreHost(s.rt, HOST, {
       leaveDisabled: false,
       timeoutSeconds: 300,
       pollMs: 1000,
       onProgress: () => undefined,
     });
+    await sleep(15_000); // room for a replayed move to show (asserted never to happen)
+    console.log(`[drain] records after restore: ${await statuses()}`);
+    for (const serverId of onHost) {
+      const records = await recordsOf(serverId);
+      const evacuated = (records.evacuation ?? []).length > 0;
+      const moved = [...(records['live-migration'] ?? []), ...(records.migration ?? [])].filter((m) =>
+        ['completed', 'confirmed'].includes(m.status),
+      );
+      if (evacuated) expect(moved, `${serverId} evacuated, then moved again`).toEqual([]);
+    }
     await nova.deleteServers([...ids.values()]);
   });
 });

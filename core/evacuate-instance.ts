@@ -1,7 +1,8 @@
 // Step 6a (one Map iteration): rebuild one instance elsewhere with Nova's evacuate.
 // Idempotent: a retried or re-driven step first reads the server, and does nothing if
 // it is already on another host or already rebuilding, so no instance is evacuated twice.
-import { CLOUD_REJECTED, CloudError } from './errors.js';
+import { MOVING_TASK_STATES, migrationInFlight } from './drain/host-state.js';
+import { CLOUD_REJECTED, CloudError, INSTANCE_MIGRATING, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { serverWatch } from './server-watch.js';
 import { nowIso } from './time.js';
@@ -69,6 +70,21 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt, target: null };
   }
   if (server.taskState) {
+    // Never evacuate an instance a drain is moving: it may land elsewhere and run twice.
+    // Wait (the workflow's Retry) until its migration ends; then it is already-moved, or
+    // still here with no migration in flight, and only then evacuated.
+    const moving = MOVING_TASK_STATES.has(server.taskState)
+      ? server.taskState
+      : ((await rt.cloud.listMigrations?.({ instanceId: input.id })) ?? []).find(
+          (m) =>
+            m.migrationType !== 'evacuation' && m.sourceCompute === input.host && migrationInFlight(m.status),
+        )?.status;
+    if (moving) {
+      throw new WorkflowError(
+        INSTANCE_MIGRATING,
+        `instance ${input.id} is being migrated off ${input.host} (${moving}): not evacuated while it moves`,
+      );
+    }
     // A task the dead host will never finish (powering-on, ...): clear it as Masakari does.
     rt.logger.warn('resetting stuck task state before evacuation', {
       id: input.id,

@@ -3,6 +3,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
@@ -14,4 +15,4 @@ const input = z.extend(hostInput, { cause: z.string().check(z.maxLength(8000)) }
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('DisableHostForDrain', input, disableHostForDrain, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -4,6 +4,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostInput } from './schemas.js';
 
@@ -27,4 +28,4 @@ export const createHandler = (rt: RuntimeProvider) =>
     (r, i) => handOverToRecovery(r, i, r.recoveries ?? deployedRecoveries()),
     rt,
   );
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -3,6 +3,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, incident, instanceId } from './schemas.js';
 
@@ -21,4 +22,4 @@ const input = z.object({
  */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('MigrateInstance', input, migrateInstance, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

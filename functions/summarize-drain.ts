@@ -3,6 +3,7 @@ import { functionRuntime } from '../core/function-runtime.js';
 import type { RuntimeProvider } from '../core/runtime.js';
 import * as z from '../core/zod.js';
 import { cloudDrivers } from '../drivers/cloud/registry.js';
+import { stateDrivers } from '../drivers/state/registry.js';
 import { taskHandler } from './lib/task-handler.js';
 import { hostName, waveResults } from './schemas.js';
 
@@ -16,4 +17,4 @@ const input = z.object({
 /** Retry or re-drive: reads Nova only (what the host still holds, whether it is up). */
 export const createHandler = (rt: RuntimeProvider) =>
   taskHandler('SummarizeDrain', input, summarizeDrain, rt);
-export const handler = createHandler(functionRuntime({ cloud: cloudDrivers }));
+export const handler = createHandler(functionRuntime({ cloud: cloudDrivers, state: stateDrivers }));

@@ -139,6 +139,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       sfn ??= client();
       return new StepFunctionsExecutions(sfn, executions.stateMachineArn);
     },
+    drains: () => {
+      sfn ??= client();
+      return new StepFunctionsExecutions(sfn, executions.drainStateMachineArn);
+    },
     env: options.webhookEnv,
   });
   let webhookRequests = 0;

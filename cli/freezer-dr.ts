@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/check-config.js';
+import { type DrainOptions, drainCommand } from './commands/drain.js';
 import { listCommand, showCommand, watchCommand } from './commands/executions.js';
 import { fireCommand } from './commands/fire.js';
 import { hostsCommand } from './commands/hosts.js';
@@ -90,9 +91,21 @@ program
   .action(async (host: string, options: RecoverOptions) => exitWith(await recoverCommand(host, options)));
 
 program
+  .command('drain')
+  .description(
+    'live-migrate every instance off <host> and disable it (planned maintenance, a failing host): through the running freezer-dr serve, or AWS with DRAIN_STATE_MACHINE_ARN',
+  )
+  .argument('<host>', 'compute host to empty')
+  .option('--dry-run', 'print the plan (what moves where, what stays and why); change nothing')
+  .option('--reason <text>', 'why (kept in the disabled reason and the report)')
+  .option('--incident <id>', 'incident id (default: drain-<time>)')
+  .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
+  .action(async (host: string, options: DrainOptions) => exitWith(await drainCommand(host, options)));
+
+program
   .command('restore')
   .description(
-    'bring a repaired host back: power on, wait for nova-compute and completed evacuations, then clear forced_down and enable',
+    'bring a repaired or drained host back: power on, wait for nova-compute and completed evacuations, then clear forced_down and enable (a drained host: enable it)',
   )
   .argument('<host>', 'repaired compute host')
   .option('--leave-disabled', 'clear forced_down but leave the service disabled')

@@ -228,6 +228,39 @@ describe('a host that dies during a live migration', () => {
   });
 });
 
+describe('a live migration sent to a source that is already dead (Nova still reports it up)', () => {
+  it("waits 'accepted' for the source; no answer within rpc_response_timeout: 'error', the instance stays", async () => {
+    const { sim, cloud } = await start({ rpcTimeoutMs: 100 });
+    const server = sim.state.addServer({ host: 'compute-1' });
+    sim.state.killCompute('compute-1');
+    await cloud.liveMigrate(server.id, { host: 'compute-2' });
+    await until('the timeout', async () => (await liveRecord(cloud, server.id))?.status === 'error');
+    expect(sim.state.migrations[0]?.failureReason).toBe(
+      'Migration pre-check error: Timeout while checking if we can live migrate to host: compute-2',
+    );
+    expect(server).toMatchObject({ host: 'compute-1', taskState: null });
+  });
+
+  it('a source back before the timeout lets it go on, even after the instance was evacuated (found on test/lab)', async () => {
+    const { sim, cloud } = await start({ rpcTimeoutMs: 60_000, evacuateMs: 20 });
+    const server = sim.state.addServer({ host: 'compute-1' });
+    sim.state.killCompute('compute-1');
+    await cloud.liveMigrate(server.id, { host: 'compute-2' });
+    await until('dest chosen', () => sim.state.migrations[0]?.destCompute === 'compute-2');
+    expect((await liveRecord(cloud, server.id))?.status).toBe('accepted');
+    sim.state.host('compute-1').forcedDown = true;
+    await cloud.evacuate(server.id, { host: 'compute-3' });
+    expect(sim.state.evacuatedWhileMigrating).toBe(1);
+    await until('evacuated', () => server.host === 'compute-3' && server.taskState === null);
+    sim.state.startCompute('compute-1');
+    await until(
+      'the stale live migration completed',
+      async () => (await liveRecord(cloud, server.id))?.status === 'completed',
+    );
+    expect(server.host).toBe('compute-2');
+  });
+});
+
 describe('simulated cold migration', () => {
   it('an ACTIVE server comes back ACTIVE after confirm; a down source refuses 409 with no host named', async () => {
     const { sim, cloud } = await start();

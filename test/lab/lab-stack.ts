@@ -15,8 +15,10 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { parseConfig } from '../../core/config.js';
+import { StepFunctionsExecutions } from '../../core/executions.js';
 import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
+import { LocalEngine } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { type SmtpSink, startSmtpSink } from '../notify-fixtures.js';
@@ -30,6 +32,8 @@ export const ADMINS = ['cloud-ops@lab.example', 'oncall@lab.example'];
 export interface LabStackOptions {
   /** recovery: section of freezer-dr.yaml (merged over the lab defaults below). */
   recovery?: Record<string, unknown>;
+  /** drain: section of freezer-dr.yaml. */
+  drain?: Record<string, unknown>;
   /** Per host: replaces fields of its relay inventory entry (wrong password, dead port, ...). */
   bmcOverrides?: Record<string, Record<string, unknown>>;
   /** freezer-dr's own monitors (config `monitors`); off unless given, so a test's alert is what starts. */
@@ -44,6 +48,11 @@ export interface LabStack {
   smtp: SmtpSink;
   server: LocalServer;
   executions: LocalExecutions;
+  /**
+   * The host-drain workflow on the same runtime (as `freezer-dr drain <host>` runs it); a host
+   * that dies during a drain is handed to the recovery through the local Step Functions API.
+   */
+  drain: LocalEngine;
   sfn: SFNClient;
   webhookUrl: string;
   /** Structured log lines of the webhook and the steps (alert decisions among them). */
@@ -86,6 +95,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
       },
     ],
     recovery: options.recovery ?? {},
+    ...(options.drain ? { drain: options.drain } : {}),
     monitors: options.monitors ?? [],
     intake: { auth: { bearer: { env: 'FREEZER_DR_WEBHOOK_TOKEN' }, hmac: null } },
   });
@@ -107,12 +117,22 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const webhookUrl = `${server.url}/webhook`;
+  rt.recoveries = new StepFunctionsExecutions(
+    new SFNClient({
+      endpoint: server.url,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: server.apiToken },
+    }),
+    executions.stateMachineArn,
+  );
+  const drain = new LocalEngine({ runtime: async () => rt, workflow: 'drain' });
   return {
     rt,
     relay,
     smtp,
     server,
     executions,
+    drain,
     sfn,
     webhookUrl,
     lines,

@@ -7,8 +7,10 @@
 // filters) the destination; a failed check is 'error' with the instance ACTIVE where it
 // was. The source compute then moves the record queued -> preparing -> running, and its
 // post-migration step lands the instance (same id, still ACTIVE) and marks 'completed'.
-// A dead source compute never runs that step: the record stays 'running' until it
-// restarts (state.startCompute sets it 'error').
+// A dead source compute leaves the record where it stands: 'accepted' while the conductor's
+// pre-check waits for it (rpc_response_timeout, then 'error'; a source back in time lets
+// the move go on), or queued/preparing/running for good ('running' becomes 'error' when it
+// restarts: state.startCompute).
 // Cold: pre-migrating -> migrating -> post-migrating -> finished, the instance on its new
 // host in VERIFY_RESIZE; confirmResize (run by the source compute) makes it 'confirmed'
 // and gives the instance back its power state.
@@ -56,8 +58,7 @@ export function runLiveMigration(
   target: string | null,
 ): void {
   migration.requested = { host: target, keepStopped: false };
-  const duration = server.liveMigrateMs ?? state.options.liveMigrateMs;
-  const step = Math.max(1, Math.floor(duration / 10));
+  const { step } = stepOf(state, server);
   const stillOurs = () => server.taskState === 'migrating' && server.host === migration.sourceCompute;
   state.later(step, () => {
     if (!stillOurs() || migration.status !== 'accepted') return;
@@ -69,34 +70,76 @@ export function runLiveMigration(
       return;
     }
     migration.destCompute = check.dest;
-    touch(migration, 'queued');
-    state.later(step, () => {
-      if (stillOurs()) touch(migration, 'preparing');
-    });
-    state.later(step * 3, () => {
-      if (!stillOurs()) return;
-      touch(migration, 'running');
-      if (server.liveMigrationFault === 'fail') {
-        state.later(step, () => {
-          if (!stillOurs() || !state.host(migration.sourceCompute).alive) return;
-          // _rollback_live_migration: the instance stays running on its source.
-          migration.failureReason = 'Live migration failed (injected)';
-          touch(migration, 'error');
-          server.taskState = null;
-        });
-      }
-    });
-    state.later(duration, () => finishLiveMigration(state, server, migration));
+    if (!state.host(migration.sourceCompute).alive) {
+      // Nova still reports the dead source up: the conductor's pre-check calls it and waits
+      // rpc_response_timeout. Back in time, the source answers and the move goes on (even if
+      // the instance was evacuated meanwhile: test/lab found this); otherwise 'error'.
+      migration.awaitingSource = true;
+      state.later(state.options.rpcTimeoutMs, () => {
+        if (migration.status !== 'accepted' || !migration.awaitingSource) return;
+        migration.awaitingSource = false;
+        migration.failureReason = `Migration pre-check error: Timeout while checking if we can live migrate to host: ${check.dest}`;
+        touch(migration, 'error');
+        if (stillOurs()) server.taskState = null;
+      });
+      return;
+    }
+    sourceSteps(state, server, migration);
   });
 }
 
+function stepOf(state: SimulatedCloudState, server: SimServer) {
+  const duration = server.liveMigrateMs ?? state.options.liveMigrateMs;
+  return { duration, step: Math.max(1, Math.floor(duration / 10)) };
+}
+
+/**
+ * The source compute's part: queued -> preparing -> running -> completed. Each step is the
+ * source's own: a source that dies leaves the record where it stands.
+ */
+function sourceSteps(state: SimulatedCloudState, server: SimServer, migration: SimMigration): void {
+  const { duration, step } = stepOf(state, server);
+  const sourceAlive = () => state.host(migration.sourceCompute).alive;
+  const going = () => sourceAlive() && !['error', 'completed'].includes(migration.status);
+  touch(migration, 'queued');
+  state.later(step, () => {
+    if (going()) touch(migration, 'preparing');
+  });
+  state.later(step * 3, () => {
+    if (!going() || migration.status !== 'preparing') return;
+    touch(migration, 'running');
+    if (server.liveMigrationFault === 'fail') {
+      state.later(step, () => {
+        if (!sourceAlive() || migration.status !== 'running') return;
+        // _rollback_live_migration: the instance stays running on its source.
+        migration.failureReason = 'Live migration failed (injected)';
+        touch(migration, 'error');
+        server.taskState = null;
+      });
+    }
+  });
+  state.later(duration, () => finishLiveMigration(state, server, migration));
+}
+
+/** The source's nova-compute started again: a pre-check call still waiting gets its answer. */
+export function resumeAwaitingSource(state: SimulatedCloudState, host: string): void {
+  for (const migration of state.migrations) {
+    if (migration.sourceCompute !== host || !migration.awaitingSource || migration.status !== 'accepted')
+      continue;
+    migration.awaitingSource = false;
+    const server = state.servers.get(migration.instanceId);
+    if (server) sourceSteps(state, server, migration);
+  }
+}
+
 function finishLiveMigration(state: SimulatedCloudState, server: SimServer, migration: SimMigration): void {
-  if (migration.status !== 'running' || server.taskState !== 'migrating') return;
+  if (migration.status !== 'running') return;
   if (server.liveMigrationFault === 'hang' || server.liveMigrationFault === 'fail') return;
   // post_live_migration runs on the source compute: dead, the record stays 'running'.
   if (!state.host(migration.sourceCompute).alive) return;
+  // Lands on the destination, wherever the instance was meanwhile (an evacuated one too).
   server.host = migration.destCompute as string;
-  server.taskState = null;
+  if (server.taskState === 'migrating') server.taskState = null;
   touch(migration, 'completed');
 }
 

@@ -6,7 +6,7 @@
 // migrations follow Nova 26.2.2's conductor and compute manager (see simulated/migrations.ts).
 import { randomUUID } from 'node:crypto';
 import type { PowerState } from '../../types.js';
-import { resumeMigration } from './migrations.js';
+import { resumeAwaitingSource, resumeMigration } from './migrations.js';
 
 export type VmState = 'active' | 'stopped' | 'error' | 'building' | 'resized';
 
@@ -72,6 +72,8 @@ export interface SimMigration {
   requested?: { host: string | null; keepStopped: boolean };
   /** Why a live or cold migration went to 'error' (Nova keeps it in the instance action). */
   failureReason?: string;
+  /** The conductor's pre-check is waiting on a dead source compute (live migration). */
+  awaitingSource?: boolean;
 }
 
 export type BmcFault = 'none' | 'unreachable' | 'auth' | 'ignore-off' | 'fail-off' | { slowOffMs: number };
@@ -122,6 +124,8 @@ export interface SimOptions {
   liveMigrateMs?: number;
   /** Cold migration time: migrate accepted -> VERIFY_RESIZE. */
   coldMigrateMs?: number;
+  /** Nova's rpc_response_timeout (default 60 s) in ms: how long a call to a dead compute waits. */
+  rpcTimeoutMs?: number;
 }
 
 export interface SimCounters {
@@ -202,6 +206,7 @@ export class SimulatedCloudState {
       hostDiskGb: options.hostDiskGb ?? 200,
       liveMigrateMs: options.liveMigrateMs ?? 300,
       coldMigrateMs: options.coldMigrateMs ?? 300,
+      rpcTimeoutMs: options.rpcTimeoutMs ?? 60_000,
     };
     for (const name of this.options.hosts) this.addHost(name);
   }
@@ -309,6 +314,7 @@ export class SimulatedCloudState {
         server.taskState = null;
       }
     }
+    resumeAwaitingSource(this, name);
     this.changed();
   }
 

@@ -3,7 +3,8 @@
 // down, drains at once, capacity), refusals told once per host; and a down alert for a host
 // being drained starts its recovery.
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDrainReason } from '../core/disabled-reason.js';
+import { formatDisabledReason, formatDrainReason } from '../core/disabled-reason.js';
+import { NovaServicesMonitor } from '../drivers/monitor/nova-services.js';
 import { form, type IntakeRig, startIntakeRig } from './support/intake.js';
 
 let rig: IntakeRig;
@@ -166,5 +167,25 @@ describe('the drain gates', () => {
       ['down', 'started'],
     ]);
     expect(rig.sfn.started).toHaveLength(1);
+  });
+});
+
+describe('freezer-dr own poll of Nova', () => {
+  it('signals a drained host Nova reports down (its failure is a recovery), never one freezer-dr or an operator already holds', async () => {
+    rig = await startIntakeRig();
+    const { state } = rig.sim;
+    const drained = state.host('compute-1');
+    drained.status = 'disabled';
+    drained.disabledReason = formatDrainReason({ incident: 'drain-1', reason: 'ecc' });
+    const failed = state.host('compute-2');
+    failed.status = 'disabled';
+    failed.disabledReason = formatDisabledReason({ incident: 'x', fence: 'simulated', fencedAt: 'now' });
+    const maintenance = state.host('compute-3');
+    maintenance.status = 'disabled';
+    maintenance.disabledReason = 'hardware swap';
+    for (const host of ['compute-1', 'compute-2', 'compute-3'])
+      state.killCompute(host, { reportedAgoMs: 120_000 });
+    const signals = await new NovaServicesMonitor(10).poll(rig.rt.cloud);
+    expect(signals.map((s) => [s.host, s.state])).toEqual([['compute-1', 'down']]);
   });
 });

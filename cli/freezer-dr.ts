@@ -63,18 +63,25 @@ executions
   .description('newest first: host, status, duration')
   .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
   .option('--max <n>', 'at most this many', '20')
-  .action(async (options: { status?: string; max: string }) => exitWith(await listCommand(options)));
+  .option('--drains', 'host drains instead of recoveries')
+  .action(async (options: { status?: string; max: string; drains?: boolean }) =>
+    exitWith(await listCommand(options)),
+  );
 executions
   .command('show')
   .description('one execution: its stages and instances (default: the newest)')
   .argument('[name]', 'execution name or ARN')
-  .action(async (name: string | undefined) => exitWith(await showCommand(name)));
+  .option('--drains', 'a host drain instead of a recovery')
+  .action(async (name: string | undefined, options: { drains?: boolean }) =>
+    exitWith(await showCommand(name, options)),
+  );
 executions
   .command('watch')
   .description('follow one execution until it ends (default: the newest); exit 0 only if it succeeded')
   .argument('[name]', 'execution name or ARN')
   .option('--interval <ms>', 'poll interval', '1000')
-  .action(async (name: string | undefined, options: { interval: string }) =>
+  .option('--drains', 'a host drain instead of a recovery')
+  .action(async (name: string | undefined, options: { interval: string; drains?: boolean }) =>
     exitWith(await watchCommand(name, options)),
   );
 

@@ -68,6 +68,10 @@ describe('freezer-dr drain and restore', () => {
     expect(drains?.map((e) => [e.name?.split('--')[0], e.status])).toEqual([['compute-2', 'SUCCEEDED']]);
     expect((await client.send(new ListExecutionsCommand({ stateMachineArn }))).executions).toEqual([]);
 
+    const listed = await runCli(where, server.url, ['executions', 'list', '--drains']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/compute-2--drain-\S+\s+compute-2\s+SUCCEEDED/);
+
     const restored = await runCli(where, server.url, ['restore', 'compute-2']);
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);

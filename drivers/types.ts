@@ -240,8 +240,8 @@ export interface Channel {
 export interface AlertSignal {
   source: string;
   host: string;
-  /** 'down' starts a recovery; 'up' and 'ignored' are recorded only. */
-  state: 'down' | 'up' | 'ignored';
+  /** 'down' starts a recovery; 'degraded' a drain (drain.triggers); 'up' and 'ignored' are recorded only. */
+  state: 'down' | 'degraded' | 'up' | 'ignored';
   reason: string;
   fingerprint: string | null;
   /** What kind of witness sent it: a monitor's alert unless said otherwise (the nova-services poll). */

@@ -84,7 +84,10 @@ export class LocalExecutions {
   /** The host recovery's state machine (the default one). */
   readonly stateMachineArn = stateMachineArnOf('recovery');
   readonly drainStateMachineArn = stateMachineArnOf('drain');
-  private readonly engines = new Map<string, { workflow: WorkflowKey; engine: LocalEngine; history: HistoryOptions }>();
+  private readonly engines = new Map<
+    string,
+    { workflow: WorkflowKey; engine: LocalEngine; history: HistoryOptions }
+  >();
   private readonly running = new Map<string, { run: LocalExecution; settled: Promise<void> }>();
   private readonly stops = new Map<string, { error?: string; cause?: string }>();
 
@@ -116,7 +119,9 @@ export class LocalExecutions {
   }
 
   /** ListStateMachines: both workflows. */
-  listStateMachines(): { stateMachines: { stateMachineArn: string; name: string; type: string; creationDate: Date }[] } {
+  listStateMachines(): {
+    stateMachines: { stateMachineArn: string; name: string; type: string; creationDate: Date }[];
+  } {
     return {
       stateMachines: [...this.engines.values()].map(({ engine }) => ({
         stateMachineArn: engine.stateMachineArn,
@@ -157,10 +162,12 @@ export class LocalExecutions {
         }
       },
       listRunning: async () =>
-        (this.list({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }).executions ?? []).map((e) => ({
-          name: e.name ?? '',
-          startDate: e.startDate ?? null,
-        })),
+        (this.list({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }).executions ?? []).map(
+          (e) => ({
+            name: e.name ?? '',
+            startDate: e.startDate ?? null,
+          }),
+        ),
     };
   }
 
@@ -254,7 +261,11 @@ export class LocalExecutions {
     const existing = this.store.get(name);
     if (existing) {
       // Standard workflows: the same name and input while the first is open is the same start.
-      if (existing.status === 'RUNNING' && existing.input === input && existing.stateMachineArn === request.stateMachineArn) {
+      if (
+        existing.status === 'RUNNING' &&
+        existing.input === input &&
+        existing.stateMachineArn === request.stateMachineArn
+      ) {
         return { executionArn: existing.arn, startDate: new Date(existing.startMs) };
       }
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
@@ -357,7 +368,10 @@ export class LocalExecutions {
   /** The whole history of one execution, unpaged (the page). */
   fullHistory(name: string): HistoryEvent[] {
     const record = this.store.get(name);
-    return toHistory(this.store.events(name), this.historyOf(record?.stateMachineArn ?? this.stateMachineArn));
+    return toHistory(
+      this.store.events(name),
+      this.historyOf(record?.stateMachineArn ?? this.stateMachineArn),
+    );
   }
 
   private historyOf(stateMachineArn: string): HistoryOptions {

@@ -167,12 +167,18 @@ describe('host drain workflow (simulated cloud)', () => {
     });
     const { state } = h.sim;
     const slow = [1, 2].map((i) =>
-      state.addServer({ host: 'compute-1', name: `slow-${i}`, liveMigrateMs: 60_000 }),
+      // Restart priority 1: the slow ones are the first wave; the others wait for it to settle.
+      state.addServer({
+        host: 'compute-1',
+        name: `slow-${i}`,
+        liveMigrateMs: 60_000,
+        metadata: { 'ha:priority': '1' },
+      }),
     );
     const rest = [1, 2, 3, 4].map((i) => state.addServer({ host: 'compute-1', name: `later-${i}` }));
 
     const run = h.drain.start(drainInput('compute-1'), 'drain-dies');
-    // Both slow ones are in flight (the first wave of two), then the host dies.
+    // Both slow ones are in flight (the first wave), then the host dies.
     await until(
       async () => slow.filter((s) => s.taskState === 'migrating').length,
       (n) => n === 2,

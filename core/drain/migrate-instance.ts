@@ -69,11 +69,13 @@ export async function movesInFlight(rt: Runtime, id: string, host: string): Prom
 export async function migrateInstance(rt: Runtime, input: MigrateInput): Promise<MigrateResult> {
   const policy = rt.config.drain;
   const base = { startedAt: nowIso(), target: null, reason: null, waitSeconds: policy.pollSeconds };
-  const { health } = await readDrainHost(rt, input.host);
   const [server, inFlight] = await Promise.all([
     rt.cloud.getServer(input.id),
     movesInFlight(rt, input.id, input.host),
   ]);
+  // The host after the server: a recovery evacuates only once the host is forced down, so a
+  // host read up after the server means no evacuation had started when the server was read.
+  const { health } = await readDrainHost(rt, input.host);
   if (!server) return { ...base, action: 'gone', kind: null, prior: null };
   const prior = powerStatus(server);
   if (server.host !== input.host) return { ...base, action: 'already-moved', kind: null, prior };

@@ -6,8 +6,8 @@ import { createRuntime, type Runtime } from '../../core/runtime.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
 import { MemoryNotifier } from '../../drivers/notifier/log.js';
+import { EngineExecutions } from '../../engine/engine-executions.js';
 import { LocalEngine } from '../../engine/local-engine.js';
-import { EngineExecutions } from './engine-executions.js';
 
 export interface Harness {
   sim: SimulatedCloud;

@@ -1,13 +1,13 @@
-// The recovery workflow's executions on an in-process engine, behind the ExecutionsApi the
-// drain's HandOverToRecovery calls: a name starts once (a repeat reads as already started,
-// as Step Functions answers ExecutionAlreadyExists), and every run is kept for the test.
+// A workflow's executions on an in-process engine, behind the ExecutionsApi (the drain's
+// HandOverToRecovery, `freezer-dr drain` without a server, tests): a name starts once (a repeat reads as already started,
+// as Step Functions answers ExecutionAlreadyExists), and every run is kept.
 import {
   type ExecutionsApi,
   executionName,
   type RecoveryInput,
   type StartResult,
-} from '../../core/executions.js';
-import type { LocalEngine, LocalExecution } from '../../engine/local-engine.js';
+} from '../core/executions.js';
+import type { LocalEngine, LocalExecution } from './local-engine.js';
 
 export class EngineExecutions implements ExecutionsApi {
   readonly runs = new Map<string, LocalExecution>();

@@ -33,6 +33,16 @@ export interface VerifyMigrationResult {
 }
 
 const MAX_REASON = 96;
+
+/**
+ * State: WaitBeforeNextCheck. Short waits while the migration is young, longer ones as it
+ * goes on (a quarter of its age, whole seconds, at most drain.pollSeconds): a quick one is
+ * seen done about a second after it lands, so the next one starts while Nova's per-source
+ * queue still has work (it runs one live migration at a time per source), and a long one
+ * costs few reads and few history events.
+ */
+export const nextWait = (ageSeconds: number, pollSeconds: number) =>
+  Math.max(1, Math.min(pollSeconds, Math.round(ageSeconds / 4)));
 const clip = (reason: string | null) =>
   reason && reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
 
@@ -98,7 +108,7 @@ export async function verifyMigration(
     to: null,
     seconds: secondsSince(migration.startedAt),
     reason: null,
-    waitSeconds: policy.pollSeconds,
+    waitSeconds: nextWait(secondsSince(migration.startedAt), policy.pollSeconds),
   });
 
   if (kind === 'cold' && moved && server.status === 'VERIFY_RESIZE') {

@@ -201,8 +201,9 @@ describe('statemachine/host-drain.asl.json', () => {
     });
     expect(inner.MigrateWave?.MaxConcurrencyPath).toBe('$.maxConcurrency');
     expect(top.MigrateInstances?.MaxConcurrency).toBe(1);
-    // Waits grow with the migration's age: 1 s while it is young, at most drain.pollSeconds.
+    // Waits grow with the migration's age: 1 s while it is young, at most pollSeconds × maxConcurrency.
     expect([0, 3, 8, 13, 100].map((age) => nextWait(age, 5))).toEqual([1, 1, 2, 3, 5]);
+    expect([8, 40, 100].map((age) => nextWait(age, 5, 3))).toEqual([2, 10, 15]);
     // No Task idles: nothing in the drain retries a "not settled" error to wait.
     expect(JSON.stringify(drain)).not.toContain('Instance.NotSettled');
   });

@@ -106,7 +106,10 @@ export const drainPolicySchema = z.strictObject({
    * Lower than evacuation's: each one copies a guest's memory over the network.
    */
   maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(40)), 3),
-  /** State: WaitForMigration. Seconds between two reads of a migration (a durable Wait, no function idles). */
+  /**
+   * State: WaitBeforeNextCheck. The drain reads Nova about once per pollSeconds: one migration's
+   * waits grow from 1 s to pollSeconds × maxConcurrency (durable Waits, no function idles).
+   */
   pollSeconds: z._default(z.positiveInt().check(z.maximum(300)), 5),
   /** An instance whose migration has not completed after this long is left where it is and reported. */
   timeoutSeconds: z._default(z.positiveInt().check(z.maximum(86_400)), 900),

@@ -2,6 +2,7 @@
 // the order of their safety-relevant states, and the recovery's history budget.
 import aslValidator from 'asl-validator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nextWait } from '../core/drain/verify-migration.js';
 import { DRAIN_DEFINITION_PATH, loadDefinition, placeholders } from '../engine/definition.js';
 import { toHistoryEvents } from '../engine/history.js';
 import { taskFunctions } from '../functions/catalog.js';
@@ -192,9 +193,17 @@ describe('statemachine/host-drain.asl.json', () => {
       SecondsPath: '$.migration.waitSeconds',
       Next: 'VerifyMigration',
     });
-    expect(inner.MigrationSettled).toMatchObject({ Default: 'WaitForMigration' });
+    expect(inner.MigrationSettled).toMatchObject({ Default: 'WaitBeforeNextCheck' });
+    expect(inner.WaitBeforeNextCheck).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.check.waitSeconds',
+      Next: 'VerifyMigration',
+    });
     expect(inner.MigrateWave?.MaxConcurrencyPath).toBe('$.maxConcurrency');
     expect(top.MigrateInstances?.MaxConcurrency).toBe(1);
+    // Waits grow with the migration's age: 1 s while it is young, at most pollSeconds × maxConcurrency.
+    expect([0, 3, 8, 13, 100].map((age) => nextWait(age, 5))).toEqual([1, 1, 2, 3, 5]);
+    expect([8, 40, 100].map((age) => nextWait(age, 5, 3))).toEqual([2, 10, 15]);
     // No Task idles: nothing in the drain retries a "not settled" error to wait.
     expect(JSON.stringify(drain)).not.toContain('Instance.NotSettled');
   });

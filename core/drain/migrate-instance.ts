@@ -39,7 +39,7 @@ export interface MigrateResult {
   target: string | null;
   /** Why it stays (refused, host-down), short: it travels in the state. */
   reason: string | null;
-  /** State: WaitForMigration's SecondsPath. */
+  /** State: WaitForMigration's SecondsPath (the first wait, before the first check). */
   waitSeconds: number;
 }
 
@@ -68,7 +68,8 @@ export async function movesInFlight(rt: Runtime, id: string, host: string): Prom
 
 export async function migrateInstance(rt: Runtime, input: MigrateInput): Promise<MigrateResult> {
   const policy = rt.config.drain;
-  const base = { startedAt: nowIso(), target: null, reason: null, waitSeconds: policy.pollSeconds };
+  // The first wait is short (1 s); VerifyMigration lengthens the next ones up to pollSeconds.
+  const base = { startedAt: nowIso(), target: null, reason: null, waitSeconds: 1 };
   const [server, inFlight] = await Promise.all([
     rt.cloud.getServer(input.id),
     movesInFlight(rt, input.id, input.host),

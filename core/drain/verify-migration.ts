@@ -33,6 +33,18 @@ export interface VerifyMigrationResult {
 }
 
 const MAX_REASON = 96;
+
+/**
+ * State: WaitBeforeNextCheck. Short waits while the migration is young, longer ones as it
+ * goes on (a quarter of its age, whole seconds): a quick one is seen done about a second
+ * after it lands, so the next call reaches Nova's per-source queue before it runs dry. The
+ * longest wait is pollSeconds × maxConcurrency: Nova moves one instance at a time per source
+ * (max_concurrent_live_migrations), so the others in flight wait in its queue, and the drain
+ * as a whole still reads about once per pollSeconds; that keeps a large host within the
+ * execution's 25,000 history events (docs/drain.md).
+ */
+export const nextWait = (ageSeconds: number, pollSeconds: number, maxConcurrency = 1) =>
+  Math.max(1, Math.min(pollSeconds * maxConcurrency, Math.round(ageSeconds / 4)));
 const clip = (reason: string | null) =>
   reason && reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
 
@@ -98,7 +110,7 @@ export async function verifyMigration(
     to: null,
     seconds: secondsSince(migration.startedAt),
     reason: null,
-    waitSeconds: policy.pollSeconds,
+    waitSeconds: nextWait(secondsSince(migration.startedAt), policy.pollSeconds, policy.maxConcurrency),
   });
 
   if (kind === 'cold' && moved && server.status === 'VERIFY_RESIZE') {

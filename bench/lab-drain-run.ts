@@ -22,6 +22,8 @@ export interface DrainRun {
 }
 
 export interface DrainRunner {
+  /** The drain section the runs use, as the runtime parsed it. */
+  settings: Record<string, unknown>;
   run(): Promise<DrainRun>;
   close(): Promise<void>;
 }
@@ -42,7 +44,9 @@ export async function drainRunner(options: {
 }): Promise<DrainRunner> {
   const { nova, host, say } = options;
   const stack: LabStack = await startLabStack(options.drain ? { drain: options.drain } : {});
+  const { maxConcurrency, pollSeconds, timeoutSeconds, coldMigrateStopped } = stack.rt.config.drain;
   return {
+    settings: { maxConcurrency, pollSeconds, timeoutSeconds, coldMigrateStopped },
     async run() {
       const prefix = 'bench-drain-';
       const ids = await nova.bootActive(

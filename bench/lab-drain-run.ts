@@ -1,11 +1,11 @@
 // freezer-dr's drain on the lab, for bench/lab-drain.bench.ts: N servers booted on the
-// host, then the host-drain workflow started as `freezer-dr drain <host>` starts it (the
-// lab stack's drain engine, the shipped drain settings unless told otherwise), timed from
-// the start to the last VerifyMigration exit. Each run ends with the host re-enabled and
+// host, then the host-drain workflow started as `freezer-dr drain <host>` starts it against
+// a running serve (StartExecution on the local drain state machine; the shipped drain
+// settings unless told otherwise), timed from the start to the last VerifyMigration exit. Each run ends with the host re-enabled and
 // the servers deleted.
 import { sleep } from '../core/time.js';
-import type { EngineEvent } from '../engine/local-engine.js';
-import type { LabNova } from '../test/lab/lab-nova.js';
+import type { StoredEvent } from '../engine/history.js';
+import { type LabNova, until } from '../test/lab/lab-nova.js';
 import { type LabStack, startLabStack } from '../test/lab/lab-stack.js';
 
 export interface DrainRun {
@@ -22,11 +22,13 @@ export interface DrainRun {
 }
 
 export interface DrainRunner {
+  /** The drain section the runs use, as the runtime parsed it. */
+  settings: Record<string, unknown>;
   run(): Promise<DrainRun>;
   close(): Promise<void>;
 }
 
-const lastExit = (events: EngineEvent[], name: string) =>
+const lastExit = (events: StoredEvent[], name: string) =>
   Math.max(
     ...events
       .filter((e) => e.type === 'StateExited' && 'state' in e && e.state.name === name)
@@ -42,10 +44,10 @@ export async function drainRunner(options: {
 }): Promise<DrainRunner> {
   const { nova, host, say } = options;
   const stack: LabStack = await startLabStack(options.drain ? { drain: options.drain } : {});
-  let round = 0;
+  const { maxConcurrency, pollSeconds, timeoutSeconds, coldMigrateStopped } = stack.rt.config.drain;
   return {
+    settings: { maxConcurrency, pollSeconds, timeoutSeconds, coldMigrateStopped },
     async run() {
-      round += 1;
       const prefix = 'bench-drain-';
       const ids = await nova.bootActive(
         Array.from({ length: options.servers }, (_, i) => ({ name: `${prefix}${i + 1}`, host })),
@@ -53,19 +55,20 @@ export async function drainRunner(options: {
       await sleep(3000); // let the boot traffic settle before the clock starts
       try {
         const t0 = Date.now();
-        const execution = stack.drain.start(
-          {
-            host,
-            incident: `bench-${Date.now()}`,
-            cause: `bench: ${host} degraded (corrected ECC storm)`,
-            requestedAt: new Date(t0).toISOString(),
+        const name = await stack.startDrain(host, `bench: ${host} degraded (corrected ECC storm)`);
+        const outcome = await until(
+          'the drain to end',
+          async () => {
+            const described = await stack.describe(name, 'drain');
+            return described.status !== 'RUNNING' ? described : null;
           },
-          `bench-drain-${host}-${Date.now()}-${round}`,
+          600_000,
+          250,
         );
-        const outcome = await execution.done;
         const end = Date.now();
-        const seconds = (lastExit(execution.events, 'VerifyMigration') - t0) / 1000;
-        const lastPosted = (lastExit(execution.events, 'MigrateInstance') - t0) / 1000;
+        const events = stack.executions.events(name);
+        const seconds = (lastExit(events, 'VerifyMigration') - t0) / 1000;
+        const lastPosted = (lastExit(events, 'MigrateInstance') - t0) / 1000;
         const destinations: Record<string, number> = {};
         let unsafe = 0;
         for (const id of ids) {

@@ -2,21 +2,23 @@
 // host-drain workflow moves real servers. Two projects whose users have e-mail addresses;
 // ten servers on compute-1 (one SHUTOFF, one in an anti-affinity group whose other member
 // runs on compute-2), bystanders elsewhere. compute-1 is degraded, not dead: its BMC stays
-// on, its nova-compute keeps running. The drain is started as `freezer-dr drain compute-1`
-// starts it (the lab stack's drain engine on the real runtime).
-// Then a second drain in which compute-1's nova-compute is killed by its PID as soon as the
-// first live migration completes: the drain hands the host over to the recovery, which
-// fences it and evacuates what is left, and no instance is both live-migrated and evacuated.
+// on, its nova-compute keeps running. ONE degraded alert (freezer_dr_action: drain) goes
+// through a real Alertmanager to the webhook, which starts the host-drain workflow.
+// Then a second drain, started as `freezer-dr drain compute-1` starts it against a running
+// serve, in which compute-1's nova-compute is killed by its PID as soon as the first live
+// migration completes: the drain hands the host over to the recovery, which fences it and
+// evacuates what is left, and no instance is both moved by the drain and evacuated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDisabledReason } from '../../core/disabled-reason.js';
 import { restoreHost } from '../../core/restore-host.js';
 import { sleep } from '../../core/time.js';
 import type { Migration, Server } from '../../drivers/types.js';
 import type { ReceivedMail } from '../notify-fixtures.js';
+import { startAlertmanager } from '../support/alertmanager.js';
 import { bmcPower, computeScript, labCloud } from './lab-env.js';
 import { LabKeystone } from './lab-keystone.js';
 import { LabNova, type ServerSpec, until } from './lab-nova.js';
-import { ADMINS, type LabStack, startLabStack } from './lab-stack.js';
+import { ADMINS, type LabStack, startLabStack, WEBHOOK_TOKEN } from './lab-stack.js';
 
 const HOST = 'compute-1';
 const cloud = labCloud();
@@ -91,24 +93,59 @@ describe('drain on the real lab', () => {
     const { ids, id, onHost } = await bootScene('a');
     expect(onHost).toHaveLength(10);
 
+    // One degraded alert through a real Alertmanager (freezer_dr_action: drain), delivered once.
+    const am = await startAlertmanager({
+      webhookUrl: s.webhookUrl,
+      token: WEBHOOK_TOKEN,
+      groupWait: '1s',
+      groupInterval: '5m',
+      repeatInterval: '4h',
+    });
     const t0 = Date.now();
-    const run = s.drain.start(
-      {
-        host: HOST,
-        incident: `lab-drain-${t0}`,
-        cause: `lab: ${HOST} degraded (corrected ECC storm)`,
-        requestedAt: new Date(t0).toISOString(),
-      },
-      `lab-drain-${HOST}-${t0}`,
-    );
-    const outcome = await run.done;
-    console.log(`[drain] start -> ${outcome.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    expect(outcome.status, `${outcome.error}: ${outcome.cause}`).toBe('SUCCEEDED');
+    let drain: Awaited<ReturnType<LabStack['describe']>>;
+    try {
+      await am.postAlerts([
+        {
+          labels: { alertname: 'EccStorm', host: HOST, severity: 'warning', freezer_dr_action: 'drain' },
+          annotations: { summary: `corrected ECC error storm on ${HOST}` },
+          startsAt: new Date(t0).toISOString(),
+          endsAt: new Date(t0 + 900_000).toISOString(),
+        },
+      ]);
+      const [delivered] = await until(
+        'the one delivery',
+        async () => (s.decisions(HOST).length ? s.decisions(HOST) : null),
+        60_000,
+        200,
+      );
+      expect(delivered).toMatchObject({ decision: 'started', source: 'alertmanager' });
+      const name = await until(
+        'the drain execution',
+        async () => (await s.listExecutions('drain'))[0]?.name,
+        30_000,
+        200,
+      );
+      drain = await until(
+        'the drain to finish',
+        async () => {
+          const described = await s.describe(name as string, 'drain');
+          return described.status !== 'RUNNING' ? described : null;
+        },
+        600_000,
+        1000,
+      );
+      expect(s.decisions(HOST)).toHaveLength(1);
+    } finally {
+      await am.stop();
+    }
+    console.log(`[drain] alert -> ${drain.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(drain.status, `${drain.error}: ${drain.cause}`).toBe('SUCCEEDED');
+    expect(await s.listExecutions('drain')).toHaveLength(1);
 
     // The host: disabled with freezer-dr's drain reason, still up, not forced down, power on.
     const service = await nova.service(HOST);
     expect(service).toMatchObject({ status: 'disabled', state: 'up', forcedDown: false });
-    expect(service.disabledReason).toMatch(/^freezer-dr: drain; incident=lab-drain-\d+ reason=/);
+    expect(service.disabledReason).toMatch(/^freezer-dr: drain; incident=drain-\d{8}T\d{6}Z reason=\S/);
     expect(parseDisabledReason(service.disabledReason)).toMatchObject({ kind: 'drain' });
     expect(await bmcPower(HOST)).toBe('on');
 
@@ -182,15 +219,8 @@ describe('drain on the real lab', () => {
     const s = stack as LabStack;
     const { ids, onHost } = await bootScene('b');
     const t0 = Date.now();
-    const run = s.drain.start(
-      {
-        host: HOST,
-        incident: `lab-drain-kill-${t0}`,
-        cause: `lab: ${HOST} degraded (RAID degraded)`,
-        requestedAt: new Date(t0).toISOString(),
-      },
-      `lab-drain-kill-${HOST}-${t0}`,
-    );
+    // As `freezer-dr drain compute-1` starts it against a running serve.
+    const name = await s.startDrain(HOST, `lab: ${HOST} degraded (RAID degraded)`);
     // The failure lands while the drain is under way: right after its first live migration completes.
     await until(
       'the first live migration completed',
@@ -203,7 +233,15 @@ describe('drain on the real lab', () => {
     );
     await computeScript('kill', HOST);
     const killedAt = Date.now();
-    const drained = await run.done;
+    const drained = await until(
+      'the drain to end',
+      async () => {
+        const described = await s.describe(name, 'drain');
+        return described.status !== 'RUNNING' ? described : null;
+      },
+      600_000,
+      1000,
+    );
     console.log(
       `[drain] kill ${((killedAt - t0) / 1000).toFixed(1)} s after start; drain ${drained.status} (${drained.error}) ${((Date.now() - t0) / 1000).toFixed(1)} s after start`,
     );
@@ -219,47 +257,6 @@ describe('drain on the real lab', () => {
       600_000,
       1000,
     );
-    const described = await s.describe(recovery.name as string);
-    console.log(
-      `[drain] recovery ${described.status} ${((Date.now() - t0) / 1000).toFixed(1)} s after start`,
-    );
-    expect(described.status, `${described.error}: ${described.cause}`).toBe('SUCCEEDED');
-    expect(await s.listExecutions()).toHaveLength(1);
-    expect(await bmcPower(HOST)).toBe('off');
-    expect(await nova.service(HOST)).toMatchObject({ forcedDown: true, status: 'disabled' });
-
-    let migrated = 0;
-    let evacuated = 0;
-    const stranded: string[] = [];
-    for (const serverId of onHost) {
-      const server = (await cloud.getServer(serverId)) as Server;
-      const records = await recordsOf(serverId);
-      const live = (records['live-migration'] ?? []).filter((m) => m.status === 'completed');
-      const cold = (records.migration ?? []).filter((m) => m.status === 'confirmed');
-      const evacuations = records.evacuation ?? [];
-      // Never both: a finished move by the drain and an evacuation of the same instance.
-      expect(live.length + cold.length + evacuations.length, server.name).toBeLessThanOrEqual(1);
-      if (live.length + cold.length) migrated += 1;
-      if (evacuations.length) evacuated += 1;
-      if (live.length + cold.length + evacuations.length) {
-        expect(server.host, server.name).not.toBe(HOST);
-      } else {
-        // Only an instance whose move was in flight at the failure may stay (the recovery
-        // leaves it to the operator rather than evacuate it under a live migration).
-        expect(server.host, server.name).toBe(HOST);
-        const unfinished = [...(records['live-migration'] ?? []), ...(records.migration ?? [])].filter(
-          (m) => !['completed', 'confirmed', 'error', 'failed', 'cancelled'].includes(m.status),
-        );
-        expect(unfinished.length, `${server.name}: ${JSON.stringify(records)}`).toBeGreaterThan(0);
-        stranded.push(`${server.name} (${unfinished.map((m) => m.status).join(', ')})`);
-      }
-    }
-    console.log(
-      `[drain] ${migrated} moved by the drain, ${evacuated} evacuated by the recovery, left with a move in flight: ${stranded.join('; ') || 'none'}`,
-    );
-    expect(migrated).toBeGreaterThanOrEqual(1);
-    expect(evacuated).toBeGreaterThanOrEqual(1);
-
     const statuses = async () =>
       (
         await Promise.all(
@@ -270,7 +267,37 @@ describe('drain on the real lab', () => {
           ),
         )
       ).join('; ');
-    console.log(`[drain] records before restore: ${await statuses()}`);
+    const described = await s.describe(recovery.name as string);
+    console.log(`[drain] records once the recovery ended: ${await statuses()}`);
+    console.log(
+      `[drain] recovery ${described.status} ${((Date.now() - t0) / 1000).toFixed(1)} s after start`,
+    );
+    expect(described.status, `${described.error}: ${described.cause}`).toBe('SUCCEEDED');
+    expect(await s.listExecutions()).toHaveLength(1);
+    expect(await bmcPower(HOST)).toBe('off');
+    expect(await nova.service(HOST)).toMatchObject({ forcedDown: true, status: 'disabled' });
+
+    let migrated = 0;
+    let evacuated = 0;
+    for (const serverId of onHost) {
+      const server = (await cloud.getServer(serverId)) as Server;
+      const records = await recordsOf(serverId);
+      const live = (records['live-migration'] ?? []).filter((m) => m.status === 'completed');
+      const cold = (records.migration ?? []).filter((m) => m.status === 'confirmed');
+      const evacuations = records.evacuation ?? [];
+      // Never both: a finished move by the drain and an evacuation of the same instance.
+      expect(live.length + cold.length + evacuations.length, server.name).toBeLessThanOrEqual(1);
+      if (live.length + cold.length) migrated += 1;
+      if (evacuations.length) evacuated += 1;
+      // Every instance of the fenced host runs elsewhere: moved by the drain, or evacuated.
+      // One the dead source had already taken (record queued or preparing) never finishes
+      // moving: once the host is fenced, nothing else can run it, so it is the recovery's.
+      expect(server.host, `${server.name}: ${JSON.stringify(records)}`).not.toBe(HOST);
+      expect(live.length + cold.length + evacuations.length, server.name).toBe(1);
+    }
+    console.log(`[drain] ${migrated} moved by the drain, ${evacuated} evacuated by the recovery`);
+    expect(migrated).toBeGreaterThanOrEqual(1);
+    expect(evacuated).toBeGreaterThanOrEqual(1);
 
     // Restore powers compute-1 on: its nova-compute answers whatever Nova still asks it. A
     // live migration the conductor was pre-checking against the dead host (accepted after

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDisabledReason } from '../core/disabled-reason.js';
 import type { SimServer } from '../drivers/cloud/simulated/state.js';
+import { countersOf } from './faults/support/counters.js';
 import { drainInput, type Harness, startHarness } from './support/harness.js';
 import { until } from './support/serve-process.js';
 
@@ -210,6 +211,47 @@ describe('host drain workflow (simulated cloud)', () => {
     const kinds = h.notifier.reports.map((r) => r.kind);
     expect(kinds).toContain('drain');
     expect(kinds).toContain('recovery');
+  });
+
+  it('after the host is fenced, evacuates an instance whose migration the dead source had only prepared, and waits on one it had begun', async () => {
+    h = await startHarness({ sim: { liveMigrateMs: 600_000, rpcTimeoutMs: 600_000 } });
+    const { state } = h.sim;
+    const prepared = state.addServer({ host: 'compute-1', name: 'prepared' });
+    const running = state.addServer({ host: 'compute-1', name: 'running' });
+    const idle = state.addServer({ host: 'compute-1', name: 'idle' });
+    for (const server of [prepared, running])
+      await h.rt.cloud.liveMigrate?.(server.id, { host: 'compute-2' });
+    // Where the source had got to when it died (Nova's steps: accepted, queued, preparing, running).
+    const recordOf = (id: string) => state.migrations.find((m) => m.instanceId === id);
+    Object.assign(recordOf(prepared.id) ?? {}, { status: 'preparing', destCompute: 'compute-2' });
+    Object.assign(recordOf(running.id) ?? {}, { status: 'running', destCompute: 'compute-2' });
+    state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+
+    const outcome = await h.engine.start(
+      { host: 'compute-1', incident: 'dies-mid-drain', cause: 'test', requestedAt: new Date().toISOString() },
+      'fenced-with-migrations',
+    ).done;
+
+    expect(outcome.status).toBe('FAILED'); // the one it had begun is not recovered, and says why
+    expect(state.host('compute-1').power).toBe('off');
+    for (const server of [prepared, idle]) {
+      expect(server.host).not.toBe('compute-1');
+      expect(state.counters.evacuateAccepted.get(server.id)).toBe(1);
+    }
+    expect(state.counters.evacuateAccepted.has(running.id)).toBe(false);
+    expect(running.host).toBe('compute-1');
+    expect(state.evacuatedWhileMigrating).toBe(0);
+    const evidence = {
+      migrations: state.migrations,
+      acceptedWhilePowerOn: 0,
+      offReads: [],
+      poweredOff: [],
+      fleet: 3,
+      maxDownShare: 0.5,
+    };
+    expect(countersOf(evidence).migratedAndEvacuated).toBe(0);
+    const report = h.notifier.reports.find((r) => r.kind === 'recovery');
+    expect(report?.instances.find((i) => i.name === 'running')?.reason).toContain('Instance.Migrating');
   });
 
   it('re-driven while migrations are in flight, asks Nova for no instance twice', async () => {

@@ -6,9 +6,10 @@
 //   double:     instances with more than one evacuation from the same source that Nova
 //               acted on (one that ended in `error` found no host and moved nothing);
 //   overBudget: hosts powered off beyond the mass-failure budget (maxDownShare of the fleet);
-//   migratedAndEvacuated: instances both moved by a drain (a live or cold migration Nova did
-//               not end in `error`) and evacuated (an evacuation Nova acted on), plus
-//               evacuations Nova accepted while the instance's live migration was in flight;
+//   migratedAndEvacuated: instances both moved by a drain (a live or cold migration that got
+//               as far as moving the guest: not `error`, nor one its source only accepted,
+//               queued or prepared, nor a stopped guest's disk still being copied) and evacuated (an evacuation Nova acted on), plus
+//               evacuations Nova accepted while the instance's task state read `migrating`;
 //   completed:  recoveries that completed (compared with the number expected).
 
 export interface MigrationSeen {
@@ -41,6 +42,17 @@ export interface Counters {
   migratedAndEvacuated: number;
 }
 
+/** Live or cold migrations that never moved the guest (failed, or its source never began). */
+const NOT_MOVED = new Set([
+  'error',
+  'failed',
+  'cancelled',
+  'accepted',
+  'queued',
+  'preparing',
+  'pre-migrating',
+  'migrating',
+]);
 const isEvacuation = (m: MigrationSeen) => (m.migrationType ?? 'evacuation') === 'evacuation';
 
 export function countersOf(evidence: Evidence): Counters {
@@ -59,7 +71,7 @@ export function countersOf(evidence: Evidence): Counters {
   }
   const budget = Math.floor(evidence.maxDownShare * evidence.fleet);
   const moved = new Set(
-    evidence.migrations.filter((m) => !isEvacuation(m) && m.status !== 'error').map((m) => m.instanceId),
+    evidence.migrations.filter((m) => !isEvacuation(m) && !NOT_MOVED.has(m.status)).map((m) => m.instanceId),
   );
   const evacuated = new Set(evacuations.filter((m) => m.status !== 'error').map((m) => m.instanceId));
   return {

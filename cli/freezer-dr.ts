@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkConfigCommand } from './commands/check-config.js';
+import { type DrainOptions, drainCommand } from './commands/drain.js';
 import { listCommand, showCommand, watchCommand } from './commands/executions.js';
 import { fireCommand } from './commands/fire.js';
 import { hostsCommand } from './commands/hosts.js';
@@ -62,18 +63,25 @@ executions
   .description('newest first: host, status, duration')
   .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
   .option('--max <n>', 'at most this many', '20')
-  .action(async (options: { status?: string; max: string }) => exitWith(await listCommand(options)));
+  .option('--drains', 'host drains instead of recoveries')
+  .action(async (options: { status?: string; max: string; drains?: boolean }) =>
+    exitWith(await listCommand(options)),
+  );
 executions
   .command('show')
   .description('one execution: its stages and instances (default: the newest)')
   .argument('[name]', 'execution name or ARN')
-  .action(async (name: string | undefined) => exitWith(await showCommand(name)));
+  .option('--drains', 'a host drain instead of a recovery')
+  .action(async (name: string | undefined, options: { drains?: boolean }) =>
+    exitWith(await showCommand(name, options)),
+  );
 executions
   .command('watch')
   .description('follow one execution until it ends (default: the newest); exit 0 only if it succeeded')
   .argument('[name]', 'execution name or ARN')
   .option('--interval <ms>', 'poll interval', '1000')
-  .action(async (name: string | undefined, options: { interval: string }) =>
+  .option('--drains', 'a host drain instead of a recovery')
+  .action(async (name: string | undefined, options: { interval: string; drains?: boolean }) =>
     exitWith(await watchCommand(name, options)),
   );
 
@@ -90,9 +98,21 @@ program
   .action(async (host: string, options: RecoverOptions) => exitWith(await recoverCommand(host, options)));
 
 program
+  .command('drain')
+  .description(
+    'live-migrate every instance off <host> and disable it (planned maintenance, a failing host): through the running freezer-dr serve, or AWS with DRAIN_STATE_MACHINE_ARN',
+  )
+  .argument('<host>', 'compute host to empty')
+  .option('--dry-run', 'print the plan (what moves where, what stays and why); change nothing')
+  .option('--reason <text>', 'why (kept in the disabled reason and the report)')
+  .option('--incident <id>', 'incident id (default: drain-<time>)')
+  .option('-y, --yes', 'do not ask (required when stdin is not a terminal)')
+  .action(async (host: string, options: DrainOptions) => exitWith(await drainCommand(host, options)));
+
+program
   .command('restore')
   .description(
-    'bring a repaired host back: power on, wait for nova-compute and completed evacuations, then clear forced_down and enable',
+    'bring a repaired or drained host back: power on, wait for nova-compute and completed evacuations, then clear forced_down and enable (a drained host: enable it)',
   )
   .argument('<host>', 'repaired compute host')
   .option('--leave-disabled', 'clear forced_down but leave the service disabled')

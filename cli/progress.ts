@@ -1,10 +1,10 @@
 // Human-readable progress of an execution from the engine's events.
 import { causeText, confirmText } from '../core/recovery-timeline.js';
-import { loadDefinition } from '../engine/definition.js';
+import { topLevelStates } from '../engine/definition.js';
 import type { EngineEvent } from '../engine/local-engine.js';
 
 /** The workflow's top-level states: one line each as they complete. */
-const TOP_LEVEL = new Set(Object.keys(loadDefinition().States as object));
+const TOP_LEVEL = topLevelStates();
 
 /** "Error: message" from an engine error (its Cause is Lambda's {errorType, errorMessage} JSON). */
 export function failureText(error: string | undefined, cause: unknown): string {

@@ -4,9 +4,10 @@
 // it carries the local token as its session token, which starting or stopping needs.
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { FreezerConfig } from '../core/config.js';
+import type { WorkflowKey } from '../engine/definition.js';
 import { localApiToken } from '../engine/local-api-token.js';
 import { localConfig, localUrl } from '../engine/local-config.js';
-import { stateMachineArn as localStateMachineArn } from '../engine/local-engine.js';
+import { stateMachineArnOf } from '../engine/local-engine.js';
 
 export interface SfnTarget {
   client: SFNClient;
@@ -17,9 +18,16 @@ export interface SfnTarget {
   executionArn(nameOrArn: string): string;
 }
 
-export function sfnTarget(config: FreezerConfig, env: NodeJS.ProcessEnv = process.env): SfnTarget {
+/** `workflow` drain: its state machine (DRAIN_STATE_MACHINE_ARN on AWS, beside STATE_MACHINE_ARN). */
+export function sfnTarget(
+  config: FreezerConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  workflow: WorkflowKey = 'recovery',
+): SfnTarget {
   const onAws = Boolean(env.STATE_MACHINE_ARN) && !env.SFN_ENDPOINT;
-  const stateMachineArn = env.STATE_MACHINE_ARN ?? localStateMachineArn;
+  const stateMachineArn =
+    (workflow === 'drain' ? env.DRAIN_STATE_MACHINE_ARN : env.STATE_MACHINE_ARN) ??
+    stateMachineArnOf(workflow);
   const local = localConfig(config);
   const endpoint = onAws ? null : (env.SFN_ENDPOINT ?? localUrl(local, env));
   let token: Promise<string | undefined> | null = null;

@@ -109,6 +109,39 @@ export const recoveryPolicySchema = z.strictObject({
   executionUrlTemplate: z._default(z.nullable(z.string()), null),
 });
 
+/**
+ * The host drain (statemachine/host-drain.asl.json): live migration off a degraded host that
+ * still runs. Its triggers and gates live here too, beside the intake's.
+ */
+export const drainPolicySchema = z.strictObject({
+  /**
+   * Inner Map MaxConcurrency of MigrateInstances: live migrations in flight at once per drain.
+   * Lower than evacuation's: each one copies a guest's memory over the network.
+   */
+  maxConcurrency: z._default(z.int().check(z.minimum(1), z.maximum(40)), 3),
+  /**
+   * State: WaitBeforeNextCheck. The drain reads Nova about once per pollSeconds: one migration's
+   * waits grow from 1 s to pollSeconds × maxConcurrency (durable Waits, no function idles).
+   */
+  pollSeconds: z._default(z.positiveInt().check(z.maximum(300)), 5),
+  /** An instance whose migration has not completed after this long is left where it is and reported. */
+  timeoutSeconds: z._default(z.positiveInt().check(z.maximum(86_400)), 900),
+  /** Cold-migrate SHUTOFF instances too (a stopped guest has nothing to live-migrate); off: they stay. */
+  coldMigrateStopped: z._default(z.boolean(), false),
+  /** Intake gate: drains running at once; a degraded alert beyond this is reported, not started. */
+  maxRunning: z._default(z.positiveInt(), 1),
+  /** What a degraded alert looks like, per source (a down alert is never a drain). */
+  triggers: z.prefault(
+    z.strictObject({
+      /** Alertmanager alertnames that mean "degraded" (besides label or annotation freezer_dr_action: drain). */
+      alertnames: z._default(z.array(z.string().check(z.minLength(1))), []),
+      /** Nagios service checks whose WARNING or CRITICAL means "degraded" (service description). */
+      nagiosServices: z._default(z.array(z.string().check(z.minLength(1))), []),
+    }),
+    {},
+  ),
+});
+
 export const configSchema = z.strictObject({
   cloud: driverSection,
   fencer: driverSection,
@@ -117,6 +150,8 @@ export const configSchema = z.strictObject({
   /** freezer-dr's own monitors (the nova-services poll by default); [] turns them off. */
   monitors: z._default(z.array(driverSection), [{ driver: 'nova-services' }]),
   recovery: z.prefault(recoveryPolicySchema, {}),
+  /** Draining a degraded host by live migration before it fails. */
+  drain: z.prefault(drainPolicySchema, {}),
   /** The alert webhook: authentication, fleet, pause and mass-failure protection. */
   intake: z.prefault(intakeConfigSchema, {}),
   /** Where notify-once claims, start windows and webhook nonces live: `memory` (one process) or `dynamodb`. */
@@ -128,6 +163,7 @@ export const configSchema = z.strictObject({
 export type FreezerConfig = z.infer<typeof configSchema>;
 export type RecoveryPolicy = z.infer<typeof recoveryPolicySchema>;
 export type SelectionPolicy = z.infer<typeof selectionPolicySchema>;
+export type DrainPolicy = z.infer<typeof drainPolicySchema>;
 
 /** Formats zod issues as "path: message" lines, so an operator sees which field is wrong. */
 export function describeIssues(error: {

@@ -103,7 +103,8 @@ export async function confirmHostFailure(rt: Runtime, input: ConfirmInput): Prom
     // A re-driven run (MarkHostDown already done) or a host an operator forced down.
     return confirmed(record, 'nova-down', `nova-compute on ${host} is already forced down`);
   }
-  if (!operator && service.status === 'disabled') {
+  // A host freezer-dr drained is disabled but still ours: its failure is recovered.
+  if (!operator && service.status === 'disabled' && ours?.kind !== 'drain') {
     return {
       ...record,
       status: 'skipped',

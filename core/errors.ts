@@ -19,6 +19,11 @@ export const FENCE_NOT_VERIFIED = 'Fence.NotVerified';
 export const HOST_UNKNOWN = 'Host.Unknown';
 export const INSTANCE_NOT_SETTLED = 'Instance.NotSettled';
 export const INSTANCE_FAILED = 'Instance.Failed';
+/**
+ * The instance is being live- or cold-migrated off the failed host (a drain was under way):
+ * evacuating it now could leave it running twice. The workflow waits (Retry) and asks again.
+ */
+export const INSTANCE_MIGRATING = 'Instance.Migrating';
 export const INPUT_INVALID = 'Input.Invalid';
 export const CONFIG_INVALID = 'Config.Invalid';
 

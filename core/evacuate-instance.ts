@@ -1,7 +1,9 @@
 // Step 6a (one Map iteration): rebuild one instance elsewhere with Nova's evacuate.
 // Idempotent: a retried or re-driven step first reads the server, and does nothing if
 // it is already on another host or already rebuilding, so no instance is evacuated twice.
-import { CLOUD_REJECTED, CloudError } from './errors.js';
+import { parseDisabledReason } from './disabled-reason.js';
+import { MOVING_TASK_STATES, migrationInFlight } from './drain/host-state.js';
+import { CLOUD_REJECTED, CloudError, INSTANCE_MIGRATING, WorkflowError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { serverWatch } from './server-watch.js';
 import { nowIso } from './time.js';
@@ -34,6 +36,42 @@ const ACTIVE_MIGRATION = new Set(['accepted', 'pre-migrating', 'migrating', 'run
 
 /** The lock reason freezer-dr sets; recognising it lets a re-driven run unlock what an interrupted run locked. */
 export const lockReason = (incident: string) => `freezer-dr evacuation, incident ${incident}`;
+
+/**
+ * Migration statuses of a move the (dead, fenced) source had taken but never began to copy
+ * the guest for: live `queued` (waiting for the source's migration slot) and `preparing`
+ * (the destination being set up); cold `pre-migrating` and `migrating` (a stopped guest's
+ * disk). Such a move can never finish once the source is powered off, and the guest never
+ * ran anywhere else. `accepted` is not one: the conductor is still asking the source and goes
+ * on if it comes back; `running` may have switched the guest over to the destination.
+ */
+const NEVER_STARTED = new Set(['queued', 'preparing', 'pre-migrating', 'migrating']);
+
+/** Why this instance must not be evacuated yet (its migration may still move it), or null. */
+async function migrationBlockingEvacuation(
+  rt: Runtime,
+  id: string,
+  host: string,
+  taskState: string,
+): Promise<string | null> {
+  const inFlight = ((await rt.cloud.listMigrations?.({ instanceId: id })) ?? []).find(
+    (m) => m.migrationType !== 'evacuation' && m.sourceCompute === host && migrationInFlight(m.status),
+  );
+  if (!inFlight)
+    return MOVING_TASK_STATES.has(taskState) ? `task ${taskState}, no migration record yet` : null;
+  if (!NEVER_STARTED.has(inFlight.status)) return `${inFlight.migrationType} ${inFlight.status}`;
+  // Record-only fencing: the source may still run, and its migration go on.
+  const service = (await rt.cloud.listComputeServices({ host })).find((s) => s.host === host);
+  if (parseDisabledReason(service?.disabledReason ?? null)?.fence === 'noop') {
+    return `${inFlight.migrationType} ${inFlight.status}, and ${host} was not powered off by freezer-dr`;
+  }
+  rt.logger.warn('evacuating an instance whose migration the fenced source never began', {
+    id,
+    migration: inFlight.migrationType,
+    status: inFlight.status,
+  });
+  return null;
+}
 
 function priorStatus(vmState: string | null, status: string): string {
   if (vmState === 'stopped') return 'SHUTOFF';
@@ -71,6 +109,17 @@ export async function evacuateInstance(rt: Runtime, input: EvacuateInput): Promi
     return { action: 'in-progress', prior, lockedByUs: lockedEarlier, startedAt, target: null };
   }
   if (server.taskState) {
+    // Never evacuate an instance a drain may still land elsewhere: it could run twice. Wait
+    // (the workflow's Retry) while its migration can go on; evacuate once it has ended with
+    // the instance still here, or when the fenced source had taken it and never began to move
+    // the guest (it can never finish: the source is powered off).
+    const moving = await migrationBlockingEvacuation(rt, input.id, input.host, server.taskState);
+    if (moving) {
+      throw new WorkflowError(
+        INSTANCE_MIGRATING,
+        `instance ${input.id} is being migrated off ${input.host} (${moving}): not evacuated while it may still land elsewhere`,
+      );
+    }
     // A task the dead host will never finish (powering-on, ...): clear it as Masakari does.
     rt.logger.warn('resetting stuck task state before evacuation', {
       id: input.id,

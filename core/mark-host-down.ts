@@ -26,7 +26,12 @@ export async function markHostDown(rt: Runtime, input: MarkDownInput): Promise<M
   if (!service)
     throw new WorkflowError(HOST_UNKNOWN, `Nova has no nova-compute service on host ${input.host}`);
   const ours = parseDisabledReason(service.disabledReason);
-  if (service.forcedDown && service.status === 'disabled' && ours?.incident === input.incident) {
+  if (
+    service.forcedDown &&
+    service.status === 'disabled' &&
+    ours?.kind === 'host-failure' &&
+    ours.incident === input.incident
+  ) {
     return {
       serviceId: service.id,
       reason: service.disabledReason ?? '',

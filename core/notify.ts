@@ -77,8 +77,10 @@ const errorReason = (error: string, cause: string | undefined) =>
   cause ? describeError({ Error: error, Cause: cause }) : `${error} (the cause is in the execution history)`;
 
 const OUTCOMES = new Set<InstanceOutcomeKind>(INSTANCE_OUTCOMES);
+/** A drain's already-moved instance reads as moved; its results speak the drain's outcomes. */
+const DRAIN_OUTCOME: Record<string, InstanceOutcomeKind> = { 'already-moved': 'migrated' };
 
-const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-failed']);
+const STOPPED_KINDS = new Set<NotificationKind>(['fencing-failed', 'recovery-failed', 'drain-failed']);
 
 /**
  * When a recovery stops before evacuating, the instances still on the host are the
@@ -92,9 +94,13 @@ async function strandedInstances(
   if (!STOPPED_KINDS.has(input.kind)) return { results: [], servers: [] };
   try {
     const servers = await rt.cloud.listServersOnHost(input.host);
-    const reason = `not evacuated: ${input.kind === 'fencing-failed' ? 'the host could not be fenced safely' : 'the recovery stopped'}`;
+    const drain = input.kind === 'drain-failed';
+    const reason = drain
+      ? 'not moved: the drain stopped; it still runs here'
+      : `not evacuated: ${input.kind === 'fencing-failed' ? 'the host could not be fenced safely' : 'the recovery stopped'}`;
+    const outcome = drain ? 'not-migrated' : 'failed';
     return {
-      results: servers.map((s) => ({ id: s.id, outcome: 'failed', to: null, final: s.status, reason })),
+      results: servers.map((s) => ({ id: s.id, outcome, to: null, final: s.status, reason })),
       servers,
     };
   } catch (error) {
@@ -112,13 +118,14 @@ export async function buildReport(
   input: NotifyInput,
   known: readonly Server[] = [],
 ): Promise<RecoveryReport> {
+  const drain = input.kind === 'drain' || input.kind === 'drain-refused' || input.kind === 'drain-failed';
   const results: NotifyInstanceResult[] = [
     ...flattenResults(input.results ?? []),
     ...(input.unplaced ?? []).map((u) => ({
       id: u.id,
-      outcome: 'failed',
+      outcome: drain ? 'not-migrated' : 'failed',
       to: null,
-      reason: `not evacuated: ${u.reason}`,
+      reason: `${drain ? 'not moved' : 'not evacuated'}: ${u.reason}`,
     })),
   ];
   const byId = new Map(known.map((s) => [s.id, s]));
@@ -130,9 +137,9 @@ export async function buildReport(
   );
   const instances: InstanceReport[] = results.map((r, i) => {
     const server = details[i];
-    const outcome = OUTCOMES.has(r.outcome as InstanceOutcomeKind)
-      ? (r.outcome as InstanceOutcomeKind)
-      : 'failed';
+    const outcome =
+      DRAIN_OUTCOME[r.outcome] ??
+      (OUTCOMES.has(r.outcome as InstanceOutcomeKind) ? (r.outcome as InstanceOutcomeKind) : 'failed');
     // The state keeps per-instance results small: where an instance is now, and its status, come from Nova.
     const moved = server?.host && server.host !== input.host ? server : undefined;
     return {
@@ -172,14 +179,17 @@ export async function buildReport(
     executionName: input.executionName ?? null,
     executionUrl:
       template && input.executionName ? template.replace('{execution}', input.executionName) : null,
-    cause: input.error && input.kind !== 'recovery' ? describeError(input.error) : input.cause,
+    cause:
+      input.error && input.kind !== 'recovery' && input.kind !== 'drain'
+        ? describeError(input.error)
+        : input.cause,
     fence,
     timeline: input.stages ?? [],
     instances,
     counts: {
       selected: results.length,
-      recovered: count('recovered', 'already-recovered'),
-      failed: count('failed'),
+      recovered: count('recovered', 'already-recovered', 'migrated'),
+      failed: count('failed', 'not-migrated'),
       skipped: input.skippedCount ?? 0,
     },
     startedAt: input.requestedAt,

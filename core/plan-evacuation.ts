@@ -23,6 +23,8 @@ import type { Runtime } from './runtime.js';
 export interface PlanEvacuationInput {
   host: string;
   ids: string[];
+  /** drain: the waves carry the drain's concurrency (drain.maxConcurrency). */
+  purpose?: 'recovery' | 'drain';
 }
 
 /** One instance to evacuate: its target is targets[t] (targets[0] is null: Nova's scheduler chooses). */
@@ -98,6 +100,8 @@ export async function planEvacuation(
   options: { apply: boolean } = { apply: true },
 ): Promise<PlanEvacuationResult> {
   const policy = rt.policy.placement;
+  const maxConcurrency =
+    input.purpose === 'drain' ? rt.config.drain.maxConcurrency : rt.policy.evacuation.maxConcurrency;
   const wanted = new Set(input.ids);
   const servers = (await rt.cloud.listServersOnHost(input.host)).filter((s) => wanted.has(s.id));
   // Selected ids Nova no longer lists on the host (already moved, deleted) are planned
@@ -176,7 +180,7 @@ export async function planEvacuation(
       );
   const planned = plan.waves.map((w) => ({
     priority: w.priority,
-    maxConcurrency: rt.policy.evacuation.maxConcurrency,
+    maxConcurrency,
     items: w.items,
   }));
   if (missing.length) {
@@ -186,7 +190,7 @@ export async function planEvacuation(
     else
       planned.push({
         priority: DEFAULT_PRIORITY,
-        maxConcurrency: rt.policy.evacuation.maxConcurrency,
+        maxConcurrency,
         items,
       });
   }

@@ -171,11 +171,27 @@ export const NOTIFICATION_KINDS = [
   'mass-failure',
   'paused',
   'capacity-shortfall',
+  // The host drain (statemachine/host-drain.asl.json): a planned live migration, no reboot.
+  'drain',
+  /** A drain not started: the hosts left lack the capacity, or its gates refused it. */
+  'drain-refused',
+  /** A drain stopped by an error (the instances not moved stay where they are, running). */
+  'drain-failed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
-/** How an instance's recovery ended (VerifyInstance's outcome; reports, timelines and counts read it). */
-export const INSTANCE_OUTCOMES = ['recovered', 'already-recovered', 'failed', 'gone'] as const;
+/**
+ * How an instance's recovery ended (VerifyInstance's outcome; reports, timelines and counts read it);
+ * migrated / not-migrated are the drain's (a live migration, or the instance left running where it was).
+ */
+export const INSTANCE_OUTCOMES = [
+  'recovered',
+  'already-recovered',
+  'failed',
+  'gone',
+  'migrated',
+  'not-migrated',
+] as const;
 export type InstanceOutcomeKind = (typeof INSTANCE_OUTCOMES)[number];
 
 export interface InstanceReport {
@@ -251,8 +267,8 @@ export interface Channel {
 export interface AlertSignal {
   source: string;
   host: string;
-  /** 'down' starts a recovery; 'up' and 'ignored' are recorded only. */
-  state: 'down' | 'up' | 'ignored';
+  /** 'down' starts a recovery; 'degraded' a drain (drain.triggers); 'up' and 'ignored' are recorded only. */
+  state: 'down' | 'degraded' | 'up' | 'ignored';
   reason: string;
   fingerprint: string | null;
   /** What kind of witness sent it: a monitor's alert unless said otherwise (the nova-services poll). */

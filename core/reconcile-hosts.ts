@@ -45,7 +45,9 @@ export interface HostContext {
 export function markedServices(services: ComputeService[]): { service: ComputeService; incident: string }[] {
   return services.flatMap((service) => {
     const reason = parseDisabledReason(service.disabledReason);
-    if (!reason || !(service.forcedDown || service.status === 'disabled')) return [];
+    // A drained host was never fenced: it has no cut-short recovery to resume.
+    if (!reason || reason.kind === 'drain' || !(service.forcedDown || service.status === 'disabled'))
+      return [];
     return [{ service, incident: reason.incident }];
   });
 }

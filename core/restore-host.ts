@@ -115,6 +115,29 @@ export async function restoreHost(
     };
   }
 
+  // A drained host never went down: nothing to power on or clean up, only to enable again.
+  if (parseDisabledReason(before.disabledReason)?.kind === 'drain' && !before.forcedDown) {
+    say({ step: 'check', state: 'done', message: `${host} was drained by freezer-dr and never went down` });
+    if (options.leaveDisabled) {
+      say({ step: 'enable', state: 'skipped', message: `${host} left disabled (--leave-disabled)` });
+    } else {
+      await rt.cloud.updateComputeService(before.id, { status: 'enabled' });
+      say({
+        step: 'enable',
+        state: 'done',
+        message: `${host} enabled: the scheduler may place instances on it again`,
+      });
+    }
+    return {
+      host,
+      nothingToRestore: false,
+      poweredOn: false,
+      migrations: { completed: 0, failed: 0 },
+      forcedDownCleared: false,
+      enabled: !options.leaveDisabled,
+    };
+  }
+
   // 1. Power on through the fencer (a host already on is left alone).
   let poweredOn = false;
   if (rt.fencer.recordOnly) {

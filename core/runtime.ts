@@ -4,6 +4,7 @@
 // (functions/lib/function-runtime.ts).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FreezerConfig, RecoveryPolicy } from './config.js';
+import type { ExecutionsApi } from './executions.js';
 import type { StateStore } from './intake/state-store.js';
 import type { Cloud, Fencer, Notifier } from './ports.js';
 
@@ -14,6 +15,11 @@ export interface Ports {
   notifiers: Notifier[];
   /** Notify-once claims and start windows, shared as widely as the `state` driver reaches. */
   state: StateStore;
+  /**
+   * The host-recovery workflow's executions, for a drain that hands a dead host over
+   * (HandOverToRecovery); deployed functions build theirs from RECOVERY_STATE_MACHINE_ARN.
+   */
+  recoveries?: ExecutionsApi;
 }
 
 export interface Runtime extends Ports {

@@ -7,6 +7,8 @@ import type { Runtime } from './runtime.js';
 
 export interface SelectInput {
   host: string;
+  /** drain: the host drain's selection (live-migratable instances; its own concurrency). */
+  purpose?: 'recovery' | 'drain';
 }
 export interface SkippedServer {
   id: string;
@@ -45,14 +47,25 @@ export function skipReason(server: Server, policy: SelectionPolicy): string | nu
   return null;
 }
 
+/** Why the drain leaves a server the policy selects where it is, or null when it moves it. */
+export function drainSkipReason(server: Server, coldMigrateStopped: boolean): string | null {
+  const stopped = server.vmState === 'stopped' || server.status === 'SHUTOFF';
+  if (stopped && !coldMigrateStopped) return 'SHUTOFF and drain.coldMigrateStopped is off: it stays';
+  if (server.status === 'ERROR' || server.vmState === 'error') return 'in ERROR: not migrated';
+  return null;
+}
+
 export async function selectInstances(rt: Runtime, input: SelectInput): Promise<SelectResult> {
+  const drain = input.purpose === 'drain';
   const servers = await rt.cloud.listServersOnHost(input.host);
   const ids: string[] = [];
   const skipped: SkippedServer[] = [];
   let skippedCount = 0;
   for (const server of servers) {
     if (server.host && server.host !== input.host) continue;
-    const reason = skipReason(server, rt.policy.selection);
+    const reason =
+      skipReason(server, rt.policy.selection) ??
+      (drain ? drainSkipReason(server, rt.config.drain.coldMigrateStopped) : null);
     if (reason === null) ids.push(server.id);
     else {
       skippedCount += 1;
@@ -70,6 +83,6 @@ export async function selectInstances(rt: Runtime, input: SelectInput): Promise<
     total: servers.length,
     skippedCount,
     skipped,
-    maxConcurrency: rt.policy.evacuation.maxConcurrency,
+    maxConcurrency: drain ? rt.config.drain.maxConcurrency : rt.policy.evacuation.maxConcurrency,
   };
 }

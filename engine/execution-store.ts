@@ -27,6 +27,8 @@ export interface ExecutionRecord {
 }
 
 export interface ListQuery {
+  /** Only this state machine's executions (all when absent). */
+  stateMachineArn?: string;
   status?: ExecutionStatus;
   /** Resume after this (startMs, name), newest first. */
   after?: { startMs: number; name: string };
@@ -138,6 +140,10 @@ export class ExecutionStore {
   list(query: ListQuery): ExecutionRecord[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
+    if (query.stateMachineArn) {
+      where.push('state_machine_arn = ?');
+      params.push(query.stateMachineArn);
+    }
     if (query.status) {
       where.push('status = ?');
       params.push(query.status);

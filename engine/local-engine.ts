@@ -1,5 +1,5 @@
-// The embedded engine: statemachine/host-recovery.asl.json runs unchanged on
-// aws-local-stepfunctions, and each lambda:invoke Task calls its handler in-process.
+// The embedded engine: statemachine/host-recovery.asl.json (or host-drain.asl.json) runs
+// unchanged on aws-local-stepfunctions, and each lambda:invoke Task calls its handler in-process.
 // This file is only the adapter (substitutions, invoke mapping, error shape, events);
 // the interpreter is the library's.
 import { randomUUID } from 'node:crypto';
@@ -8,7 +8,7 @@ import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-
 import type { RuntimeProvider } from '../core/runtime.js';
 import { taskFunctions } from '../functions/catalog.js';
 import type { TaskHandler } from '../functions/lib/task-handler.js';
-import { loadDefinition, substitute } from './definition.js';
+import { loadDefinition, substitute, WORKFLOWS, type WorkflowKey } from './definition.js';
 import { checkPayload, checkStatePayload } from './payload-limit.js';
 import { currentRun, type StateHooks, withStateHooks } from './state-hooks.js';
 
@@ -19,8 +19,12 @@ export type EngineEvent = NonNullable<EventLog> & { taskResult?: unknown };
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'local';
-export const STATE_MACHINE_NAME = 'freezer-dr-host-recovery';
-export const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+export const STATE_MACHINE_NAME = WORKFLOWS.recovery.stateMachineName;
+export const DRAIN_STATE_MACHINE_NAME = WORKFLOWS.drain.stateMachineName;
+export const stateMachineArnOf = (workflow: WorkflowKey) =>
+  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${WORKFLOWS[workflow].stateMachineName}`;
+export const stateMachineArn = stateMachineArnOf('recovery');
+export const drainStateMachineArn = stateMachineArnOf('drain');
 export const localFunctionArn = (name: string) =>
   `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:freezer-dr-${name}`;
 
@@ -41,6 +45,8 @@ export interface LocalExecution {
 
 export interface LocalEngineOptions {
   runtime: RuntimeProvider;
+  /** Which definition runs: the host recovery (default) or the host drain. */
+  workflow?: WorkflowKey;
   /**
    * Handlers to call instead of functions/*.ts built on `runtime`, by substitution key
    * (e.g. FenceHostFunctionArn): the packaged bundles, to run what is deployed.
@@ -97,19 +103,28 @@ const stateHooks: StateHooks = {
 
 export class LocalEngine {
   readonly definition: StateMachineDefinition;
+  readonly workflow: WorkflowKey;
+  readonly stateMachineName: string;
+  readonly stateMachineArn: string;
   private readonly handlers = new Map<string, { name: string; handler: TaskHandler }>();
   private readonly taskStates: string[] = [];
   private readonly retryStates: string[] = [];
   private readonly waitStates: string[] = [];
 
   constructor(private readonly options: LocalEngineOptions) {
+    this.workflow = options.workflow ?? 'recovery';
+    this.stateMachineName = WORKFLOWS[this.workflow].stateMachineName;
+    this.stateMachineArn = stateMachineArnOf(this.workflow);
     const substitutions: Record<string, string> = {};
     for (const [key, fn] of Object.entries(taskFunctions)) {
       substitutions[key] = localFunctionArn(fn.name);
       const handler = options.handlers?.[key] ?? fn.create(options.runtime);
       this.handlers.set(localFunctionArn(fn.name), { name: fn.name, handler });
     }
-    this.definition = substitute(loadDefinition(), substitutions) as unknown as StateMachineDefinition;
+    this.definition = substitute(
+      loadDefinition(WORKFLOWS[this.workflow].path),
+      substitutions,
+    ) as unknown as StateMachineDefinition;
     this.collectStates(this.definition.States as unknown as Record<string, Record<string, unknown>>);
     // Validated once here (it costs a few hundred ms of CPU); every run reuses the verdict.
     new StateMachine(this.definition, { validationOptions: { checkArn: true, checkPaths: true } });
@@ -166,7 +181,7 @@ export class LocalEngine {
     const definition = resume ? { ...this.definition, StartAt: resume.state } : this.definition;
     // The definition was validated by the constructor; a resumed copy only starts elsewhere.
     const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
-    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:${name}`;
+    const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.stateMachineName}:${name}`;
     const overrides: NonNullable<RunOptions['overrides']> = {
       taskResourceLocalHandlers: Object.fromEntries(
         this.taskStates.map((state) => [state, this.invoke(name, state)]),
@@ -196,7 +211,7 @@ export class LocalEngine {
               StartTime: new Date().toISOString(),
               RoleArn: 'local',
             },
-            StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
+            StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineName },
           },
         },
         stateHooks,

@@ -1,5 +1,5 @@
-// The executions behind the local Step Functions endpoint: each StartExecution runs the
-// real ASL on the embedded engine, every event is written to the store as it happens,
+// The executions behind the local Step Functions endpoint: two state machines (the host
+// recovery and the host drain), each StartExecution runs the real ASL on the embedded engine, every event is written to the store as it happens,
 // and executions a crash left RUNNING are re-driven from the start with the same input.
 // Re-driving from the start is safe because every step is idempotent (a host already
 // off is not fenced again, an instance already moved is not evacuated again).
@@ -17,7 +17,10 @@ import type {
   StopExecutionInput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
+import type { ExecutionsApi, RecoveryInput, StartResult } from '../core/executions.js';
+import { executionName as recoveryName } from '../core/executions.js';
 import type { RuntimeProvider } from '../core/runtime.js';
+import { WORKFLOW_KEYS, WORKFLOWS, type WorkflowKey } from './definition.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from './execution-store.js';
 import { type HistoryOptions, indexStates, type StoredEvent, toHistory } from './history.js';
 import {
@@ -27,17 +30,20 @@ import {
   LOCAL_REGION,
   LocalEngine,
   type LocalExecution,
-  STATE_MACHINE_NAME,
-  stateMachineArn,
+  stateMachineArnOf,
 } from './local-engine.js';
 import { MAX_PAYLOAD_BYTES } from './payload-limit.js';
 import { type ResumePoint, resumePoint } from './resume-point.js';
 import { SfnError, validateExecutionName } from './sfn-errors.js';
 
-const EXECUTION_PREFIX = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${STATE_MACHINE_NAME}:`;
+const executionPrefix = (workflow: WorkflowKey) =>
+  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${WORKFLOWS[workflow].stateMachineName}:`;
 const STATUSES = new Set<ExecutionStatus>(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
 
-export const executionArn = (name: string) => `${EXECUTION_PREFIX}${name}`;
+/** An execution's ARN; the recovery's unless `workflow` says otherwise. */
+export const executionArn = (name: string, workflow: WorkflowKey = 'recovery') =>
+  `${executionPrefix(workflow)}${name}`;
+const CREATED = new Date(0);
 
 export interface LocalExecutionsOptions {
   store: ExecutionStore;
@@ -75,23 +81,101 @@ function pageSize(value: number | undefined, fallback: number): number {
 }
 
 export class LocalExecutions {
-  readonly stateMachineArn = stateMachineArn;
-  private readonly engine: LocalEngine;
+  /** The host recovery's state machine (the default one). */
+  readonly stateMachineArn = stateMachineArnOf('recovery');
+  readonly drainStateMachineArn = stateMachineArnOf('drain');
+  private readonly engines = new Map<
+    string,
+    { workflow: WorkflowKey; engine: LocalEngine; history: HistoryOptions }
+  >();
   private readonly running = new Map<string, { run: LocalExecution; settled: Promise<void> }>();
   private readonly stops = new Map<string, { error?: string; cause?: string }>();
-  private readonly historyOptions: HistoryOptions;
 
   constructor(private readonly options: LocalExecutionsOptions) {
-    this.engine = new LocalEngine({
-      runtime: options.runtime,
-      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
-      ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
-      onEvent: (event, execution) => this.record(execution.name, event),
-    });
-    this.historyOptions = {
-      states: indexStates(this.engine.definition),
-      region: LOCAL_REGION,
+    for (const workflow of WORKFLOW_KEYS) {
+      const engine = new LocalEngine({
+        runtime: options.runtime,
+        workflow,
+        ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+        ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+        onEvent: (event, execution) => this.record(execution.name, event),
+      });
+      this.engines.set(engine.stateMachineArn, {
+        workflow,
+        engine,
+        history: {
+          states: indexStates(engine.definition),
+          region: LOCAL_REGION,
+          roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/freezer-dr-local`,
+        },
+      });
+    }
+  }
+
+  private machine(arn: string) {
+    const machine = this.engines.get(arn);
+    if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  /** ListStateMachines: both workflows. */
+  listStateMachines(): {
+    stateMachines: { stateMachineArn: string; name: string; type: string; creationDate: Date }[];
+  } {
+    return {
+      stateMachines: [...this.engines.values()].map(({ engine }) => ({
+        stateMachineArn: engine.stateMachineArn,
+        name: engine.stateMachineName,
+        type: 'STANDARD',
+        creationDate: CREATED,
+      })),
+    };
+  }
+
+  /** DescribeStateMachine: its definition as the engine runs it (substitutions applied). */
+  describeStateMachine(request: { stateMachineArn?: string }): Record<string, unknown> {
+    const { engine } = this.machine(request.stateMachineArn ?? '');
+    return {
+      stateMachineArn: engine.stateMachineArn,
+      name: engine.stateMachineName,
+      status: 'ACTIVE',
+      type: 'STANDARD',
+      definition: JSON.stringify(engine.definition),
       roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/freezer-dr-local`,
+      creationDate: CREATED,
+    };
+  }
+
+  /** The in-process ExecutionsApi of one workflow (a drain's hand-over, the intake's drains). */
+  api(workflow: WorkflowKey): ExecutionsApi {
+    const stateMachineArn = stateMachineArnOf(workflow);
+    return {
+      start: async (input: RecoveryInput, options: { name?: string } = {}): Promise<StartResult> => {
+        const name = options.name ?? recoveryName(input.host, input.incident);
+        try {
+          const out = this.start({ stateMachineArn, name, input: JSON.stringify(input) });
+          return { executionName: name, started: true, executionArn: out.executionArn ?? null };
+        } catch (error) {
+          if (error instanceof SfnError && error.type === 'ExecutionAlreadyExists')
+            return { executionName: name, started: false, executionArn: null };
+          throw error;
+        }
+      },
+      listRunning: async () =>
+        (this.list({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }).executions ?? []).map(
+          (e) => ({
+            name: e.name ?? '',
+            startDate: e.startDate ?? null,
+          }),
+        ),
+      hasEnded: async (name: string) => {
+        try {
+          return this.describe({ executionArn: executionArn(name, workflow) }).status !== 'RUNNING';
+        } catch (error) {
+          if (error instanceof SfnError && error.type === 'ExecutionDoesNotExist') return false;
+          throw error;
+        }
+      },
     };
   }
 
@@ -130,7 +214,7 @@ export class LocalExecutions {
 
   private launch(record: ExecutionRecord, resume?: ResumePoint): void {
     const input = JSON.parse(record.input) as Record<string, unknown>;
-    const run = this.engine.start(input, record.name, resume);
+    const run = this.machine(record.stateMachineArn).engine.start(input, record.name, resume);
     const settled = run.done
       .then((outcome) => this.settle(record.name, outcome))
       .catch(() => undefined)
@@ -151,20 +235,22 @@ export class LocalExecutions {
 
   private byArn(arn: string | undefined): ExecutionRecord {
     if (!arn) throw new SfnError('ValidationException', 'executionArn is required');
-    if (!arn.startsWith(EXECUTION_PREFIX)) throw new SfnError('InvalidArn', `Invalid Arn: '${arn}'`);
-    const record = this.store.get(arn.slice(EXECUTION_PREFIX.length));
-    if (!record) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    const workflow = WORKFLOW_KEYS.find((w) => arn.startsWith(executionPrefix(w)));
+    if (!workflow) throw new SfnError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const record = this.store.get(arn.slice(executionPrefix(workflow).length));
+    if (!record || record.stateMachineArn !== stateMachineArnOf(workflow))
+      throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return record;
   }
 
   private checkStateMachine(arn: string | undefined): void {
-    if (arn !== this.stateMachineArn) {
-      throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn ?? ''}'`);
-    }
+    this.machine(arn ?? '');
   }
 
+  /** Names are one namespace in the local store: a drain never takes a recovery's name (see core/executions.ts). */
   start(request: StartExecutionInput): StartExecutionOutput {
     this.checkStateMachine(request.stateMachineArn);
+    const { workflow } = this.machine(request.stateMachineArn ?? '');
     const name = request.name ?? randomUUID();
     validateExecutionName(name);
     const input = request.input ?? '{}';
@@ -183,15 +269,19 @@ export class LocalExecutions {
     const existing = this.store.get(name);
     if (existing) {
       // Standard workflows: the same name and input while the first is open is the same start.
-      if (existing.status === 'RUNNING' && existing.input === input) {
+      if (
+        existing.status === 'RUNNING' &&
+        existing.input === input &&
+        existing.stateMachineArn === request.stateMachineArn
+      ) {
         return { executionArn: existing.arn, startDate: new Date(existing.startMs) };
       }
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
     }
     const record: ExecutionRecord = {
       name,
-      arn: executionArn(name),
-      stateMachineArn: this.stateMachineArn,
+      arn: executionArn(name, workflow),
+      stateMachineArn: stateMachineArnOf(workflow),
       input,
       status: 'RUNNING',
       startMs: Date.now(),
@@ -220,12 +310,13 @@ export class LocalExecutions {
     const redriven: { name: string; from: string }[] = [];
     for (const record of this.store.running()) {
       if (this.running.has(record.name)) continue;
-      const resume = resumePoint(this.store.events(record.name), this.engine.definition) ?? undefined;
+      const { engine } = this.machine(record.stateMachineArn);
+      const resume = resumePoint(this.store.events(record.name), engine.definition) ?? undefined;
       const at = Date.now();
       const redriveCount = this.store.markRedriven(record.name, at);
       this.store.appendEvent(record.name, { type: 'ExecutionRedriven', timestamp: at, redriveCount });
       this.launch(record, resume);
-      redriven.push({ name: record.name, from: resume?.state ?? String(this.engine.definition.StartAt) });
+      redriven.push({ name: record.name, from: resume?.state ?? String(engine.definition.StartAt) });
     }
     return redriven;
   }
@@ -257,6 +348,7 @@ export class LocalExecutions {
     }
     const limit = pageSize(request.maxResults, 100);
     const rows = this.store.list({
+      stateMachineArn: request.stateMachineArn as string,
       ...(status ? { status } : {}),
       ...(request.nextToken ? { after: decodeToken(request.nextToken) } : {}),
       limit: limit + 1,
@@ -283,12 +375,20 @@ export class LocalExecutions {
 
   /** The whole history of one execution, unpaged (the page). */
   fullHistory(name: string): HistoryEvent[] {
-    return toHistory(this.store.events(name), this.historyOptions);
+    const record = this.store.get(name);
+    return toHistory(
+      this.store.events(name),
+      this.historyOf(record?.stateMachineArn ?? this.stateMachineArn),
+    );
+  }
+
+  private historyOf(stateMachineArn: string): HistoryOptions {
+    return this.machine(stateMachineArn).history;
   }
 
   history(request: GetExecutionHistoryInput): GetExecutionHistoryOutput {
     const record = this.byArn(request.executionArn);
-    const all = toHistory(this.store.events(record.name), this.historyOptions);
+    const all = toHistory(this.store.events(record.name), this.historyOf(record.stateMachineArn));
     const events = request.reverseOrder ? all.reverse() : all;
     const limit = pageSize(request.maxResults, 1000);
     let start = 0;

@@ -17,7 +17,7 @@ import { startMonitorLoop } from '../core/monitor.js';
 import { recoveryTimeline } from '../core/recovery-timeline.js';
 import { createMonitors } from '../drivers/monitor/registry.js';
 import { createHandler } from '../functions/webhook.js';
-import { loadDefinition } from './definition.js';
+import { topLevelStates } from './definition.js';
 import { inputObject, renderExecution, renderExecutionList, renderNotFound } from './executions-page.js';
 import { toHttpApiEvent, writeHttpApiResult } from './http-event.js';
 import { lambdaContext } from './local-engine.js';
@@ -56,7 +56,7 @@ export interface LocalServer {
 
 /** A sender that stalls mid-body (or claims more than it sends) does not hold a connection longer. */
 const BODY_TIMEOUT_MS = 10_000;
-const TOP_LEVEL_STATES = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+const TOP_LEVEL_STATES = topLevelStates();
 
 /**
  * The webhook body, or null when it is over intake.maxBodyBytes: refused on its
@@ -95,10 +95,11 @@ async function page(
   namesOf: (instances: readonly NamedInstance[]) => Promise<Map<string, string>>,
 ): Promise<{ status: number; body: string }> {
   if (path === '/executions' || path === '/executions/') {
-    const { executions: items = [] } = executions.list({
-      stateMachineArn: executions.stateMachineArn,
-      maxResults: 200,
-    });
+    // Recoveries and drains, newest first.
+    const items = [executions.stateMachineArn, executions.drainStateMachineArn]
+      .flatMap((stateMachineArn) => executions.list({ stateMachineArn, maxResults: 200 }).executions ?? [])
+      .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))
+      .slice(0, 200);
     const listed = items.map((item) => {
       const { host } = inputObject(executions.describe({ executionArn: item.executionArn ?? '' }).input);
       return { ...item, host: typeof host === 'string' ? host : null };
@@ -107,8 +108,13 @@ async function page(
   }
   const name = decodeURIComponent(path.slice('/executions/'.length));
   try {
-    const arn = executionArn(name);
-    const described = executions.describe({ executionArn: arn });
+    let described: ReturnType<LocalExecutions['describe']>;
+    try {
+      described = executions.describe({ executionArn: executionArn(name) });
+    } catch (error) {
+      if (!(error instanceof SfnError)) throw error;
+      described = executions.describe({ executionArn: executionArn(name, 'drain') });
+    }
     const events = executions.fullHistory(name);
     const timeline = recoveryTimeline(events, TOP_LEVEL_STATES);
     const names = await namesOf(timeline.instances);
@@ -138,6 +144,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     executions: () => {
       sfn ??= client();
       return new StepFunctionsExecutions(sfn, executions.stateMachineArn);
+    },
+    drains: () => {
+      sfn ??= client();
+      return new StepFunctionsExecutions(sfn, executions.drainStateMachineArn);
     },
     env: options.webhookEnv,
   });

@@ -15,7 +15,7 @@ export interface LocalRuntime extends Runtime {
 export async function createRuntime(
   config: FreezerConfig,
   overrides: Partial<
-    Pick<LocalRuntime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state'>
+    Pick<LocalRuntime, 'logger' | 'simulated' | 'notifiers' | 'fencer' | 'cloud' | 'state' | 'recoveries'>
   > = {},
 ): Promise<LocalRuntime> {
   const logger = overrides.logger ?? createLogger();
@@ -29,5 +29,6 @@ export async function createRuntime(
     policy: config.recovery,
     logger,
     state: overrides.state ?? drivers.state,
+    ...(overrides.recoveries ? { recoveries: overrides.recoveries } : {}),
   };
 }

@@ -22,6 +22,8 @@ const operations: Record<string, Operation> = {
   ListExecutions: (x, body) => x.list(body),
   GetExecutionHistory: (x, body) => x.history(body as never),
   StopExecution: (x, body) => x.stop(body as never),
+  ListStateMachines: (x) => x.listStateMachines(),
+  DescribeStateMachine: (x, body) => x.describeStateMachine(body),
 };
 
 /** What starts, stops or re-drives a recovery (RedriveExecution is not served, but is refused the same way). */

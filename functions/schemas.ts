@@ -1,5 +1,6 @@
 // Input shapes of the Task states, as the workflow's Parameters build them.
 import { CONFIRM_STATUSES } from '../core/confirm-host-failure.js';
+import { MIGRATE_ACTIONS } from '../core/drain/migrate-instance.js';
 import { EVACUATE_ACTIONS } from '../core/evacuate-instance.js';
 import { hostName } from '../core/host-name.js';
 import { CHANNELS, NOTIFICATION_KINDS } from '../core/ports.js';
@@ -13,6 +14,19 @@ const isoTime = z.iso.datetime({ offset: true });
 const nullish = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
 
 export const hostInput = z.object({ host: hostName, incident });
+/** Which workflow asks: the recovery (default) or the drain (its own selection and concurrency). */
+export const purpose = z.optional(z.enum(['recovery', 'drain']));
+
+/** MigrateInstance's record, handed to VerifyMigration on every read. */
+export const migrationRecord = z.object({
+  action: z.enum(MIGRATE_ACTIONS),
+  kind: z.nullable(z.enum(['live', 'cold'])),
+  prior: z.nullable(z.string()),
+  startedAt: isoTime,
+  target: z.nullable(z.string()),
+  reason: z.nullable(z.string().check(z.maxLength(500))),
+  waitSeconds: z.int().check(z.minimum(0)),
+});
 
 export const fenceRecord = z.object({
   method: z.string(),

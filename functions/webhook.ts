@@ -28,6 +28,8 @@ import { noticeRelay } from './lib/notice-relay.js';
 export interface WebhookDeps {
   runtime: RuntimeProvider;
   executions: () => ExecutionsApi;
+  /** The host drain's executions (degraded alerts); without it degraded alerts are recorded only. */
+  drains?: () => ExecutionsApi;
   /**
    * The config, for the front door before any runtime exists (a deployed function). When
    * not given, the runtime's (the local server and tests build theirs first).
@@ -115,7 +117,8 @@ export function createHandler(deps: WebhookDeps): WebhookHandler {
         intake: new Intake({
           runtime: rt,
           executions: deps.executions(),
-          sources: createAlertSources(rt.config.alertSources),
+          sources: createAlertSources(rt.config.alertSources, rt.config.drain.triggers),
+          ...(deps.drains ? { drains: deps.drains() } : {}),
           store,
           frontDoor: door,
           ...(deps.notice ? { notice: deps.notice } : {}),
@@ -165,6 +168,16 @@ export const defaultWebhookDeps: WebhookDeps = {
   config: () => loadConfigFile(configPath()),
   runtime: webhookRuntime(),
   executions: () => StepFunctionsExecutions.fromEnv(),
+  // serverless.yml sets DRAIN_STATE_MACHINE_ARN: degraded alerts start drains (recorded only without it).
+  ...(process.env.DRAIN_STATE_MACHINE_ARN
+    ? {
+        drains: () =>
+          StepFunctionsExecutions.fromEnv({
+            ...process.env,
+            STATE_MACHINE_ARN: process.env.DRAIN_STATE_MACHINE_ARN,
+          }),
+      }
+    : {}),
   notice: noticeRelay(),
 };
 

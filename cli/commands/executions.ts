@@ -18,7 +18,7 @@ import {
   type StageView,
 } from '../../core/recovery-timeline.js';
 import { DEFAULT_MAX_INSTANCES, timelineChart } from '../../core/timeline-chart.js';
-import { loadDefinition } from '../../engine/definition.js';
+import { topLevelStates } from '../../engine/definition.js';
 import { formatDuration } from '../../engine/executions-page.js';
 import { CliError, describeFailure } from '../failure.js';
 import { operatorRuntime } from '../operator-runtime.js';
@@ -35,14 +35,15 @@ const STATUSES: ExecutionStatus[] = [
   'ABORTED',
   'PENDING_REDRIVE',
 ];
-const TOP_LEVEL = new Set(Object.keys((loadDefinition().States ?? {}) as object));
+const TOP_LEVEL = topLevelStates();
 /** Stage names in one column, however long the workflow's longest (NotifyCapacityShortfall). */
 const NAME_WIDTH = Math.max(...[...TOP_LEVEL].map((name) => name.length));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const clock = (date: Date | null | undefined) => (date ? date.toISOString().slice(11, 19) : '');
 
-function target(config = loadConfigFile(configPath())): SfnTarget {
-  return sfnTarget(config);
+/** `drains`: the host drain's state machine instead of the recovery's. */
+function target(config = loadConfigFile(configPath()), drains = false): SfnTarget {
+  return sfnTarget(config, process.env, drains ? 'drain' : 'recovery');
 }
 
 type Names = ReadonlyMap<string, string>;
@@ -105,8 +106,12 @@ async function readExecution(t: SfnTarget, name: string) {
   return { described, timeline: recoveryTimeline(events, TOP_LEVEL) };
 }
 
-export async function listCommand(options: { status?: string; max: string }): Promise<number> {
-  const t = target();
+export async function listCommand(options: {
+  status?: string;
+  max: string;
+  drains?: boolean;
+}): Promise<number> {
+  const t = target(undefined, options.drains === true);
   const status = options.status?.toUpperCase();
   if (status && !STATUSES.includes(status as ExecutionStatus)) {
     throw new CliError(`--status must be one of ${STATUSES.join(', ')}`);
@@ -213,9 +218,12 @@ export function showLines(
   return lines;
 }
 
-export async function showCommand(name: string | undefined): Promise<number> {
+export async function showCommand(
+  name: string | undefined,
+  options: { drains?: boolean } = {},
+): Promise<number> {
   const config = loadConfigFile(configPath());
-  const t = target(config);
+  const t = target(config, options.drains === true);
   const { described, timeline } = await readExecution(t, name ?? (await latestName(t)));
   const lookup = cliNames(config);
   const names = await lookup.namesOf(timeline.instances);
@@ -239,9 +247,12 @@ export function watchLine(instance: InstanceView, names: Names): string {
 }
 
 /** Prints what changed since the last look, once a second, until the execution ends. */
-export async function watchCommand(name: string | undefined, options: { interval: string }): Promise<number> {
+export async function watchCommand(
+  name: string | undefined,
+  options: { interval: string; drains?: boolean },
+): Promise<number> {
   const config = loadConfigFile(configPath());
-  const t = target(config);
+  const t = target(config, options.drains === true);
   const lookup = cliNames(config);
   const executionName = name ?? (await latestName(t));
   const interval = Math.max(200, Number(options.interval) || 1000);

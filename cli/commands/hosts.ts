@@ -24,7 +24,9 @@ export async function hostsCommand(): Promise<number> {
         s.state,
         s.forcedDown ? 'yes' : 'no',
         age(s.updatedAt),
-        ours ? `freezer-dr (incident ${ours.incident})` : (s.disabledReason ?? ''),
+        ours
+          ? `freezer-dr ${ours.kind === 'drain' ? 'drain ' : ''}(incident ${ours.incident})`
+          : (s.disabledReason ?? ''),
         rt.fencer.describe(s.host),
       ];
     });

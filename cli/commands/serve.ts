@@ -92,6 +92,8 @@ async function openStack(config: FreezerConfig, local: LocalConfig): Promise<Sta
           process.stderr.write(`freezer-dr: cannot record an event of ${name}: ${error.message}\n`);
       },
     });
+    // A drain whose host dies hands it to the recovery in this same process.
+    rt.recoveries = executions.api('recovery');
     const token = await webhookToken(config, local.dataDir);
     const apiToken = (await localApiToken(config, local.dataDir)) as LocalApiToken;
     const server = await startLocalServer({
@@ -170,6 +172,7 @@ function printBanner(
     `  webhook             POST ${url}/webhook   (bearer token: ${token?.origin ?? 'none, bearer auth is off'})`,
   );
   say(`  Step Functions API  ${url}   (SFN_ENDPOINT=${url}, stateMachineArn ${executions.stateMachineArn})`);
+  say(`  host drain          stateMachineArn ${executions.drainStateMachineArn}`);
   say(`                      StartExecution/StopExecution need the token in ${stack.apiToken.origin}`);
   say(`  executions page     ${url}/executions`);
   say(`  executions store    ${store.path}   (active: another serve on ${local.dataDir} waits passive)`);

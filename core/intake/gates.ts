@@ -59,8 +59,10 @@ export function hostEligibility(
       detail: `nova-compute on ${host} is already forced down`,
     };
   }
-  if (service.status === 'disabled') {
-    return parseDisabledReason(service.disabledReason)
+  const ours = parseDisabledReason(service.disabledReason);
+  // A host being (or having been) drained still runs what could not move: its failure is recovered.
+  if (service.status === 'disabled' && ours?.kind !== 'drain') {
+    return ours
       ? {
           eligible: false,
           reason: 'awaiting-restore',

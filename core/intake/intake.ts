@@ -9,6 +9,7 @@ import type { AlertSignal, AlertSource, Channel } from '../ports.js';
 import type { Runtime } from '../runtime.js';
 import { assessService } from '../service-health.js';
 import type { IntakeConfig } from './config.js';
+import { decideDegraded } from './drain-intake.js';
 import { type Admitted, FrontDoor, type IntakeCounters } from './front-door.js';
 import { type Eligibility, type FleetPicture, fleetPicture, hostEligibility, runningSince } from './gates.js';
 import { normalise } from './normalise.js';
@@ -43,6 +44,8 @@ export interface IntakeDeps {
   executions: ExecutionsApi;
   /** The configured payload parsers, in matching order (built at the edge from config `alertSources`). */
   sources: AlertSource[];
+  /** The host drain's executions: degraded alerts start drains; without it they are recorded only. */
+  drains?: ExecutionsApi;
   /** Notify-once and start-window state; the runtime's own when not given. */
   store?: StateStore;
   /** The webhook's front door when it was built before the runtime (functions/webhook.ts). */
@@ -187,24 +190,34 @@ export class Intake {
   ): Promise<AlertOutcome[]> {
     const outcomes: AlertOutcome[] = new Array(signals.length);
     const downByHost = new Map<string, number[]>();
+    const degradedByHost = new Map<string, number[]>();
     signals.forEach((signal, index) => {
+      if (signal.state === 'degraded' && this.deps.drains) {
+        const list = degradedByHost.get(signal.host) ?? [];
+        list.push(index);
+        degradedByHost.set(signal.host, list);
+        return;
+      }
       if (signal.state === 'down') {
         const list = downByHost.get(signal.host) ?? [];
         list.push(index);
         downByHost.set(signal.host, list);
         return;
       }
-      const reason = signal.state === 'up' ? 'resolved' : 'ignored';
+      const reason =
+        signal.state === 'up' ? 'resolved' : signal.state === 'degraded' ? 'drain-not-configured' : 'ignored';
       outcomes[index] = {
         ...base(signal),
         decision: 'recorded',
         reason,
-        detail: signal.reason,
+        detail:
+          signal.state === 'degraded' ? `${signal.reason} (no drain state machine to start)` : signal.reason,
         incident: null,
         executionName: null,
         channels: null,
       };
     });
+    if (degradedByHost.size) await this.decideDrains(signals, degradedByHost, outcomes, receivedAt);
     if (downByHost.size === 0) return outcomes;
 
     let snapshot: FleetSnapshot | null = null;
@@ -315,6 +328,63 @@ export class Intake {
     if (holder === null) return this.store.claimOnce(key, HOST_START_CLAIM_MS, name);
     if (!(await this.deps.executions.hasEnded(holder))) return false;
     return this.store.takeOver(key, HOST_START_CLAIM_MS, name, holder);
+  }
+
+  /**
+   * Degraded hosts, one after another (a storm of them takes drain slots in turn, and a
+   * plan is read only for a host that got one); every repeat of a host shares its verdict.
+   */
+  private async decideDrains(
+    signals: AlertSignal[],
+    byHost: Map<string, number[]>,
+    outcomes: AlertOutcome[],
+    receivedAt: string,
+  ): Promise<void> {
+    const rt = this.deps.runtime;
+    const drains = this.deps.drains as ExecutionsApi;
+    let services: Awaited<ReturnType<Runtime['cloud']['listComputeServices']>> = [];
+    let recoveriesRunning: { name: string }[] = [];
+    let failure: string | null = null;
+    try {
+      [services, recoveriesRunning] = await Promise.all([
+        rt.cloud.listComputeServices(),
+        this.deps.executions.listRunning(),
+      ]);
+    } catch (error) {
+      failure = `cannot read Nova services or running recoveries: ${(error as Error).message}`;
+    }
+    for (const indices of byHost.values()) {
+      const first = signals[indices[0] as number] as AlertSignal;
+      const verdict = failure
+        ? {
+            decision: 'error' as const,
+            reason: 'cloud-unavailable',
+            detail: failure,
+            incident: null,
+            executionName: null,
+          }
+        : await decideDegraded(first, {
+            rt,
+            drains,
+            recoveriesRunning,
+            services,
+            store: this.store,
+            inFleet: this.inFleet,
+            paused: pausedBy(this.config.pause, this.env),
+            receivedAt,
+            now: this.now(),
+            ...(this.deps.notice ? { notice: this.deps.notice } : {}),
+          });
+      if (verdict.decision === 'started') this.counters.started += 1;
+      if (verdict.decision === 'refused') this.counters.refused += 1;
+      if (verdict.decision === 'already-handled') this.counters.alreadyHandled += 1;
+      for (const index of indices)
+        outcomes[index] = {
+          ...base(signals[index] as AlertSignal),
+          ...verdict,
+          channels: `alert (${first.source}): degraded`,
+        };
+    }
   }
 
   /** The fleet-wide gates, then a start slot, then StartExecution. Never throws. */

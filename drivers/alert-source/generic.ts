@@ -1,5 +1,6 @@
 // The documented generic form for anything else (a script, a cron check):
-// {"host": "compute-7", "status": "down" | "up", "source": "my-check", "reason": "..."}.
+// {"host": "compute-7", "status": "down" | "degraded" | "up", "source": "my-check", "reason": "..."}.
+// "degraded": the host still runs but is failing (ECC storm, degraded RAID): drain it.
 
 import { InvalidAlert } from '../../core/errors.js';
 import type { AlertSignal, AlertSource } from '../../core/ports.js';
@@ -10,7 +11,7 @@ export const genericOptions = z.strictObject({ driver: z.literal('generic') });
 
 const body = z.object({
   host: z.string().check(z.maxLength(255)),
-  status: z.enum(['down', 'up']),
+  status: z.enum(['down', 'degraded', 'up']),
   source: z.optional(
     z
       .string()

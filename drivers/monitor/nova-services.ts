@@ -3,8 +3,10 @@
 // service_down_time) becomes a down signal for the intake, exactly like an alert, so a
 // host is recovered even when no external monitor says anything, or its one alert was lost.
 // Services already forced down or disabled are not signalled: freezer-dr or an operator
-// already holds them (the intake would skip them as awaiting-restore or maintenance).
+// already holds them (the intake would skip them as awaiting-restore or maintenance);
+// a host freezer-dr disabled for a drain is signalled: its failure is a recovery.
 
+import { isDrainReason } from '../../core/disabled-reason.js';
 import type { AlertSignal, Cloud, Monitor } from '../../core/ports.js';
 import { parseNovaTime } from '../../core/time.js';
 import * as z from '../../core/zod.js';
@@ -25,7 +27,10 @@ export class NovaServicesMonitor implements Monitor {
   async poll(cloud: Cloud): Promise<AlertSignal[]> {
     const services = await cloud.listComputeServices();
     return services
-      .filter((s) => s.state === 'down' && !s.forcedDown && s.status === 'enabled')
+      .filter(
+        (s) =>
+          s.state === 'down' && !s.forcedDown && (s.status === 'enabled' || isDrainReason(s.disabledReason)),
+      )
       .map((s) => {
         const reported = parseNovaTime(s.updatedAt);
         const age = reported === null ? 'never reported' : `last reported ${s.updatedAt}`;

@@ -48,6 +48,7 @@ export const DEFAULT_TENANT_KINDS: NotificationKind[] = [
   'fencing-failed',
   'mass-failure',
   'paused',
+  'drain',
 ];
 
 /** Project ids with at least one instance in the report, in first-seen order. */

@@ -16,7 +16,7 @@ export class LogNotifier implements Notifier {
       counts: report.counts,
       fence: report.fence,
       failed: report.instances
-        .filter((i) => i.outcome === 'failed')
+        .filter((i) => i.outcome === 'failed' || i.outcome === 'not-migrated')
         .map((i) => ({ id: i.id, reason: i.reason })),
     });
   }

@@ -147,7 +147,16 @@ const LABELS: Record<InstanceOutcomeKind, string> = {
   'already-recovered': 'Already moved',
   failed: 'NOT recovered',
   gone: 'Deleted',
+  migrated: 'Moved (live)',
+  'not-migrated': 'NOT moved',
 };
+
+/** Outcomes that leave the instance not where it should be: drawn and counted as failed. */
+export const isFailedOutcome = (outcome: InstanceOutcomeKind) =>
+  outcome === 'failed' || outcome === 'not-migrated';
+/** Outcomes where the instance runs where it should: recovered, or moved by a drain. */
+export const isDoneOutcome = (outcome: InstanceOutcomeKind) =>
+  outcome === 'recovered' || outcome === 'already-recovered' || outcome === 'migrated';
 
 const TENANT_REASON = 'it could not be restarted automatically; the cloud operators have the details';
 
@@ -169,10 +178,13 @@ function instanceView(
     'already-recovered': `already running ${dest}${status}`,
     failed: `NOT recovered${reason ? `: ${reason}` : ''}`,
     gone: 'deleted before it could be recovered',
+    migrated: `moved ${dest} while running, no reboot${duration ? `, in ${duration}` : ''}${status}`,
+    'not-migrated': `NOT moved, still running where it was${reason ? `: ${reason}` : ''}`,
   }[i.outcome];
-  const detail =
-    i.outcome === 'recovered' || i.outcome === 'already-recovered'
-      ? `${showHost ? `${i.fromHost} → ${i.toHost ?? '?'}` : 'on another host'}${duration ? ` in ${duration}` : ''}${i.finalStatus ? `, ${i.finalStatus}` : ''}`
+  const detail = isDoneOutcome(i.outcome)
+    ? `${showHost ? `${i.fromHost} → ${i.toHost ?? '?'}` : 'on another host'}${duration ? ` in ${duration}` : ''}${i.finalStatus ? `, ${i.finalStatus}` : ''}`
+    : i.outcome === 'not-migrated'
+      ? `${showHost ? `still on ${i.fromHost}` : 'still where it was'}, running${reason ? `: ${reason}` : ''}`
       : i.outcome === 'failed'
         ? `${showHost ? `still on ${i.fromHost}` : 'still down'}${reason ? `: ${reason}` : ''}`
         : 'deleted before it could be recovered';
@@ -183,7 +195,7 @@ function instanceView(
     projectName,
     detail,
     outcome: i.outcome,
-    ok: i.outcome !== 'failed',
+    ok: !isFailedOutcome(i.outcome),
     outcomeLabel: LABELS[i.outcome] ?? i.outcome,
     fromHost: showHost ? i.fromHost : null,
     toHost: showHost ? i.toHost : null,
@@ -205,8 +217,8 @@ function facts(
     host: report.host,
     incident: report.incident,
     selected: instances.length,
-    recovered: instances.filter((i) => i.outcome === 'recovered' || i.outcome === 'already-recovered').length,
-    failed: instances.filter((i) => i.outcome === 'failed').length,
+    recovered: instances.filter((i) => isDoneOutcome(i.outcome)).length,
+    failed: instances.filter((i) => isFailedOutcome(i.outcome)).length,
     fenceVerified: report.fence?.verified === true,
     fenceController: report.fence?.controller ?? null,
     showHost,
@@ -310,8 +322,8 @@ export function tenantView(
     instances: own.map((i) => instanceView(i, 'tenant', settings, project.name)),
     counts: {
       selected: own.length,
-      recovered: count('recovered', 'already-recovered'),
-      failed: count('failed'),
+      recovered: count('recovered', 'already-recovered', 'migrated'),
+      failed: count('failed', 'not-migrated'),
       skipped: 0,
     },
     project,

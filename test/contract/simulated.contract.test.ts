@@ -7,7 +7,7 @@ let sim: SimulatedCloud;
 defineCloudContract(
   'SIMULATED cloud',
   async () => {
-    sim = await startSimulatedCloud({ evacuateMs: 40 });
+    sim = await startSimulatedCloud({ evacuateMs: 40, liveMigrateMs: 40, coldMigrateMs: 40 });
     return {
       cloud: new OpenStackCloud(sim.connection, { pageSize: 2 }),
       victim: 'compute-1',
@@ -18,6 +18,10 @@ defineCloudContract(
       reviveHost: async (host) => sim.state.startCompute(host),
       deleteServer: async (id) => {
         sim.state.servers.delete(id);
+      },
+      stopServer: async (id) => {
+        const server = sim.state.servers.get(id);
+        if (server) server.vmState = 'stopped';
       },
       pollMs: 10,
       settleTimeoutMs: 5000,

@@ -13,7 +13,7 @@ import { loadConfigFile } from '../../core/config.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import { validateDriverSections } from '../../drivers/registry.js';
 import { STATE_TABLE_KEY, STATE_TABLE_TTL } from '../../drivers/state/dynamodb.js';
-import { loadDefinition, placeholders } from '../../engine/definition.js';
+import { DRAIN_DEFINITION_PATH, loadDefinition, placeholders } from '../../engine/definition.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { taskFunctions } from '../../functions/catalog.js';
 import type { TaskHandler } from '../../functions/lib/task-handler.js';
@@ -65,38 +65,76 @@ afterAll(() => {
 });
 
 describe('serverless package', () => {
-  it('deploys statemachine/host-recovery.asl.json itself as a Standard state machine with logging and tracing', () => {
-    const machine = resources.HostRecoveryStateMachine as Resource;
-    expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
-    expect(machine.Properties.Definition).toEqual(loadDefinition());
-    expect(machine.Properties.StateMachineType).toBe('STANDARD');
-    expect((machine.Properties.LoggingConfiguration as { Level: string }).Level).toBe('ALL');
-    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
-  });
+  const machines = [
+    {
+      id: 'HostRecoveryStateMachine',
+      role: 'StateMachineRole',
+      file: 'host-recovery',
+      definition: () => loadDefinition(),
+    },
+    {
+      id: 'HostDrainStateMachine',
+      role: 'DrainStateMachineRole',
+      file: 'host-drain',
+      definition: () => loadDefinition(DRAIN_DEFINITION_PATH),
+    },
+  ];
+  const logicalIdOf = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`;
 
-  it('binds every placeholder of the definition to a Lambda function of this service', () => {
-    const substitutions = (resources.HostRecoveryStateMachine as Resource).Properties
-      .DefinitionSubstitutions as Record<string, { 'Fn::GetAtt': [string, string] }>;
-    const used = placeholders(loadDefinition());
-    expect(Object.keys(substitutions).sort()).toEqual([...used].sort());
-    for (const [key, value] of Object.entries(substitutions)) {
-      const [logicalId, attribute] = value['Fn::GetAtt'];
-      expect(attribute).toBe('Arn');
-      expect(resources[logicalId]?.Type, key).toBe('AWS::Lambda::Function');
-      expect(logicalId.toLowerCase()).toBe(`${taskFunctions[key]?.name}LambdaFunction`.toLowerCase());
-    }
-  });
+  for (const m of machines) {
+    it(`deploys statemachine/${m.file}.asl.json itself as a Standard state machine with logging and tracing`, () => {
+      const machine = resources[m.id] as Resource;
+      expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
+      expect(machine.Properties.Definition).toEqual(m.definition());
+      expect(machine.Properties.StateMachineType).toBe('STANDARD');
+      expect((machine.Properties.LoggingConfiguration as { Level: string }).Level).toBe('ALL');
+      expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': [m.role, 'Arn'] });
+    });
 
-  it('lets the state machine invoke only its own functions', () => {
-    const invoke = statements().filter(({ role }) => role === 'StateMachineRole');
-    const lambda = invoke.find(({ statement }) => statement.Action === 'lambda:InvokeFunction');
-    const resource = (lambda?.statement.Resource ?? []) as { 'Fn::GetAtt': [string, string] }[];
-    const targets = resource.map((r) => r['Fn::GetAtt'][0]);
-    expect(targets.sort()).toEqual(
-      Object.values(taskFunctions)
-        .map((f) => `${f.name[0]?.toUpperCase()}${f.name.slice(1)}LambdaFunction`)
-        .sort(),
-    );
+    it(`binds every placeholder of ${m.file} to a Lambda function of this service`, () => {
+      const substitutions = (resources[m.id] as Resource).Properties.DefinitionSubstitutions as Record<
+        string,
+        { 'Fn::GetAtt': [string, string] }
+      >;
+      const used = placeholders(m.definition());
+      expect(Object.keys(substitutions).sort()).toEqual([...used].sort());
+      for (const [key, value] of Object.entries(substitutions)) {
+        const [logicalId, attribute] = value['Fn::GetAtt'];
+        expect(attribute).toBe('Arn');
+        expect(resources[logicalId]?.Type, key).toBe('AWS::Lambda::Function');
+        expect(logicalId.toLowerCase()).toBe(`${taskFunctions[key]?.name}LambdaFunction`.toLowerCase());
+      }
+    });
+
+    it(`lets the ${m.file} state machine invoke only its own functions`, () => {
+      const invoke = statements().filter(({ role }) => role === m.role);
+      const lambda = invoke.find(({ statement }) => statement.Action === 'lambda:InvokeFunction');
+      const resource = (lambda?.statement.Resource ?? []) as { 'Fn::GetAtt': [string, string] }[];
+      const targets = resource.map((r) => r['Fn::GetAtt'][0]);
+      const own = [...placeholders(m.definition())].map((key) =>
+        logicalIdOf(taskFunctions[key]?.name ?? key),
+      );
+      expect(targets.sort()).toEqual(own.sort());
+    });
+  }
+
+  it('never lets the drain fence, force down or evacuate', () => {
+    const drain = JSON.stringify(statements().filter(({ role }) => role === 'DrainStateMachineRole'));
+    for (const step of ['FenceHost', 'VerifyPowerOff', 'MarkHostDown', 'EvacuateInstance'])
+      expect(drain).not.toContain(`${step}LambdaFunction`);
+    // Its hand-over may start a recovery, and nothing else.
+    const handOver = statements().filter(({ role }) => role === 'HandOverRole');
+    expect(handOver.filter((s) => JSON.stringify(s.statement.Action).includes('states:'))).toEqual([
+      {
+        role: 'HandOverRole',
+        statement: {
+          Effect: 'Allow',
+          Action: 'states:StartExecution',
+          Resource: { Ref: 'HostRecoveryStateMachine' },
+        },
+      },
+    ]);
   });
 
   it('keeps the intake`s shared state in one DynamoDB table (pay per request, TTL), reached only by the roles that use it', () => {
@@ -113,6 +151,7 @@ describe('serverless package', () => {
     );
     expect(access.map(({ role }) => role).sort()).toEqual([
       'CloudTaskRole',
+      'HandOverRole',
       'MonitorRole',
       'NotifyTaskRole',
       'WebhookRole',
@@ -131,14 +170,20 @@ describe('serverless package', () => {
       .map(([id]) => id)
       .sort();
     expect(named).toEqual([
+      'CheckDrainHostLambdaFunction',
       'ConfirmHostFailureLambdaFunction',
+      'DisableHostForDrainLambdaFunction',
       'EvacuateInstanceLambdaFunction',
+      'HandOverToRecoveryLambdaFunction',
       'MarkHostDownLambdaFunction',
+      'MigrateInstanceLambdaFunction',
       'MonitorLambdaFunction',
       'NotifyLambdaFunction',
       'PlanTargetsLambdaFunction',
       'SelectInstancesLambdaFunction',
+      'SummarizeDrainLambdaFunction',
       'VerifyInstanceLambdaFunction',
+      'VerifyMigrationLambdaFunction',
       'WebhookLambdaFunction',
     ]);
   });
@@ -146,14 +191,20 @@ describe('serverless package', () => {
   it('bundles the DynamoDB client only where the state store is used, and imports it on first use', () => {
     // Every step that talks to Nova shares the Keystone token through it; the intake keeps its gates there.
     const users = [
+      'checkDrainHost',
       'confirmHostFailure',
+      'disableHostForDrain',
       'evacuateInstance',
+      'handOverToRecovery',
       'markHostDown',
+      'migrateInstance',
       'monitor',
       'notify',
       'planTargets',
       'selectInstances',
+      'summarizeDrain',
       'verifyInstance',
+      'verifyMigration',
       'webhook',
     ];
     for (const { name, file } of bundles) {
@@ -238,12 +289,15 @@ describe('serverless package', () => {
     expect(conditions.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['none', 'none'] }] });
   });
 
-  it('lets the webhook start and list executions of this state machine only', () => {
+  it('lets the webhook start and list executions of the recovery and drain state machines only', () => {
     const webhook = statements().filter(({ role }) => role === 'WebhookRole');
     const states = webhook.filter(({ statement }) => JSON.stringify(statement.Action).includes('states:'));
     expect(states).toHaveLength(2);
     expect(states[0]?.statement.Action).toEqual(['states:StartExecution', 'states:ListExecutions']);
-    expect(states[0]?.statement.Resource).toEqual({ Ref: 'HostRecoveryStateMachine' });
+    expect(states[0]?.statement.Resource).toEqual([
+      { Ref: 'HostRecoveryStateMachine' },
+      { Ref: 'HostDrainStateMachine' },
+    ]);
     // Reading one of its executions (is a host's start claim held by a closed one?), nothing else.
     expect(states[1]?.statement.Action).toBe('states:DescribeExecution');
     const executions = JSON.stringify(states[1]?.statement.Resource);
@@ -253,6 +307,7 @@ describe('serverless package', () => {
     expect(JSON.stringify(fn.Properties.Role)).toContain('WebhookRole');
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'HostRecoveryStateMachine' });
+    expect(env.DRAIN_STATE_MACHINE_ARN).toEqual({ Ref: 'HostDrainStateMachine' });
   });
 
   it('runs the reconciler every 15 minutes with its own role: this state machine only, the secrets it needs only', () => {
@@ -448,5 +503,40 @@ describe('the packaged handlers on the embedded engine', () => {
     // Every bundle read its own secrets: nothing in memory is shared between them.
     const reads = secrets.calls.filter((c) => c.endsWith('freezer-dr/openstack')).length;
     expect(reads).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('drain compute-2: its servers live-migrated by the bundled handlers, the host disabled with the drain reason', async () => {
+    const servers = [1, 2].map((i) => sim.state.addServer({ host: 'compute-2', name: `app-${i}` }));
+    const engine = new LocalEngine({
+      runtime: () => Promise.reject(new Error('only the bundled handlers may run')),
+      handlers: await bundledHandlers(),
+      workflow: 'drain',
+      retryIntervalMs: 10,
+      waitMs: 20,
+    });
+
+    const outcome = await engine.start(
+      {
+        host: 'compute-2',
+        incident: 'drain-compute-2-bundles',
+        cause: 'test: compute-2 degraded',
+        requestedAt: new Date().toISOString(),
+      },
+      'drain-bundles',
+    ).done;
+
+    expect(outcome, JSON.stringify(outcome)).toMatchObject({ status: 'SUCCEEDED' });
+    for (const server of servers) {
+      expect(server.host).not.toBe('compute-2');
+      expect(sim.state.counters.liveMigrateAccepted.get(server.id)).toBe(1);
+      expect(sim.state.counters.evacuateAccepted.has(server.id)).toBe(false);
+    }
+    expect(sim.state.hosts.get('compute-2')?.disabledReason).toMatch(
+      /^freezer-dr: drain; incident=drain-compute-2-bundles/,
+    );
+    const report = sink.requests
+      .filter((r) => r.path === '/report')
+      .map((r) => r.body as Record<string, unknown>);
+    expect(report.map((r) => r.kind)).toContain('drain');
   }, 120_000);
 });

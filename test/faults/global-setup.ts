@@ -21,7 +21,7 @@ export default function setup(): () => void {
       `\nFault campaign: ${t.cases} cases in ${seconds.toFixed(0)} s\n${consoleTable(rows)}\n`,
     );
     process.stdout.write(
-      `\n${t.passed}/${t.cases} passed; unverified evacuations ${t.unverified}, double evacuations ${t.double}, hosts fenced over budget ${t.overBudget}; recoveries completed ${t.completed}/${t.expectedCompleted}\n`,
+      `\n${t.passed}/${t.cases} passed; unverified evacuations ${t.unverified}, double evacuations ${t.double}, hosts fenced over budget ${t.overBudget}, instances both migrated and evacuated ${t.migratedAndEvacuated}; recoveries completed ${t.completed}/${t.expectedCompleted}\n`,
     );
     const complete = GROUPS.every((g) => rows.some((r) => r.group === g));
     if (complete && t.cases > 0) {

@@ -224,6 +224,56 @@ describe('email notifier over SMTP', () => {
     expect(paused?.text).toContain('The cloud operators have been told');
   });
 
+  it('tells the admins and each project of a drain: a planned move without a reboot, and what still runs on the host', async () => {
+    smtp = await startSmtpSink();
+    const moved = (name: string, project: string, to: string) => ({
+      fromHost: 'compute-7',
+      priorStatus: 'ACTIVE',
+      id: `${name}-0000-4000-8000-000000000000`,
+      name,
+      projectId: project,
+      outcome: 'migrated' as const,
+      toHost: to,
+      finalStatus: 'ACTIVE',
+      seconds: 11,
+      reason: null,
+    });
+    const report = sampleReport({
+      kind: 'drain',
+      fence: null,
+      cause: 'EccStorm: corrected ECC errors on compute-7',
+      instances: [
+        moved('web-1', PROJECTS.alpha, 'compute-2'),
+        moved('beta-app', PROJECTS.beta, 'compute-3'),
+        {
+          ...moved('vtpm-1', PROJECTS.alpha, 'compute-2'),
+          outcome: 'not-migrated',
+          toHost: null,
+          reason: 'Nova 400: Operation not supported for an instance with a vTPM.',
+        },
+      ],
+      counts: { selected: 3, recovered: 2, failed: 1, skipped: 0 },
+    });
+    const [result] = await deliverReport([notifier()], report);
+    expect(result?.ok).toBe(true);
+    const a = admin(smtp.messages);
+    expect(a.subject).toBe(
+      '[freezer-dr] ACTION NEEDED: compute-7 drained, degraded host still holds 1 instance',
+    );
+    expect(a.text).toContain('live-migrated to other hosts without a reboot');
+    expect(a.text).toContain('Moved (live): compute-7 → compute-2');
+    expect(a.text).toContain('NOT moved: still on compute-7, running: Nova 400: Operation not supported');
+    expect(a.text).toContain('freezer-dr restore compute-7');
+    const beta = byProject(smtp.messages, PROJECTS.beta);
+    expect(beta.subject).toBe(
+      '[freezer-dr] Your instance was moved to another host, without a reboot (project beta)',
+    );
+    expect(beta.text).toContain('they kept running, with no reboot');
+    expect(beta.text).not.toContain('vtpm-1');
+    const alpha = byProject(smtp.messages, PROJECTS.alpha);
+    expect(alpha.subject).toContain('1 of your instances could not be moved yet');
+  });
+
   it('takes replaced templates from a directory, keeping values escaped', async () => {
     smtp = await startSmtpSink();
     const dir = mkdtempSync(join(tmpdir(), 'freezer-dr-templates-'));

@@ -31,6 +31,7 @@ defineCloudContract(
         await until(`${host} power on`, async () => (await bmcPower(host)) === 'on', 20_000, 200);
       },
       deleteServer: (id) => nova.deleteServers([id]),
+      stopServer: (id) => nova.stop(id),
       pollMs: 500,
       settleTimeoutMs: 180_000,
     };

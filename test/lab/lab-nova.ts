@@ -10,7 +10,7 @@ import type { KeystoneSession } from '../../drivers/cloud/openstack/session.js';
 import { computePid, computeScript, HOSTS, labEnv } from './lab-env.js';
 
 /** Name prefixes of the servers lab tests and benchmarks create; cleanup deletes only these. */
-export const LAB_PREFIXES = ['contract-', 'gd-', 'fail-', 'bench-', 'place-'];
+export const LAB_PREFIXES = ['contract-', 'gd-', 'fail-', 'bench-', 'place-', 'drain-'];
 
 export interface ServerSpec {
   name: string;
@@ -18,6 +18,8 @@ export interface ServerSpec {
   metadata?: Record<string, string>;
   /** Boot in this session's project (an admin-role, project-scoped session); default admin. */
   session?: KeystoneSession;
+  /** Server group to boot into (scheduler hint `group`). */
+  group?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -77,9 +79,38 @@ export class LabNova {
         host: spec.host,
         ...(spec.metadata ? { metadata: spec.metadata } : {}),
       },
+      ...(spec.group ? { 'os:scheduler_hints': { group: spec.group } } : {}),
     };
     const data = await this.call<{ server: { id: string } }>('POST', '/servers', '2.74', body, spec.session);
     return data.server.id;
+  }
+
+  /** Creates a server group (2.64: one policy) in the session's project; returns its id. */
+  async serverGroup(
+    name: string,
+    policy: 'anti-affinity' | 'affinity',
+    session: KeystoneSession = this.cloud.session,
+  ): Promise<string> {
+    const data = await this.call<{ server_group: { id: string } }>(
+      'POST',
+      '/os-server-groups',
+      '2.64',
+      { server_group: { name, policy } },
+      session,
+    );
+    return data.server_group.id;
+  }
+
+  /** Deletes the server groups of every project whose name starts with the prefix. */
+  async deleteServerGroups(prefix: string): Promise<void> {
+    const data = await this.call<{ server_groups: { id: string; name: string }[] }>(
+      'GET',
+      '/os-server-groups?all_projects=True&limit=1000',
+      '2.64',
+    );
+    for (const group of data.server_groups.filter((g) => g.name.startsWith(prefix))) {
+      await this.call('DELETE', `/os-server-groups/${group.id}`, '2.64').catch(() => undefined);
+    }
   }
 
   /** Every server whose name starts with the prefix, across projects. */

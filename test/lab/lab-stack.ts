@@ -15,7 +15,11 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { parseConfig } from '../../core/config.js';
+import { StepFunctionsExecutions } from '../../core/executions.js';
+import { drainIncident } from '../../core/intake/drain-intake.js';
+import type { WorkflowKey } from '../../engine/definition.js';
 import { ExecutionStore } from '../../engine/execution-store.js';
+import { stateMachineArnOf } from '../../engine/local-engine.js';
 import { LocalExecutions } from '../../engine/local-executions.js';
 import { type LocalServer, startLocalServer } from '../../engine/local-server.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
@@ -30,6 +34,8 @@ export const ADMINS = ['cloud-ops@lab.example', 'oncall@lab.example'];
 export interface LabStackOptions {
   /** recovery: section of freezer-dr.yaml (merged over the lab defaults below). */
   recovery?: Record<string, unknown>;
+  /** drain: section of freezer-dr.yaml. */
+  drain?: Record<string, unknown>;
   /** Per host: replaces fields of its relay inventory entry (wrong password, dead port, ...). */
   bmcOverrides?: Record<string, Record<string, unknown>>;
   /** freezer-dr's own monitors (config `monitors`); off unless given, so a test's alert is what starts. */
@@ -54,8 +60,13 @@ export interface LabStack {
     host?: string,
   ): { host: string; decision: string; reason: string; executionName: string | null }[];
   /** Every execution the local Step Functions endpoint knows, through ListExecutions. */
-  listExecutions(): Promise<ExecutionListItem[]>;
-  describe(name: string): Promise<DescribeExecutionOutput>;
+  listExecutions(workflow?: WorkflowKey): Promise<ExecutionListItem[]>;
+  describe(name: string, workflow?: WorkflowKey): Promise<DescribeExecutionOutput>;
+  /**
+   * Starts the host drain as `freezer-dr drain <host>` does against a running serve (a
+   * StartExecution on the drain state machine, operator channel); returns the execution name.
+   */
+  startDrain(host: string, reason: string): Promise<string>;
   /** Posts the generic alert form straight to the webhook, as a monitoring script would. */
   postAlert(host: string, source?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -86,6 +97,7 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
       },
     ],
     recovery: options.recovery ?? {},
+    ...(options.drain ? { drain: options.drain } : {}),
     monitors: options.monitors ?? [],
     intake: { auth: { bearer: { env: 'FREEZER_DR_WEBHOOK_TOKEN' }, hmac: null } },
   });
@@ -107,6 +119,10 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const webhookUrl = `${server.url}/webhook`;
+  // As serve wires it: a drain whose host dies hands it to the recovery in this process.
+  rt.recoveries = executions.api('recovery');
+  const execArn = (workflow: WorkflowKey, name: string) =>
+    `${stateMachineArnOf(workflow).replace(':stateMachine:', ':execution:')}:${name}`;
   return {
     rt,
     relay,
@@ -121,16 +137,32 @@ export async function startLabStack(options: LabStackOptions = {}): Promise<LabS
       lines
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((l) => l.message === 'alert decision' && (!host || l.host === host)) as never,
-    async listExecutions() {
-      const out = await sfn.send(new ListExecutionsCommand({ stateMachineArn: executions.stateMachineArn }));
+    async listExecutions(workflow = 'recovery') {
+      const out = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stateMachineArnOf(workflow) }));
       return out.executions ?? [];
     },
-    describe: (name) =>
-      sfn.send(
-        new DescribeExecutionCommand({
-          executionArn: `${executions.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+    describe: (name, workflow = 'recovery') =>
+      sfn.send(new DescribeExecutionCommand({ executionArn: execArn(workflow, name) })),
+    async startDrain(host, reason) {
+      const at = new Date().toISOString();
+      const started = await new StepFunctionsExecutions(
+        new SFNClient({
+          endpoint: server.url,
+          region: 'local',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: server.apiToken },
         }),
-      ),
+        stateMachineArnOf('drain'),
+      ).start({
+        host,
+        incident: drainIncident(at),
+        cause: reason,
+        requestedAt: at,
+        operator: true,
+        channels: [{ channel: 'operator', source: 'freezer-dr drain', at, detail: reason }],
+      });
+      if (!started.started) throw new Error(`${started.executionName} exists already`);
+      return started.executionName;
+    },
     async postAlert(host, source = 'lab-test') {
       const response = await fetch(webhookUrl, {
         method: 'POST',

@@ -358,8 +358,12 @@ EOF
 for ((n = 1; n <= LAB_COMPUTES; n++)); do
   mkdir -p "$LAB/nova/compute-$n/instances"
   {
+    # FakeDriver live-migrates as is (its live_migration calls the post step at once).
+    # Outgoing live migrations run one at a time per source unless LAB_LIVE_MIGRATIONS
+    # says otherwise (Nova's default 1; 0 = unlimited): a drain of N queues on the source.
     nova_common "host = compute-$n
 compute_driver = fake.FakeDriver
+max_concurrent_live_migrations = ${LAB_LIVE_MIGRATIONS:-1}
 state_path = $LAB/nova/compute-$n
 instances_path = $LAB/nova/compute-$n/instances"
     printf '[oslo_concurrency]\nlock_path = %s\n' "$LAB/nova/compute-$n/lock"

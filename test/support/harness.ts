@@ -4,6 +4,7 @@ import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { type SimulatedCloud, startSimulatedCloud } from '../../drivers/cloud/simulated/server.js';
 import type { SimOptions } from '../../drivers/cloud/simulated/state.js';
+import { EngineExecutions } from '../../engine/engine-executions.js';
 import { LocalEngine } from '../../engine/local-engine.js';
 import { createRuntime, type LocalRuntime } from '../../engine/runtime.js';
 import { MemoryNotifier } from './memory-notifier.js';
@@ -12,6 +13,9 @@ export interface Harness {
   sim: SimulatedCloud;
   rt: LocalRuntime;
   engine: LocalEngine;
+  /** The host drain on the same runtime; it hands dead hosts to `recoveries` (on `engine`). */
+  drain: LocalEngine;
+  recoveries: EngineExecutions;
   notifier: MemoryNotifier;
   close(): Promise<void>;
 }
@@ -28,6 +32,7 @@ export async function startHarness(
     /** The fencer section; the simulated BMCs by default. */
     fencer?: Record<string, unknown>;
     intake?: Record<string, unknown>;
+    drain?: Record<string, unknown>;
     retryIntervalMs?: number;
     /** Every Wait state's time in ms (ConfirmHostFailure's waits for Nova). */
     waitMs?: number;
@@ -44,6 +49,7 @@ export async function startHarness(
       ...options.recovery,
     },
     ...(options.intake ? { intake: options.intake } : {}),
+    ...(options.drain ? { drain: options.drain } : {}),
   });
   const notifier = new MemoryNotifier();
   const rt = await createRuntime(config, { simulated: sim, logger: quietLogger(), notifiers: [notifier] });
@@ -52,8 +58,23 @@ export async function startHarness(
     retryIntervalMs: options.retryIntervalMs ?? 10,
     waitMs: options.waitMs ?? 20,
   });
-  return { sim, rt, engine, notifier, close: () => sim.close() };
+  const drain = new LocalEngine({
+    runtime: async () => rt,
+    workflow: 'drain',
+    retryIntervalMs: options.retryIntervalMs ?? 10,
+    waitMs: options.waitMs ?? 20,
+  });
+  const recoveries = new EngineExecutions(engine);
+  rt.recoveries = recoveries;
+  return { sim, rt, engine, drain, recoveries, notifier, close: () => sim.close() };
 }
+
+export const drainInput = (host: string, incident = `drain-${host}-test`) => ({
+  host,
+  incident,
+  cause: `test: ${host} degraded (corrected ECC storm)`,
+  requestedAt: new Date().toISOString(),
+});
 
 export const recoveryInput = (host: string, incident = `${host}-test`) => ({
   host,

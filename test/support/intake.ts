@@ -24,6 +24,8 @@ export interface RigOptions {
   intake?: Record<string, unknown>;
   alertSources?: Record<string, unknown>[];
   recovery?: Record<string, unknown>;
+  /** The drain section (its triggers and maxRunning). */
+  drain?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   sfnLatencyMs?: number;
   /** Drop log lines instead of keeping them (storms, benchmarks). */
@@ -53,6 +55,8 @@ export interface IntakeRig {
   sim: SimulatedCloud;
   rt: LocalRuntime;
   sfn: FakeStepFunctions;
+  /** The host drain's state machine (degraded alerts). */
+  drainSfn: FakeStepFunctions;
   notifier: MemoryNotifier;
   handler: WebhookHandler;
   env: NodeJS.ProcessEnv;
@@ -125,6 +129,7 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
     notifiers: [{ driver: 'log' }],
     alertSources: options.alertSources ?? [],
     recovery: options.recovery ?? {},
+    ...(options.drain ? { drain: options.drain } : {}),
     intake: {
       auth: { bearer: { env: 'TEST_WEBHOOK_TOKEN' }, hmac: { env: 'TEST_WEBHOOK_HMAC' } },
       snapshotCacheMs: 0,
@@ -142,12 +147,18 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
     ...(options.stateStore ? { state: options.stateStore } : {}),
   });
   const { sfn, api } = fakeExecutions(options.sfnLatencyMs ?? 0);
+  const drains = fakeExecutions(options.sfnLatencyMs ?? 0);
   const env: NodeJS.ProcessEnv = {
     TEST_WEBHOOK_TOKEN: TOKEN,
     TEST_WEBHOOK_HMAC: HMAC_SECRET,
     ...options.env,
   };
-  const handler = createHandler({ runtime: async () => rt, executions: () => api, env });
+  const handler = createHandler({
+    runtime: async () => rt,
+    executions: () => api,
+    drains: () => drains.api,
+    env,
+  });
   const post = async (body: unknown, postOptions: PostOptions = {}): Promise<Posted> => {
     const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     const result = await handler(webhookEvent(raw, postOptions), lambdaContext);
@@ -161,6 +172,7 @@ export async function startIntakeRig(options: RigOptions = {}): Promise<IntakeRi
     sim,
     rt,
     sfn,
+    drainSfn: drains.sfn,
     notifier,
     handler,
     env,

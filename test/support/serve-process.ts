@@ -38,6 +38,7 @@ export function serveDir(
     cloud?: Record<string, unknown>;
     recovery?: Record<string, unknown>;
     intake?: Record<string, unknown>;
+    drain?: Record<string, unknown>;
     /** freezer-dr's own monitors; off unless a test is about them (a poll would race its alerts). */
     monitors?: Record<string, unknown>[];
   } = {},
@@ -60,6 +61,7 @@ export function serveDir(
     },
     local: { port: 0, dataDir: dir },
     ...(overrides.intake ? { intake: overrides.intake } : {}),
+    ...(overrides.drain ? { drain: overrides.drain } : {}),
   };
   const configPath = join(dir, 'freezer-dr.yaml');
   writeFileSync(configPath, stringify(config));

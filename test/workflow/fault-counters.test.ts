@@ -44,7 +44,7 @@ describe('fault campaign counters', () => {
           poweredOff: ['compute-1', 'compute-2', 'compute-3', 'compute-4', 'compute-4'],
         }),
       ),
-    ).toEqual({ unverified: 1, double: 1, overBudget: 1 });
+    ).toEqual({ unverified: 1, double: 1, overBudget: 1, migratedAndEvacuated: 0 });
     expect(countersOf(evidence({ migrations: [migration('a', t)] })).unverified).toBe(1);
   });
 
@@ -72,5 +72,39 @@ describe('fault campaign counters', () => {
       unverified: 0,
       double: 1,
     });
+  });
+
+  it('catch an instance both live-migrated by a drain and evacuated, and an evacuation accepted mid-migration', async () => {
+    const t = Date.parse('2026-11-21T10:00:00Z');
+    const live = (instanceId: string, status: string) => ({
+      ...migration(instanceId, t - 10, status),
+      migrationType: 'live-migration',
+    });
+    const counters = countersOf(
+      evidence({
+        migrations: [
+          live('a', 'completed'),
+          migration('a', t + 1),
+          live('b', 'error'),
+          migration('b', t + 2),
+          live('c', 'running'),
+        ],
+        offReads: [{ host: 'compute-1', at: t }],
+      }),
+    );
+    // a: moved and evacuated; b: its migration failed, so its evacuation is the one move; c: never evacuated.
+    // The drain's own live migrations, before any power reading, are not unverified evacuations.
+    expect(counters).toEqual({ unverified: 0, double: 0, overBudget: 0, migratedAndEvacuated: 1 });
+    expect(countersOf(evidence({ evacuatedWhileMigrating: 2 })).migratedAndEvacuated).toBe(2);
+
+    scene = await startScene({ sim: { liveMigrateMs: 60_000 } });
+    const s = scene;
+    const server = s.sim.state.addServer({ host: 'compute-1' });
+    await s.rt.cloud.liveMigrate?.(server.id);
+    s.sim.state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    s.sim.state.host('compute-1').power = 'off';
+    s.sim.state.host('compute-1').forcedDown = true;
+    await s.rt.cloud.evacuate(server.id); // Nova 26 accepts it during a live migration
+    expect(countersOf(s.evidence()).migratedAndEvacuated).toBeGreaterThan(0);
   });
 });

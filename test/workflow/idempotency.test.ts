@@ -85,6 +85,8 @@ describe('each step is safe to run twice', () => {
 type Step = (h: Harness, call: (key: string, event: unknown) => Promise<unknown>) => Promise<void>;
 const host = 'compute-1';
 const incident = 'twice';
+/** The drain's host: up, disabled by the drain, emptied by live migration. */
+const drained = 'compute-2';
 
 const twice: Record<string, Step> = {
   ConfirmHostFailureFunctionArn: async (h, call) => {
@@ -183,6 +185,75 @@ const twice: Record<string, Step> = {
       ['recovery', host, incident],
       ['recovery', host, incident],
     ]);
+  },
+  // The drain's steps, on a second host that still runs (compute-1 is the failed one).
+  CheckDrainHostFunctionArn: async (h, call) => {
+    for (let i = 1; i <= 2; i += 1) h.sim.state.addServer({ host: drained, name: `live-${i}` });
+    const updates = h.sim.state.counters.serviceUpdates;
+    for (let i = 0; i < 2; i += 1)
+      expect(await call('CheckDrainHostFunctionArn', { host: drained, incident })).toMatchObject({
+        status: 'up',
+      });
+    expect(h.sim.state.counters.serviceUpdates).toBe(updates);
+  },
+  DisableHostForDrainFunctionArn: async (h, call) => {
+    const event = { host: drained, incident: 'drain-twice', cause: 'test: degraded' };
+    expect(await call('DisableHostForDrainFunctionArn', event)).toMatchObject({ changed: true });
+    const updates = h.sim.state.counters.serviceUpdates;
+    expect(await call('DisableHostForDrainFunctionArn', event)).toMatchObject({ changed: false });
+    expect(h.sim.state.counters.serviceUpdates).toBe(updates);
+  },
+  MigrateInstanceFunctionArn: async (h, call) => {
+    for (const server of [...h.sim.state.servers.values()].filter((s) => s.host === drained)) {
+      const event = { id: server.id, host: drained, incident: 'drain-twice', target: null };
+      const first = (await call('MigrateInstanceFunctionArn', event)) as { action: string };
+      expect(first.action).toBe('live-migrating');
+      expect(await call('MigrateInstanceFunctionArn', event)).toMatchObject({ action: 'in-progress' });
+      expect(h.sim.state.counters.liveMigrateAccepted.get(server.id)).toBe(1);
+      // Verified until it lands, then once more: the same verdict.
+      const verify = { id: server.id, host: drained, migration: first };
+      let verdict = (await call('VerifyMigrationFunctionArn', verify)) as { done: boolean };
+      const deadline = Date.now() + 60_000;
+      while (!verdict.done && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        verdict = (await call('VerifyMigrationFunctionArn', verify)) as { done: boolean };
+      }
+      expect(verdict).toMatchObject({ done: true, outcome: 'migrated' });
+      expect(await call('VerifyMigrationFunctionArn', verify)).toMatchObject({
+        done: true,
+        outcome: 'migrated',
+      });
+      // Re-driven once it landed: already moved, not migrated again.
+      expect(await call('MigrateInstanceFunctionArn', event)).toMatchObject({ action: 'already-moved' });
+      expect(h.sim.state.counters.liveMigrateAccepted.get(server.id)).toBe(1);
+    }
+  },
+  // Checked with MigrateInstance above: it needs that step's result.
+  VerifyMigrationFunctionArn: async () => undefined,
+  SummarizeDrainFunctionArn: async (_h, call) => {
+    const event = {
+      host: drained,
+      selectedCount: 2,
+      skippedCount: 0,
+      results: [[{ id: 'a', outcome: 'migrated' }]],
+    };
+    expect(await call('SummarizeDrainFunctionArn', event)).toEqual(
+      await call('SummarizeDrainFunctionArn', event),
+    );
+  },
+  HandOverToRecoveryFunctionArn: async (h, call) => {
+    const { sfn, api } = fakeExecutions();
+    const saved = h.rt.recoveries;
+    h.rt.recoveries = api;
+    try {
+      const event = { host, incident: 'drain-twice', executionName: 'd' };
+      const first = (await call('HandOverToRecoveryFunctionArn', event)) as { recovery: string };
+      const second = (await call('HandOverToRecoveryFunctionArn', event)) as { recovery: string };
+      expect(second.recovery).toBe(first.recovery);
+      expect(sfn.executions.size).toBe(1);
+    } finally {
+      h.rt.recoveries = saved;
+    }
   },
 };
 

@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   InvalidArn,
   InvalidName,
   ListExecutionsCommand,
+  ListStateMachinesCommand,
   paginateGetExecutionHistory,
   paginateListExecutions,
   SFNClient,
@@ -23,10 +25,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExecutionStore } from '../../engine/execution-store.js';
-import { stateMachineArn } from '../../engine/local-engine.js';
+import { drainStateMachineArn, stateMachineArn } from '../../engine/local-engine.js';
 import { executionArn, LocalExecutions } from '../../engine/local-executions.js';
 import { handleSfnRequest } from '../../engine/sfn-server.js';
-import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
+import { drainInput, type Harness, recoveryInput, startHarness } from '../support/harness.js';
 
 interface Stack {
   h: Harness;
@@ -344,5 +346,43 @@ describe('local Step Functions endpoint (AWS JSON 1.0, @aws-sdk/client-sfn)', ()
     ).toBe(1);
     expect(types.at(-1)).toBe('ExecutionSucceeded');
     await first.executions.idle();
+  });
+});
+
+describe('both workflows behind one endpoint', () => {
+  it("lists and describes the recovery and the drain, runs a drain, and keeps each one's executions apart", async () => {
+    const { client, h, executions } = await startStack();
+    const { stateMachines = [] } = await client.send(new ListStateMachinesCommand({}));
+    expect(stateMachines.map((m) => m.name).sort()).toEqual([
+      'freezer-dr-host-drain',
+      'freezer-dr-host-recovery',
+    ]);
+    const described = await client.send(
+      new DescribeStateMachineCommand({ stateMachineArn: drainStateMachineArn }),
+    );
+    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe('CheckDrainHost');
+
+    const server = h.sim.state.addServer({ host: 'compute-2', name: 'moving' });
+    const started = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn: drainStateMachineArn,
+        name: 'drain-api-1',
+        input: JSON.stringify(drainInput('compute-2')),
+      }),
+    );
+    expect(started.executionArn).toBe(executionArn('drain-api-1', 'drain'));
+    await executions.idle();
+    const done = await client.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.stateMachineArn).toBe(drainStateMachineArn);
+    expect(server.host).not.toBe('compute-2');
+    const drains = await client.send(new ListExecutionsCommand({ stateMachineArn: drainStateMachineArn }));
+    expect(drains.executions?.map((e) => e.name)).toEqual(['drain-api-1']);
+    const recoveries = await client.send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(recoveries.executions).toEqual([]);
+    // A drain's execution is not found under the recovery's ARN.
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: executionArn('drain-api-1') })),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
   });
 });

@@ -1,7 +1,9 @@
-// statemachine/host-recovery.asl.json itself: lint, bindings, and its history budget.
+// statemachine/host-recovery.asl.json and host-drain.asl.json themselves: lint, bindings,
+// the order of their safety-relevant states, and the recovery's history budget.
 import aslValidator from 'asl-validator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadDefinition, placeholders } from '../../engine/definition.js';
+import { nextWait } from '../../core/drain/verify-migration.js';
+import { DRAIN_DEFINITION_PATH, loadDefinition, placeholders } from '../../engine/definition.js';
 import { toHistoryEvents } from '../../engine/history.js';
 import { taskFunctions } from '../../functions/catalog.js';
 import { type Harness, recoveryInput, startHarness } from '../support/harness.js';
@@ -18,6 +20,8 @@ function allStates(states: Record<string, State>, out: [string, State][] = []): 
   return out;
 }
 const states = allStates(definition.States as Record<string, State>);
+const drain = loadDefinition(DRAIN_DEFINITION_PATH);
+const drainStates = allStates(drain.States as Record<string, State>);
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -43,7 +47,10 @@ describe('statemachine/host-recovery.asl.json', () => {
       expect(Object.keys(taskFunctions)).toContain(fn.slice(2, -1));
       expect(task.Catch, `${name} must catch its errors`).toBeDefined();
     }
-    expect([...placeholders(definition)].sort()).toEqual(Object.keys(taskFunctions).sort());
+    // Between them, the two workflows use every function of the catalog.
+    expect([...new Set([...placeholders(definition), ...placeholders(drain)])].sort()).toEqual(
+      Object.keys(taskFunctions).sort(),
+    );
   });
 
   it('uses JSONPath only (the local engine silently ignores JSONata and Assign)', () => {
@@ -125,5 +132,90 @@ describe('statemachine/host-recovery.asl.json', () => {
     const fixed = small - 5 * perInstance;
     expect(perInstance).toBeLessThanOrEqual(12);
     expect(fixed + 1000 * perInstance).toBeLessThan(25_000);
+  });
+});
+
+describe('statemachine/host-drain.asl.json', () => {
+  const top = drain.States as Record<string, State>;
+
+  it('passes asl-validator, uses JSONPath only, and binds every Task to one of our functions', () => {
+    const { isValid, errors } = aslValidator(structuredClone(drain), { checkPaths: true, checkArn: true });
+    expect(errors).toEqual([]);
+    expect(isValid).toBe(true);
+    const text = JSON.stringify(drain);
+    for (const jsonata of ['QueryLanguage', '"Assign"', '"Arguments"']) expect(text).not.toContain(jsonata);
+    for (const [name, task] of drainStates.filter(([, s]) => s.Type === 'Task')) {
+      expect(task.Resource, name).toBe('arn:aws:states:::lambda:invoke');
+      const fn = (task.Parameters as { FunctionName: string }).FunctionName;
+      expect(Object.keys(taskFunctions)).toContain(fn.slice(2, -1));
+      expect(task.Catch, `${name} must catch its errors`).toBeDefined();
+    }
+  });
+
+  it('never fences, forces down or evacuates: those functions are not in it', () => {
+    const used = placeholders(drain);
+    for (const fn of [
+      'FenceHostFunctionArn',
+      'VerifyPowerOffFunctionArn',
+      'MarkHostDownFunctionArn',
+      'EvacuateInstanceFunctionArn',
+    ])
+      expect(used.has(fn), fn).toBe(false);
+  });
+
+  it('disables and migrates only a host read up, and only once the plan found room for everything', () => {
+    expect(drain.StartAt).toBe('CheckDrainHost');
+    const verdicts = top.HostVerdict?.Choices as { Next: string; StringEquals?: string }[];
+    expect(verdicts.map((c) => [c.StringEquals, c.Next])).toEqual([
+      ['up', 'SelectInstances'],
+      ['down', 'HandOverAtStart'],
+    ]);
+    expect(top.HostVerdict?.Default).toBe('DrainSkipped');
+    expect(top.SelectInstances?.Next).toBe('PlanTargets');
+    expect(top.PlanTargets?.Next).toBe('CountSelection');
+    expect(top.CountSelection?.Next).toBe('CapacityCheck');
+    expect(top.CapacityCheck?.Choices).toEqual([
+      { Variable: '$.plan.unplacedCount', NumericGreaterThan: 0, Next: 'NotifyDrainRefused' },
+    ]);
+    expect(top.CapacityCheck?.Default).toBe('DisableHostForDrain');
+    const intoDisable = Object.entries(top).filter(([, s]) =>
+      JSON.stringify(s).includes('"DisableHostForDrain"'),
+    );
+    expect(intoDisable.map(([name]) => name)).toEqual(['CapacityCheck']);
+    expect(top.DisableHostForDrain?.Next).toBe('MigrateInstances');
+    expect(top.NotifyDrainRefused?.Next).toBe('DrainRefused');
+  });
+
+  it('waits for each migration in a durable Wait loop, with bounded concurrency from the plan', () => {
+    const inner = Object.fromEntries(drainStates);
+    expect(inner.WaitForMigration).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.migration.waitSeconds',
+      Next: 'VerifyMigration',
+    });
+    expect(inner.MigrationSettled).toMatchObject({ Default: 'WaitBeforeNextCheck' });
+    expect(inner.WaitBeforeNextCheck).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.check.waitSeconds',
+      Next: 'VerifyMigration',
+    });
+    expect(inner.MigrateWave?.MaxConcurrencyPath).toBe('$.maxConcurrency');
+    expect(top.MigrateInstances?.MaxConcurrency).toBe(1);
+    // Waits grow with the migration's age: 1 s while it is young, at most pollSeconds × maxConcurrency.
+    expect([0, 3, 8, 13, 100].map((age) => nextWait(age, 5))).toEqual([1, 1, 2, 3, 5]);
+    expect([8, 40, 100].map((age) => nextWait(age, 5, 3))).toEqual([2, 10, 15]);
+    // No Task idles: nothing in the drain retries a "not settled" error to wait.
+    expect(JSON.stringify(drain)).not.toContain('Instance.NotSettled');
+  });
+
+  it('hands a host that died to the recovery, at the start or after the Map', () => {
+    expect(top.HostStillUp?.Choices).toEqual([
+      { Variable: '$.summary.hostDown', BooleanEquals: true, Next: 'HandOverToRecovery' },
+    ]);
+    for (const name of ['HandOverAtStart', 'HandOverToRecovery']) {
+      expect(JSON.stringify(top[name]?.Parameters)).toContain('HandOverToRecoveryFunctionArn');
+    }
+    expect(top.HandOverAtStart?.Next).toBe('DrainHandedOver');
+    expect(top.DrainHandedOver).toMatchObject({ Type: 'Fail', Error: 'Drain.HandedOver' });
   });
 });

@@ -88,6 +88,25 @@ export function evacuateBody(microversion: string, host?: string): Json {
   return { evacuate: body };
 }
 
+/**
+ * The os-migrateLive body for a microversion. Never forced: before 2.30 a named host
+ * skipped the scheduler, so it is sent only from 2.30 (where force defaults to false and
+ * the host still passes the scheduler's filters; 2.68 removed force). 'auto' block
+ * migration from 2.25; before it, shared storage is assumed (block_migration false).
+ */
+export function liveMigrateBody(microversion: string, host?: string): Json {
+  const target = host && atLeast(microversion, '2.30') ? host : null;
+  if (!atLeast(microversion, '2.25')) {
+    return { 'os-migrateLive': { host: target, block_migration: false, disk_over_commit: false } };
+  }
+  return { 'os-migrateLive': { host: target, block_migration: 'auto' } };
+}
+
+/** The migrate (cold) body: a target host from 2.56, `null` lets the scheduler pick. */
+export function coldMigrateBody(microversion: string, host?: string): Json {
+  return { migrate: host && atLeast(microversion, '2.56') ? { host } : null };
+}
+
 export class OpenStackCloud implements Cloud {
   readonly kind = 'openstack';
   readonly session: KeystoneSession;
@@ -215,7 +234,34 @@ export class OpenStackCloud implements Cloud {
   }
 
   async listEvacuations(filter: { instanceId?: string; sourceCompute?: string }): Promise<Migration[]> {
-    const query = new URLSearchParams({ migration_type: 'evacuation', limit: String(this.pageSize) });
+    return this.migrations({ ...filter, migrationType: 'evacuation' });
+  }
+
+  async listMigrations(filter: {
+    instanceId?: string;
+    sourceCompute?: string;
+    migrationType?: string;
+  }): Promise<Migration[]> {
+    // Newest first, as Nova sorts them from 2.59 (older Novas answer in any order).
+    const rows = await this.migrations(filter);
+    return rows
+      .map((m, index) => ({ m, index }))
+      .sort((a, b) => b.m.createdAt.localeCompare(a.m.createdAt) || a.index - b.index)
+      .map(({ m }) => m);
+  }
+
+  /**
+   * /os-migrations filtered by Nova (instance_uuid, source_compute, migration_type) and
+   * again here, since a Nova that ignores a filter must not widen the answer. 2.80 for
+   * project and user ids; paginated from 2.59.
+   */
+  private async migrations(filter: {
+    instanceId?: string;
+    sourceCompute?: string;
+    migrationType?: string;
+  }): Promise<Migration[]> {
+    const query = new URLSearchParams({ limit: String(this.pageSize) });
+    if (filter.migrationType) query.set('migration_type', filter.migrationType);
     if (filter.instanceId) query.set('instance_uuid', filter.instanceId);
     if (filter.sourceCompute) query.set('source_compute', filter.sourceCompute);
     const raw = await this.paginate(`/os-migrations?${query}`, 'migrations', '2.80');
@@ -224,8 +270,37 @@ export class OpenStackCloud implements Cloud {
       .filter(
         (m) =>
           (!filter.instanceId || m.instanceId === filter.instanceId) &&
-          (!filter.sourceCompute || m.sourceCompute === filter.sourceCompute),
+          (!filter.sourceCompute || m.sourceCompute === filter.sourceCompute) &&
+          (!filter.migrationType || m.migrationType === filter.migrationType),
       );
+  }
+
+  async liveMigrate(id: string, options: { host?: string } = {}): Promise<void> {
+    const microversion = await this.microversion();
+    if (options.host && !atLeast(microversion, '2.30')) {
+      throw new CloudError(
+        CLOUD_REJECTED,
+        `Nova ${microversion} is too old: a live migration to a named host without forcing it needs 2.30`,
+        null,
+      );
+    }
+    await this.action(id, liveMigrateBody(microversion, options.host), microversion);
+  }
+
+  async coldMigrate(id: string, options: { host?: string } = {}): Promise<void> {
+    const microversion = await this.microversion();
+    if (options.host && !atLeast(microversion, '2.56')) {
+      throw new CloudError(
+        CLOUD_REJECTED,
+        `Nova ${microversion} is too old: a cold migration to a named host needs 2.56`,
+        null,
+      );
+    }
+    await this.action(id, coldMigrateBody(microversion, options.host), microversion);
+  }
+
+  async confirmResize(id: string): Promise<void> {
+    await this.action(id, { confirmResize: null }, '2.53');
   }
 
   async lockServer(id: string, reason: string): Promise<void> {

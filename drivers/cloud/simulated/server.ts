@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Connection } from '../../cloud/openstack/credentials.js';
 import { atLeast, compareMicroversions } from '../openstack/microversion.js';
 import { SimulatedIdentity } from './identity.js';
+import { migrationAction } from './migrate-api.js';
+import { badRequest, conflict, HttpError, NovaAnswer, notFound } from './nova-errors.js';
 import { type SimHost, type SimOptions, type SimServer, SimulatedCloudState } from './state.js';
 
 export interface SimUser {
@@ -33,17 +35,6 @@ export interface SimulatedCloud {
 
 type Json = Record<string, unknown>;
 const RESERVED_HOST_RAM_MB = 512;
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Json,
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
-const badRequest = (message: string) => new HttpError(400, { badRequest: { code: 400, message } });
-const conflict = (message: string) => new HttpError(409, { conflictingRequest: { code: 409, message } });
-const notFound = (message: string) => new HttpError(404, { itemNotFound: { code: 404, message } });
 
 function readBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -82,12 +73,23 @@ export async function startSimulatedCloud(
   let base = '';
 
   const serverView = (server: SimServer, microversion: string): Json => {
-    const status =
-      server.taskState === 'rebuilding' || server.taskState === 'rebuild_spawning'
-        ? 'REBUILD'
-        : ({ active: 'ACTIVE', stopped: 'SHUTOFF', error: 'ERROR', building: 'BUILD' } as const)[
-            server.vmState
-          ];
+    // Nova's status map (api/openstack/common.py): the task state names some statuses.
+    const task = server.taskState ?? '';
+    const status = task.startsWith('rebuild')
+      ? 'REBUILD'
+      : task === 'migrating' && server.vmState === 'active'
+        ? 'MIGRATING'
+        : task.startsWith('resize_') && server.vmState !== 'resized'
+          ? 'RESIZE'
+          : (
+              {
+                active: 'ACTIVE',
+                stopped: 'SHUTOFF',
+                error: 'ERROR',
+                building: 'BUILD',
+                resized: 'VERIFY_RESIZE',
+              } as const
+            )[server.vmState];
     return {
       id: server.id,
       name: server.name,
@@ -168,7 +170,11 @@ export async function startSimulatedCloud(
       state.counters.evacuateRejected += 1;
       throw badRequest(`Compute service of ${source.name} is still in use.`);
     }
-    if (server.taskState) {
+    if (server.taskState === 'migrating') {
+      // Evacuate checks no task state (compute/api.py: task_state=None): accepted while a
+      // live migration is in flight. The rebuild goes on; counted as unsafe (must stay 0).
+      state.evacuatedWhileMigrating += 1;
+    } else if (server.taskState) {
       // Nova 26 checks no task state for evacuate: a second one during a rebuild answers
       // 200, its migration stays 'accepted', and the two rebuilds collide on the
       // destination, leaving the instance in ERROR (measured on test/lab).
@@ -299,8 +305,11 @@ export async function startSimulatedCloud(
             }
             server.vmState = 'active';
             return {};
-          default:
+          default: {
+            const answer = migrationAction(state, server, String(action), args, microversion);
+            if (answer) return answer;
             throw badRequest(`Unsupported action ${String(action)}`);
+          }
         }
       }
     }
@@ -346,7 +355,7 @@ export async function startSimulatedCloud(
         (m) =>
           (!query.get('instance_uuid') || m.instanceId === query.get('instance_uuid')) &&
           (!query.get('source_compute') || m.sourceCompute === query.get('source_compute')) &&
-          (!query.get('migration_type') || query.get('migration_type') === 'evacuation'),
+          (!query.get('migration_type') || query.get('migration_type') === (m.migrationType ?? 'evacuation')),
       );
       const { slice, more, last, limit } = page(rows, (m) => m.uuid, query);
       const next = new URLSearchParams(query);
@@ -362,7 +371,7 @@ export async function startSimulatedCloud(
           source_node: m.sourceCompute,
           dest_node: m.destCompute,
           status: m.status,
-          migration_type: 'evacuation',
+          migration_type: m.migrationType ?? 'evacuation',
           created_at: m.createdAt,
           updated_at: m.updatedAt,
         })),
@@ -509,7 +518,8 @@ export async function startSimulatedCloud(
         const result = await nova(method, path, url.searchParams, body, microversion);
         if (method !== 'GET') state.changed();
         res.setHeader('OpenStack-API-Version', `compute ${microversion}`);
-        return send(method === 'POST' && path.endsWith('/action') ? 200 : 200, result);
+        if (result instanceof NovaAnswer) return send(result.status, result.body);
+        return send(200, result);
       }
       send(404, { error: 'not found' });
     } catch (error) {

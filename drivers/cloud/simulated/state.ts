@@ -2,11 +2,24 @@
 // migrations) and one BMC per host. It enforces the rules that matter for safety, as
 // measured on a real Nova 26: evacuate answers 400 "Compute service of <host> is still
 // in use." while the source service is up and not forced down; an instance passes
-// through REBUILDING with a task state before it lands on another host.
+// through REBUILDING with a task state before it lands on another host. Live and cold
+// migrations follow Nova 26.2.2's conductor and compute manager (see simulated/migrations.ts).
 import { randomUUID } from 'node:crypto';
 import type { GroupPolicy, PowerState } from '../../../core/ports.js';
+import { resumeAwaitingSource, resumeMigration } from './migrations.js';
 
-export type VmState = 'active' | 'stopped' | 'error' | 'building';
+export type VmState = 'active' | 'stopped' | 'error' | 'building' | 'resized';
+
+/** Fault injection for one server's live migration (the drain's failure modes). */
+export type LiveMigrationFault =
+  /** Fails on the way (rollback): record 'error', the instance stays ACTIVE on its source. */
+  | 'fail'
+  /** Never finishes: the record stays 'running', task_state 'migrating'. */
+  | 'hang'
+  /** Refused at the API with this answer (vTPM, accelerators, a local device, ...). */
+  | { refuse: { status: 400 | 409; message: string } }
+  /** Accepted, then refused by the conductor's pre-checks: record 'error' with this reason. */
+  | { precheck: string };
 
 export interface SimServer {
   id: string;
@@ -30,11 +43,20 @@ export interface SimServer {
   failRebuild?: boolean;
   /** A second evacuate arrived during the rebuild: Nova lets them collide, the instance ends in ERROR. */
   rebuildCollided?: boolean;
+  liveMigrationFault?: LiveMigrationFault;
+  /** This server's live migration time (overrides options.liveMigrateMs). */
+  liveMigrateMs?: number;
+  /** vm_state before a cold migration, restored by confirmResize (power state kept). */
+  resizedFrom?: 'active' | 'stopped';
   createdAt: string;
 }
 
+export type MigrationType = 'evacuation' | 'live-migration' | 'migration';
+
 export interface SimMigration {
   id: number;
+  /** Absent in snapshots from before live migration was simulated: 'evacuation'. */
+  migrationType?: MigrationType;
   uuid: string;
   instanceId: string;
   sourceCompute: string;
@@ -48,6 +70,10 @@ export interface SimMigration {
    * microversion 2.95, an ACTIVE instance kept SHUTOFF. Not shown by the API.
    */
   requested?: { host: string | null; keepStopped: boolean };
+  /** Why a live or cold migration went to 'error' (Nova keeps it in the instance action). */
+  failureReason?: string;
+  /** The conductor's pre-check is waiting on a dead source compute (live migration). */
+  awaitingSource?: boolean;
 }
 
 export type BmcFault = 'none' | 'unreachable' | 'auth' | 'ignore-off' | 'fail-off' | { slowOffMs: number };
@@ -94,6 +120,12 @@ export interface SimOptions {
   hostDiskGb?: number;
   /** Nova's clock minus ours: updated_at and the Date header are on Nova's clock. */
   clockSkewMs?: number;
+  /** Live migration time: os-migrateLive accepted -> record 'completed' (per server: liveMigrateMs). */
+  liveMigrateMs?: number;
+  /** Cold migration time: migrate accepted -> VERIFY_RESIZE. */
+  coldMigrateMs?: number;
+  /** Nova's rpc_response_timeout (default 60 s) in ms: how long a call to a dead compute waits. */
+  rpcTimeoutMs?: number;
 }
 
 export interface SimCounters {
@@ -103,6 +135,10 @@ export interface SimCounters {
   tokensIssued: number;
   powerOffCalls: Map<string, number>;
   serviceUpdates: number;
+  /** os-migrateLive calls accepted (202) per server. */
+  liveMigrateAccepted: Map<string, number>;
+  /** migrate (cold) calls accepted per server. */
+  coldMigrateAccepted: Map<string, number>;
 }
 
 /** Everything a restarted simulated cloud needs to carry on where it stopped (JSON-safe). */
@@ -112,12 +148,18 @@ export interface SimSnapshot {
   servers: SimServer[];
   migrations: SimMigration[];
   nextMigrationId: number;
-  counters: Omit<SimCounters, 'evacuateAccepted' | 'powerOffCalls'> & {
-    evacuateAccepted: [string, number][];
-    powerOffCalls: [string, number][];
-  };
+  counters: Omit<SimCounters, MapCounter> & { [K in MapCounter]: [string, number][] };
   unsafeEvacuations: number;
+  evacuatedWhileMigrating?: number;
 }
+
+type MapCounter = 'evacuateAccepted' | 'powerOffCalls' | 'liveMigrateAccepted' | 'coldMigrateAccepted';
+const MAP_COUNTERS: MapCounter[] = [
+  'evacuateAccepted',
+  'powerOffCalls',
+  'liveMigrateAccepted',
+  'coldMigrateAccepted',
+];
 
 export class SimulatedCloudState {
   readonly hosts = new Map<string, SimHost>();
@@ -132,9 +174,16 @@ export class SimulatedCloudState {
     tokensIssued: 0,
     powerOffCalls: new Map(),
     serviceUpdates: 0,
+    liveMigrateAccepted: new Map(),
+    coldMigrateAccepted: new Map(),
   };
   /** Evacuations accepted while the source host's power was not verified off (must stay 0). */
   unsafeEvacuations = 0;
+  /**
+   * Evacuations accepted while the instance's live migration was in flight (must stay 0):
+   * Nova 26 accepts them (evacuate checks no task state), and the instance may then be both.
+   */
+  evacuatedWhileMigrating = 0;
   private nextMigrationId = 1;
   private timers = new Set<NodeJS.Timeout>();
   private held = new Map<string, () => void>();
@@ -155,6 +204,9 @@ export class SimulatedCloudState {
       hostVcpus: options.hostVcpus ?? 16,
       hostRamMb: options.hostRamMb ?? 32_768,
       hostDiskGb: options.hostDiskGb ?? 200,
+      liveMigrateMs: options.liveMigrateMs ?? 300,
+      coldMigrateMs: options.coldMigrateMs ?? 300,
+      rpcTimeoutMs: options.rpcTimeoutMs ?? 60_000,
     };
     for (const name of this.options.hosts) this.addHost(name);
   }
@@ -247,7 +299,22 @@ export class SimulatedCloudState {
         migration.status = 'completed';
         migration.updatedAt = new Date().toISOString();
       }
+      // init_host's _reset_live_migration: a live migration the restart interrupted is
+      // 'error', and an instance still here in task_state 'migrating' gets its task cleared.
+      const server = this.servers.get(migration.instanceId);
+      if (
+        migration.sourceCompute === name &&
+        migration.migrationType === 'live-migration' &&
+        migration.status === 'running' &&
+        server?.host === name &&
+        server.taskState === 'migrating'
+      ) {
+        migration.status = 'error';
+        migration.updatedAt = new Date().toISOString();
+        server.taskState = null;
+      }
     }
+    resumeAwaitingSource(this, name);
     this.changed();
   }
 
@@ -272,6 +339,8 @@ export class SimulatedCloudState {
       tags: partial.tags ?? [],
       createdAt: new Date().toISOString(),
       ...(partial.failRebuild ? { failRebuild: true } : {}),
+      ...(partial.liveMigrationFault ? { liveMigrationFault: partial.liveMigrationFault } : {}),
+      ...(partial.liveMigrateMs !== undefined ? { liveMigrateMs: partial.liveMigrateMs } : {}),
     };
     this.servers.set(server.id, server);
     this.changed();
@@ -363,14 +432,15 @@ export class SimulatedCloudState {
     this.changed();
   }
 
-  newMigration(server: SimServer): SimMigration {
+  newMigration(server: SimServer, type: MigrationType = 'evacuation', status = 'accepted'): SimMigration {
     const migration: SimMigration = {
       id: this.nextMigrationId++,
       uuid: randomUUID(),
+      migrationType: type,
       instanceId: server.id,
       sourceCompute: server.host,
       destCompute: null,
-      status: 'accepted',
+      status,
       createdAt: new Date().toISOString(),
       updatedAt: null,
     };
@@ -413,15 +483,17 @@ export class SimulatedCloudState {
   }
 
   snapshot(): SimSnapshot {
-    const { evacuateAccepted, powerOffCalls, ...counters } = this.counters;
+    const counters = { ...this.counters } as Record<string, unknown>;
+    for (const key of MAP_COUNTERS) counters[key] = [...this.counters[key]];
     return {
       version: 1,
       hosts: [...this.hosts.values()],
       servers: [...this.servers.values()],
       migrations: this.migrations,
       nextMigrationId: this.nextMigrationId,
-      counters: { ...counters, evacuateAccepted: [...evacuateAccepted], powerOffCalls: [...powerOffCalls] },
+      counters: counters as SimSnapshot['counters'],
       unsafeEvacuations: this.unsafeEvacuations,
+      evacuatedWhileMigrating: this.evacuatedWhileMigrating,
     };
   }
 
@@ -438,14 +510,18 @@ export class SimulatedCloudState {
     for (const server of snapshot.servers) this.servers.set(server.id, server);
     this.migrations.splice(0, this.migrations.length, ...snapshot.migrations);
     this.nextMigrationId = snapshot.nextMigrationId;
-    const { evacuateAccepted, powerOffCalls, ...counters } = snapshot.counters;
-    Object.assign(this.counters, counters, {
-      evacuateAccepted: new Map(evacuateAccepted),
-      powerOffCalls: new Map(powerOffCalls),
-    });
+    const counters: Record<string, unknown> = { ...snapshot.counters };
+    for (const key of MAP_COUNTERS) counters[key] = new Map(snapshot.counters[key] ?? []);
+    Object.assign(this.counters, counters);
     this.unsafeEvacuations = snapshot.unsafeEvacuations;
+    this.evacuatedWhileMigrating = snapshot.evacuatedWhileMigrating ?? 0;
     for (const migration of this.migrations) {
       const server = this.servers.get(migration.instanceId);
+      if ((migration.migrationType ?? 'evacuation') !== 'evacuation') {
+        // A live or cold migration under way goes on where it stands.
+        if (server) resumeMigration(this, server, migration);
+        continue;
+      }
       if (server?.taskState && ['accepted', 'running'].includes(migration.status)) {
         // A snapshot from before `requested` was recorded: the scheduler picks, as then.
         const { host, keepStopped } = migration.requested ?? { host: null, keepStopped: false };

@@ -26,7 +26,7 @@ export const instanceNameCell = (i: InstanceView) =>
   html`<td style="${cell}"><strong>${i.name}</strong><br><span style="color:${COLORS.muted};font-size:11px;font-family:monospace;white-space:nowrap">${i.id}</span></td>`;
 
 export function outcomeCell(i: InstanceView): SafeHtml {
-  const color = i.outcome === 'failed' ? COLORS.bad : i.outcome === 'gone' ? COLORS.muted : COLORS.ok;
+  const color = !i.ok ? COLORS.bad : i.outcome === 'gone' ? COLORS.muted : COLORS.ok;
   return html`<td style="${cell}color:${color};font-weight:600;white-space:nowrap">${i.outcomeLabel}</td>`;
 }
 

@@ -35,7 +35,13 @@ export const KIND_LABELS: Record<NotificationKind, string> = {
   'mass-failure': 'Mass failure: recovery refused',
   paused: 'Recovery paused',
   'capacity-shortfall': 'Not enough capacity',
+  drain: 'Planned move (drain)',
+  'drain-refused': 'Drain not started',
+  'drain-failed': 'Drain stopped',
 };
+
+const drainEnable = (host: string) =>
+  `When ${host} is repaired: freezer-dr restore ${host} (or openstack compute service set --enable ${host} nova-compute) lets the scheduler use it again.`;
 
 const enableHost = (host: string) =>
   `Repair ${host}. When it is back, start nova-compute first so it cleans up the instances that were moved away, then put it back in service: openstack compute service set --enable --up ${host} nova-compute`;
@@ -136,6 +142,52 @@ export function adminWording(kind: NotificationKind, f: KindFacts): Wording {
         ],
         actionNeeded: true,
       };
+    case 'drain': {
+      const left = f.failed;
+      return {
+        label,
+        title:
+          left === 0
+            ? `${host} drained: ${f.recovered} of ${plural(f.selected, 'instance')} moved while running`
+            : `ACTION NEEDED: ${host} drained, degraded host still holds ${plural(left, 'instance')}`,
+        headline: `Compute host ${host} was reported degraded and was disabled, so nothing new is scheduled on it. ${f.recovered} of ${plural(f.selected, 'instance')} were live-migrated to other hosts without a reboot${left ? `; ${left} could not be moved and still run on ${host}` : ''}.`,
+        nextSteps: [
+          ...(left
+            ? [
+                `Look at each instance marked NOT moved below: move it by hand (openstack server migrate --live-migration <id>) or tell its owner before ${host} is serviced.`,
+                'If the host fails before they move, freezer-dr recovers them (an evacuation: a restart on another host).',
+              ]
+            : [`${host} holds no instance: it can be serviced.`]),
+          drainEnable(host),
+        ],
+        actionNeeded: left > 0,
+      };
+    }
+    case 'drain-refused':
+      return {
+        label,
+        title: `ACTION NEEDED: drain of ${host} not started`,
+        headline: `Compute host ${host} was reported degraded, but freezer-dr did not drain it: the reason is below. Its instances still run on it.`,
+        nextSteps: [
+          'Read the reason below: not enough room on the other hosts, too many drains at once, or a gate (pause, fleet, maintenance).',
+          `Free or add capacity, then start it again: freezer-dr drain ${host} (freezer-dr drain ${host} --dry-run shows the plan first).`,
+          'If the host fails meanwhile, freezer-dr recovers its instances as for any host failure.',
+        ],
+        actionNeeded: true,
+      };
+    case 'drain-failed':
+      return {
+        label,
+        title: `ACTION NEEDED: drain of ${host} stopped with an error`,
+        headline: `The drain of compute host ${host} stopped before it finished.${f.selected ? ` ${f.recovered} of ${plural(f.selected, 'instance')} were moved.` : ''} Instances not moved still run on ${host}.`,
+        nextSteps: [
+          'Read the error below and the execution history.',
+          `List what is still on the host: openstack server list --all-projects --host ${host}`,
+          `Fix the cause, then drain again (freezer-dr drain ${host}) or move the instances by hand.`,
+          drainEnable(host),
+        ],
+        actionNeeded: true,
+      };
     case 'not-confirmed':
       return {
         label,
@@ -178,6 +230,32 @@ export function tenantWording(kind: NotificationKind, f: KindFacts): Wording {
         contact,
       ],
       actionNeeded: !allOk,
+    };
+  }
+  if (kind === 'drain' || kind === 'drain-refused' || kind === 'drain-failed') {
+    const moved = f.recovered;
+    const stayed = f.failed;
+    return {
+      label,
+      title:
+        stayed === 0
+          ? `Your ${f.selected === 1 ? 'instance was' : 'instances were'} moved to another host, without a reboot`
+          : `Planned maintenance: ${stayed} of your instances could not be moved yet`,
+      headline: `${where[0]?.toUpperCase()}${where.slice(1)} shows early signs of a hardware problem, so the cloud operators are moving instances off it before it fails. ${
+        moved
+          ? `${moved} of ${plural(f.selected, 'instance')} were live-migrated: they kept running, with no reboot and the same addresses. `
+          : ''
+      }${stayed ? `${stayed} could not be moved yet and still run where they were.` : ''}`,
+      nextSteps: [
+        'You do not need to do anything. A live migration may pause an instance for a moment; connections normally survive it.',
+        ...(stayed
+          ? [
+              'If the host fails before the others move, they are restarted on another host automatically (like a hard reboot).',
+            ]
+          : []),
+        contact,
+      ],
+      actionNeeded: false,
     };
   }
   if (kind === 'not-confirmed') {

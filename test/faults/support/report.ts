@@ -6,7 +6,16 @@ import { table } from '../../../cli/table.js';
 import type { CaseRow } from './campaign.js';
 
 /** Sections of the table, in this order (each is one test file). */
-export const GROUPS = ['bmc', 'ipmi-relay', 'nova', 'notify', 'alerts', 'fleet', 'engine-kill'] as const;
+export const GROUPS = [
+  'bmc',
+  'ipmi-relay',
+  'nova',
+  'notify',
+  'alerts',
+  'fleet',
+  'engine-kill',
+  'drain',
+] as const;
 
 export function readRows(dir: string): CaseRow[] {
   let files: string[] = [];
@@ -40,6 +49,7 @@ export interface Totals {
   unverified: number;
   double: number;
   overBudget: number;
+  migratedAndEvacuated: number;
   completed: number;
   expectedCompleted: number;
 }
@@ -53,6 +63,7 @@ export function totals(rows: CaseRow[]): Totals {
     unverified: sum((r) => r.counters?.unverified),
     double: sum((r) => r.counters?.double),
     overBudget: sum((r) => r.counters?.overBudget),
+    migratedAndEvacuated: sum((r) => r.counters?.migratedAndEvacuated),
     completed: sum((r) => r.completions.actual),
     expectedCompleted: sum((r) => r.completions.expected),
   };
@@ -67,6 +78,7 @@ export function consoleTable(rows: CaseRow[]): string {
       'UNVERIFIED EVAC',
       'DOUBLE EVAC',
       'OVER BUDGET',
+      'MIGRATED+EVAC',
       'COMPLETED (act/exp)',
       'RESULT',
     ],
@@ -77,6 +89,7 @@ export function consoleTable(rows: CaseRow[]): string {
       n(r.counters?.unverified),
       n(r.counters?.double),
       n(r.counters?.overBudget),
+      n(r.counters?.migratedAndEvacuated),
       completions(r),
       r.pass ? 'pass' : 'FAIL',
     ]),
@@ -92,20 +105,21 @@ export function markdown(rows: CaseRow[], at: Date, seconds: number): string {
     '',
     `Produced by \`npm run test:faults\` on ${at.toISOString().slice(0, 10)} (${at.toISOString()}), ${t.cases} cases in ${Math.round(seconds)} s; written by the runner (test/faults/global-setup.ts), do not edit by hand.`,
     '',
-    'Every case is a real run of the workflow (statemachine/host-recovery.asl.json on the embedded engine) against the simulated cloud on 127.0.0.1; the `ipmi-relay` cases fence through the bastion relay to real `ipmi_sim` BMCs, and the `engine-kill` cases SIGKILL a separate engine process (the durable local engine) and start it again. The counters come from what the cloud and the BMCs saw:',
+    'Every case is a real run of the workflow (statemachine/host-recovery.asl.json, and for the `drain` cases statemachine/host-drain.asl.json, on the embedded engine) against the simulated cloud on 127.0.0.1; the `ipmi-relay` cases fence through the bastion relay to real `ipmi_sim` BMCs, and the `engine-kill` cases SIGKILL a separate engine process (the durable local engine) and start it again. The counters come from what the cloud and the BMCs saw:',
     '',
     '- **unverified**: evacuations Nova accepted while the source host was powered on, or before any power reading of it had returned off. Must be 0.',
     '- **double**: instances evacuated more than once from the same host (an evacuation that found no valid host and moved nothing does not count). Must be 0.',
     '- **over budget**: hosts powered off beyond the mass-failure budget (`intake.protection.maxDownShare` of the fleet). Must be 0.',
-    '- **completed**: recoveries that completed (every selected instance recovered), as actual/expected. Must match.',
+    '- **migrated+evacuated**: instances both moved by a drain (a live or cold migration that did not end in error) and evacuated, plus evacuations Nova accepted while the instance was being live-migrated. Must be 0.',
+    '- **completed**: recoveries that completed (every selected instance recovered; for the `drain` cases, drains that emptied their host), as actual/expected. Must match.',
     '',
-    `Totals: ${t.passed} of ${t.cases} cases passed; unverified ${t.unverified}, double ${t.double}, over budget ${t.overBudget}; completed ${t.completed} of ${t.expectedCompleted} expected.`,
+    `Totals: ${t.passed} of ${t.cases} cases passed; unverified ${t.unverified}, double ${t.double}, over budget ${t.overBudget}, migrated+evacuated ${t.migratedAndEvacuated}; completed ${t.completed} of ${t.expectedCompleted} expected.`,
     '',
-    '| # | case | fault | expected | actual | unverified | double | over budget | completed | result |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| # | case | fault | expected | actual | unverified | double | over budget | migrated+evacuated | completed | result |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r, i) =>
-        `| ${i + 1} | ${cell(`${r.group}/${r.name}`)} | ${cell(r.fault)} | ${cell(r.expected)} | ${cell(r.actual)} | ${n(r.counters?.unverified)} | ${n(r.counters?.double)} | ${n(r.counters?.overBudget)} | ${completions(r)} | ${r.pass ? 'pass' : '**FAIL**'} |`,
+        `| ${i + 1} | ${cell(`${r.group}/${r.name}`)} | ${cell(r.fault)} | ${cell(r.expected)} | ${cell(r.actual)} | ${n(r.counters?.unverified)} | ${n(r.counters?.double)} | ${n(r.counters?.overBudget)} | ${n(r.counters?.migratedAndEvacuated)} | ${completions(r)} | ${r.pass ? 'pass' : '**FAIL**'} |`,
     ),
     '',
   ];

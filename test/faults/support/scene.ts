@@ -29,6 +29,8 @@ export interface SceneOptions {
   sim?: SimOptions;
   recovery?: Record<string, unknown>;
   intake?: Record<string, unknown>;
+  /** The drain section (the host drain's concurrency, timeouts, triggers). */
+  drain?: Record<string, unknown>;
   /** The fencer section; the simulated BMCs by default. */
   fencer?: Record<string, unknown>;
   /** Notifier sections besides the in-memory one every scene has. */
@@ -61,6 +63,11 @@ export interface Scene {
   after(method: string, fn: AfterHook): void;
   /** Runs the recovery of one host on the engine (as the webhook would start it). */
   recover(host: string, incident?: string): Promise<Run>;
+  /** Runs the drain of one host (as `freezer-dr drain` or a degraded alert would start it). */
+  drain(host: string, incident?: string): Promise<Run>;
+  /** Drains run so far (degraded alerts, drain()); a drain's hand-over lands in `runs`. */
+  drainRuns: Run[];
+  drainSfn: FakeStepFunctions;
   /** Posts one webhook request; the executions it starts run on the engine. */
   post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** The webhook's intake (what freezer-dr's own monitor feeds). */
@@ -98,6 +105,7 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
       notifyWaitMs: 0,
       ...options.intake,
     },
+    drain: { pollSeconds: 1, ...options.drain },
   });
   const { logger } = captureLogger();
   const memory = new MemoryNotifier();
@@ -155,6 +163,33 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
   };
   const { sfn, api } = fakeExecutions();
   sfn.onStart = (execution) => void start(JSON.parse(execution.input), execution.name);
+  // A drain whose host dies hands it over through the same Step Functions API as the intake.
+  rt.recoveries = api;
+  const drainEngine = new LocalEngine({
+    runtime: async () => rt,
+    workflow: 'drain',
+    retryIntervalMs: 10,
+    waitMs: 20,
+  });
+  const drainRuns: Run[] = [];
+  const drains = fakeExecutions();
+  const startDrain = (input: Record<string, unknown>, name: string): Promise<Run> => {
+    const done = drainEngine.start(input, name).done.then((outcome) => {
+      const run = { name, host: String(input.host), outcome };
+      drainRuns.push(run);
+      drains.sfn.finish(name, outcome.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
+      return run;
+    });
+    pending.push(done);
+    return done;
+  };
+  drains.sfn.onStart = (execution) => void startDrain(JSON.parse(execution.input), execution.name);
+  const webhookDeps = () => ({
+    runtime: async () => rt,
+    executions: () => api,
+    drains: () => drains.api,
+    env,
+  });
   const env = { FAULTS_WEBHOOK_TOKEN: TOKEN };
   let webhook: WebhookHandler | null = null;
 
@@ -166,7 +201,9 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
     proxy,
     logger,
     runs,
+    drainRuns,
     sfn,
+    drainSfn: drains.sfn,
     executions: api,
     after: (method, fn) => hooks.push({ method, fn }),
     recover(host, incident = `${host}-fault`) {
@@ -186,12 +223,30 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
       });
       return start(input, name);
     },
+    drain(host, incident = `drain-${host}-fault`) {
+      const input = {
+        host,
+        incident,
+        cause: `fault campaign: ${host} degraded`,
+        requestedAt: new Date().toISOString(),
+        operator: true,
+      };
+      const name = executionName(host, incident);
+      drains.sfn.executions.set(name, {
+        name,
+        arn: name,
+        input: JSON.stringify(input),
+        status: 'RUNNING',
+        startDate: new Date(),
+      });
+      return startDrain(input, name);
+    },
     async intake() {
-      webhook ??= createHandler({ runtime: async () => rt, executions: () => api, env });
+      webhook ??= createHandler(webhookDeps());
       return webhook.intake();
     },
     async post(body) {
-      webhook ??= createHandler({ runtime: async () => rt, executions: () => api, env });
+      webhook ??= createHandler(webhookDeps());
       const result = await webhook(webhookEvent(JSON.stringify(body)), lambdaContext);
       return { status: result.statusCode ?? 0, body: JSON.parse(result.body ?? '{}') };
     },
@@ -206,6 +261,7 @@ export async function startScene(options: SceneOptions = {}): Promise<Scene> {
     evidence: () => ({
       migrations: sim.state.migrations.map((m) => ({ ...m })),
       acceptedWhilePowerOn: options.powerTruth ? truthfullyOn : sim.state.unsafeEvacuations,
+      evacuatedWhileMigrating: sim.state.evacuatedWhileMigrating,
       offReads,
       poweredOff,
       fleet: sim.state.hosts.size,

@@ -13,12 +13,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sleep } from '../core/time.js';
 import { LAB_DIR, labCloud } from '../test/lab/lab-env.js';
 import { LabNova } from '../test/lab/lab-nova.js';
 import { goal } from './goals.js';
 import { type DrainFloorResult, runDrainFloor } from './lab-drain-floor.js';
 import { type DrainRun, drainRunner } from './lab-drain-run.js';
+import { bootOnHost as bootN, landing, median, s, say } from './lab-report.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,29 +39,7 @@ const FLOOR_ONLY = values.only === 'floor';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const nova = new LabNova(labCloud());
-const s = (x: number) => `${x.toFixed(2).padStart(7)} s`;
-const say = (line = '') => process.stdout.write(`${line}\n`);
-const median = (xs: number[]) => {
-  const sorted = xs.filter(Number.isFinite).sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  if (!sorted.length) return Number.NaN;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-const landing = (counts: Record<string, number>) =>
-  Object.entries(counts)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([host, n]) => `${host} x${n}`)
-    .join(', ');
-
-async function bootOnHost(prefix: string): Promise<string[]> {
-  const ids = await nova.bootActive(
-    Array.from({ length: N }, (_, i) => ({ name: `${prefix}${i + 1}`, host: HOST })),
-  );
-  await sleep(3000); // let the boot traffic settle before the clock starts
-  return ids;
-}
+const bootOnHost = (prefix: string) => bootN(nova, HOST, N, prefix);
 
 async function floor(targets?: string[]): Promise<DrainFloorResult> {
   const ids = await bootOnHost('bench-drainfloor-');

@@ -1,7 +1,7 @@
 // Human-readable progress of an execution from the engine's events.
 import { causeText, confirmText } from '../core/recovery-timeline.js';
 import { topLevelStates } from '../engine/definition.js';
-import type { EngineEvent } from '../engine/local-engine.js';
+import type { EngineEvent, ExecutionOutcome } from '../engine/local-engine.js';
 
 /** The workflow's top-level states: one line each as they complete. */
 const TOP_LEVEL = topLevelStates();
@@ -12,6 +12,25 @@ export function failureText(error: string | undefined, cause: unknown): string {
     typeof cause === 'string' ? cause : cause === undefined ? null : JSON.stringify(cause),
   );
   return [error, message].filter(Boolean).join(': ');
+}
+
+/**
+ * The last line of a run on the in-process engine (`recover`, `drain`): its summary when it
+ * succeeded (`idle` when there was nothing to do), else its status and why. The exit code.
+ */
+export function printOutcome(outcome: ExecutionOutcome, idle: string, say: (line: string) => void): number {
+  const output = outcome.output as { summary?: { message?: string } } | null;
+  say('');
+  if (outcome.status === 'SUCCEEDED') {
+    say(`SUCCEEDED  ${output?.summary?.message ?? idle}`);
+    return 0;
+  }
+  say(
+    outcome.error
+      ? `${outcome.status}  ${failureText(outcome.error, outcome.cause ?? undefined)}`
+      : outcome.status,
+  );
+  return 1;
 }
 
 /** The line that ends an execution: its status, and why when it failed. */

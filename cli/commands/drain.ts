@@ -18,7 +18,7 @@ import { createRuntime } from '../../engine/runtime.js';
 import { confirmHost } from '../confirm.js';
 import { CliError } from '../failure.js';
 import { operatorRuntime } from '../operator-runtime.js';
-import { failureText, progressPrinter } from '../progress.js';
+import { printOutcome, progressPrinter } from '../progress.js';
 import { sfnTarget } from '../sfn-target.js';
 import { table } from '../table.js';
 import { watchCommand } from './executions.js';
@@ -144,18 +144,7 @@ async function drainHere(
     const input = drainInput(host, options);
     const outcome = await engine.start({ ...input }).done;
     await recoveries.settled();
-    const output = outcome.output as { summary?: { message?: string } } | null;
-    say('');
-    if (outcome.status === 'SUCCEEDED') {
-      say(`SUCCEEDED  ${output?.summary?.message ?? 'nothing to drain'}`);
-      return 0;
-    }
-    say(
-      outcome.error
-        ? `${outcome.status}  ${failureText(outcome.error, outcome.cause ?? undefined)}`
-        : outcome.status,
-    );
-    return 1;
+    return printOutcome(outcome, 'nothing to drain', say);
   } finally {
     await rt.simulated?.close();
   }

@@ -11,7 +11,7 @@ import { LocalEngine } from '../../engine/local-engine.js';
 import { createRuntime } from '../../engine/runtime.js';
 import { confirmHost } from '../confirm.js';
 import { CliError } from '../failure.js';
-import { failureText, progressPrinter } from '../progress.js';
+import { printOutcome, progressPrinter } from '../progress.js';
 import { type SfnTarget, sfnTarget } from '../sfn-target.js';
 import { failServedHost } from '../simulated-failure.js';
 import { watchCommand } from './executions.js';
@@ -114,18 +114,7 @@ async function recoverHere(
     const print = progressPrinter(say);
     const engine = new LocalEngine({ runtime: async () => rt, onEvent: print });
     const outcome = await engine.start({ ...input }).done;
-    const output = outcome.output as { summary?: { message?: string } } | null;
-    say('');
-    if (outcome.status === 'SUCCEEDED') {
-      say(`SUCCEEDED  ${output?.summary?.message ?? 'nothing to recover'}`);
-      return 0;
-    }
-    say(
-      outcome.error
-        ? `${outcome.status}  ${failureText(outcome.error, outcome.cause ?? undefined)}`
-        : outcome.status,
-    );
-    return 1;
+    return printOutcome(outcome, 'nothing to recover', say);
   } finally {
     await rt.simulated?.close();
   }

@@ -53,33 +53,13 @@ export class DynamoStateStore implements StateStore {
   }
 
   async claimOnce(key: string, ttlMs: number, owner?: string): Promise<boolean> {
-    const { sdk, client } = await this.connect();
     const pk = `claim#${key}`;
     const now = this.now();
     // Read first: during a storm most calls find the claim held, and a read neither
     // contends for the item nor costs a write. The conditional write below decides.
     const held = await this.read(pk);
     if (held && Number(held.until?.N) > now) return owner !== undefined && held.owner?.S === owner;
-    const until = now + ttlMs;
-    try {
-      await client.send(
-        new sdk.PutItemCommand({
-          TableName: this.options.table,
-          Item: {
-            [STATE_TABLE_KEY]: S(pk),
-            until: N(until),
-            [STATE_TABLE_TTL]: N(seconds(until)),
-            ...(owner !== undefined ? { owner: S(owner) } : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now',
-          ExpressionAttributeNames: { '#pk': STATE_TABLE_KEY, '#until': 'until' },
-          ExpressionAttributeValues: { ':now': N(now) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-    }
+    if (await this.putClaim(pk, now, ttlMs, owner)) return true;
     // Someone claimed it between the read and the write: it is theirs, unless theirs is ours.
     if (owner === undefined) return false;
     const claimed = await this.read(pk);
@@ -92,22 +72,43 @@ export class DynamoStateStore implements StateStore {
   }
 
   async takeOver(key: string, ttlMs: number, owner: string, from: string): Promise<boolean> {
+    return this.putClaim(`claim#${key}`, this.now(), ttlMs, owner, from);
+  }
+
+  /**
+   * Writes the claim when the item is absent or expired (or, given `from`, still held by
+   * `from` or by `owner`); false when the condition fails, i.e. someone else holds it.
+   */
+  private async putClaim(
+    pk: string,
+    now: number,
+    ttlMs: number,
+    owner?: string,
+    from?: string,
+  ): Promise<boolean> {
     const { sdk, client } = await this.connect();
-    const now = this.now();
     const until = now + ttlMs;
+    const replacing = from !== undefined && owner !== undefined;
     try {
       await client.send(
         new sdk.PutItemCommand({
           TableName: this.options.table,
           Item: {
-            [STATE_TABLE_KEY]: S(`claim#${key}`),
+            [STATE_TABLE_KEY]: S(pk),
             until: N(until),
             [STATE_TABLE_TTL]: N(seconds(until)),
-            owner: S(owner),
+            ...(owner !== undefined ? { owner: S(owner) } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now OR #owner IN (:from, :owner)',
-          ExpressionAttributeNames: { '#pk': STATE_TABLE_KEY, '#until': 'until', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': N(now), ':from': S(from), ':owner': S(owner) },
+          ConditionExpression: `attribute_not_exists(#pk) OR #until <= :now${replacing ? ' OR #owner IN (:from, :owner)' : ''}`,
+          ExpressionAttributeNames: {
+            '#pk': STATE_TABLE_KEY,
+            '#until': 'until',
+            ...(replacing ? { '#owner': 'owner' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':now': N(now),
+            ...(replacing ? { ':from': S(from), ':owner': S(owner) } : {}),
+          },
         }),
       );
       return true;

@@ -8,8 +8,8 @@
 // was. The source compute then moves the record queued -> preparing -> running, and its
 // post-migration step lands the instance (same id, still ACTIVE) and marks 'completed'.
 // A dead source compute leaves the record where it stands: 'accepted' while the conductor's
-// pre-check waits for it (rpc_response_timeout, then 'error'; a source back in time lets
-// the move go on), or queued/preparing/running for good ('running' becomes 'error' when it
+// pre-check waits for it (rpc_response_timeout, then 'error' with the instance in ERROR;
+// a source back in time lets the move go on), or queued/preparing/running for good ('running' becomes 'error' when it
 // restarts: state.startCompute).
 // Cold: pre-migrating -> migrating -> post-migrating -> finished, the instance on its new
 // host in VERIFY_RESIZE; confirmResize (run by the source compute) makes it 'confirmed'
@@ -74,13 +74,20 @@ export function runLiveMigration(
       // Nova still reports the dead source up: the conductor's pre-check calls it and waits
       // rpc_response_timeout. Back in time, the source answers and the move goes on (even if
       // the instance was evacuated meanwhile: test/lab found this); otherwise 'error'.
+      // On the lab the destination's call to the dead source times out first and comes
+      // back to the conductor as a RemoteError, which it handles as an unexpected failure:
+      // record 'error' AND the instance in ERROR (seen three times, 2026-12-02).
       migration.awaitingSource = true;
       state.later(state.options.rpcTimeoutMs, () => {
         if (migration.status !== 'accepted' || !migration.awaitingSource) return;
         migration.awaitingSource = false;
-        migration.failureReason = `Migration pre-check error: Timeout while checking if we can live migrate to host: ${check.dest}`;
+        migration.failureReason =
+          'Remote error: MessagingTimeout Timed out waiting for a reply (the source did not answer the pre-check)';
         touch(migration, 'error');
-        if (stillOurs()) server.taskState = null;
+        if (stillOurs()) {
+          server.taskState = null;
+          server.vmState = 'error';
+        }
       });
       return;
     }

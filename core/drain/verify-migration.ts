@@ -116,8 +116,23 @@ export async function verifyMigration(
 
   if (kind === 'cold' && moved && server.status === 'VERIFY_RESIZE') {
     // Confirmed once: only a record that reads 'finished' (not yet 'confirming') is confirmed.
-    if (record?.status === 'finished' && rt.cloud.confirmResize) await rt.cloud.confirmResize(id);
-    return pending();
+    if (record?.status === 'finished' && rt.cloud.confirmResize) {
+      await rt.cloud.confirmResize(id);
+      return pending();
+    }
+    // The confirmation runs on the source: a source that died leaves it 'confirming' for
+    // good, so the host's health and the timeout end this wait too (the guest is already on
+    // the destination; the recovery leaves it there).
+    const { health } = await readDrainHost(rt, host);
+    const waited = secondsSince(migration.startedAt) > policy.timeoutSeconds;
+    if (!health.down && !waited) return pending();
+    return done(
+      'not-migrated',
+      server.host,
+      `on ${server.host} awaiting its resize confirmation (${record?.status ?? 'not recorded'}), which ${
+        health.down ? `${host} went down before it ran` : `did not end within ${policy.timeoutSeconds} s`
+      }`,
+    );
   }
   const settled = moved && !server.taskState && (kind === 'cold' ? server.status !== 'VERIFY_RESIZE' : true);
   const recordDone = record

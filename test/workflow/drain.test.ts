@@ -213,6 +213,34 @@ describe('host drain workflow (simulated cloud)', () => {
     expect(kinds).toContain('recovery');
   });
 
+  it('ends when the host dies while a cold migration waits for its confirmation (which runs on the source): the guest stays on its destination, reported, and the recovery takes the rest', async () => {
+    h = await startHarness({
+      sim: { hosts: ['compute-1', 'compute-2', 'compute-3'], coldMigrateMs: 40 },
+      drain: { coldMigrateStopped: true },
+    });
+    const { state } = h.sim;
+    const stopped = state.addServer({ host: 'compute-1', name: 'cold-1', vmState: 'stopped' });
+    const cloud = h.rt.cloud;
+    const confirm = cloud.confirmResize?.bind(cloud);
+    // The source dies the moment the confirmation is asked for: Nova's record stays 'confirming'.
+    cloud.confirmResize = async (id: string) => {
+      await confirm?.(id);
+      state.killCompute('compute-1', { reportedAgoMs: 120_000 });
+    };
+
+    const outcome = await h.drain.start(drainInput('compute-1'), 'drain-dies-confirming').done;
+    await h.recoveries.settled();
+
+    expect(outcome.error).toBe('Drain.HandedOver');
+    expect(state.migrations.find((m) => m.instanceId === stopped.id)?.status).toBe('confirming');
+    expect(stopped.host).not.toBe('compute-1');
+    expect(state.counters.evacuateAccepted.has(stopped.id)).toBe(false);
+    const report = h.notifier.reports.find((r) => r.kind === 'drain');
+    expect(report?.instances.find((i) => i.name === 'cold-1')?.reason).toMatch(
+      /awaiting its resize confirmation \(confirming\), which compute-1 went down/,
+    );
+  });
+
   it('after the host is fenced, evacuates an instance whose migration the dead source had only prepared, and waits on one it had begun', async () => {
     h = await startHarness({ sim: { liveMigrateMs: 600_000, rpcTimeoutMs: 600_000 } });
     const { state } = h.sim;

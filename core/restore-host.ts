@@ -79,6 +79,14 @@ export async function restoreHost(
   options: RestoreOptions,
 ): Promise<RestoreResult> {
   const { onProgress: say } = options;
+  const enable = async (serviceId: string) => {
+    await rt.cloud.updateComputeService(serviceId, { status: 'enabled' });
+    say({
+      step: 'enable',
+      state: 'done',
+      message: `${host} enabled: the scheduler may place instances on it again`,
+    });
+  };
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   const waitUntil = async <T>(
     step: RestoreStep,
@@ -121,12 +129,7 @@ export async function restoreHost(
     if (options.leaveDisabled) {
       say({ step: 'enable', state: 'skipped', message: `${host} left disabled (--leave-disabled)` });
     } else {
-      await rt.cloud.updateComputeService(before.id, { status: 'enabled' });
-      say({
-        step: 'enable',
-        state: 'done',
-        message: `${host} enabled: the scheduler may place instances on it again`,
-      });
+      await enable(before.id);
     }
     return {
       host,
@@ -217,13 +220,8 @@ export async function restoreHost(
       message: `${host} left disabled: disabled by someone else ("${service.disabledReason ?? ''}")`,
     });
   } else {
-    await rt.cloud.updateComputeService(service.id, { status: 'enabled' });
+    await enable(service.id);
     enabled = true;
-    say({
-      step: 'enable',
-      state: 'done',
-      message: `${host} enabled: the scheduler may place instances on it again`,
-    });
   }
   return {
     host,
